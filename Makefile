@@ -1,0 +1,140 @@
+# dnsfailover — build, test, install.
+#
+#   make                 build/libdnsfailover.so and build/dnsfailover
+#   make test            install missing Debian packages (root) or print the
+#                        apt-get line, build, run unit + integration tests
+#   make demo            a dead primary made invisible, side by side with glibc
+#   make bench           benchmark figures (medians, one run)
+#   make check-asan      the test suite with ASan+UBSan
+#   make check-valgrind  the integration programs under valgrind
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+SYSCONFDIR  ?= /etc
+BUILD       ?= build
+SANITIZER   ?=
+
+CC          ?= cc
+CFLAGS      ?= -O2 -g
+WARN        := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+CPPFLAGS    += -Iinclude -D_GNU_SOURCE -MMD -MP
+PICFLAGS    := -fPIC -fvisibility=hidden
+LIBDIR_ARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+CARES_A     ?= /usr/lib/$(LIBDIR_ARCH)/libcares.a
+
+ifneq ($(SANITIZER),)
+  CFLAGS    += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDSAN     := -fsanitize=$(SANITIZER)
+endif
+
+# The core: everything but the exported hooks and the NSS entry points.
+# Unit tests link it directly (it never calls dlsym or an exported name).
+CORE_SRC    := shim/log.c shim/dnsmsg.c shim/resconf.c shim/config.c \
+               shim/transport.c shim/resolve.c shim/answer.c shim/nsswitch.c \
+               shim/state.c shim/clock.c shim/hostlookup.c
+# The preload layer: thin routers and libc thunks.
+PRELOAD_SRC := shim/hooks.c shim/real.c shim/nss_module.c
+CLI_SRC     := shim/cli.c
+
+CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+
+LIB         := $(BUILD)/libdnsfailover.so
+CLI         := $(BUILD)/dnsfailover
+CORE_A      := $(BUILD)/libdnsf_core.a
+
+# c-ares is linked statically and hidden (FACTS.md: Debian's libcares.a is
+# PIC); libconfig is dlopen'ed only when a config file is read.
+SO_LDFLAGS  := -shared -Wl,-soname,libnss_dnsfailover.so.2 \
+               -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL \
+               -Wl,-z,now -Wl,-z,relro -Wl,--no-undefined
+SO_LIBS     := $(CARES_A) -ldl -lpthread
+
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC    := $(wildcard tests/tools/*.c)
+TOOL_BIN    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test unit integration demo bench check-asan check-valgrind install \
+        uninstall clean deps tools
+all: $(LIB) $(CLI)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PICFLAGS) -c $< -o $@
+
+$(CORE_A): $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIB): $(PRELOAD_OBJ) $(CORE_A) shim/exports.map
+	$(CC) $(CFLAGS) $(LDSAN) $(SO_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(CORE_A) $(SO_LIBS)
+
+$(CLI): $(CLI_OBJ) $(CORE_A)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $(CLI_OBJ) $(CORE_A) $(CARES_A) -ldl -lpthread
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(CORE_A) $(CARES_A) -lcmocka -ldl -lpthread $(LDSAN)
+
+# Test programs: plain executables, some of them shared objects (lib*.c).
+$(BUILD)/tests/lib%: tests/tools/lib%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -shared -o $@.so $< $(LDSAN) && touch $@
+
+$(BUILD)/tests/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -lpthread -ldl -lresolv $(LDSAN)
+
+tools: $(TOOL_BIN) $(UNIT_BIN)
+
+deps:
+	@bash tests/deps.sh
+
+test: deps
+	$(MAKE) all tools
+	@bash tests/run.sh
+
+unit: all tools
+	@bash tests/run.sh unit
+
+integration: all tools
+	@bash tests/run.sh integration
+
+demo: deps
+	$(MAKE) all tools
+	@bash tests/demo.sh
+
+bench: deps
+	$(MAKE) all tools
+	@bash tests/bench.sh
+
+# ASan+UBSan: a separate build tree, with the sanitizer runtime preloaded first.
+check-asan: deps
+	$(MAKE) BUILD=build/asan SANITIZER=address,undefined CFLAGS="-O1 -g" all tools
+	@DNSF_BUILD=build/asan DNSF_SANITIZER=address bash tests/run.sh
+
+check-valgrind: deps all tools
+	@DNSF_VALGRIND=1 bash tests/run.sh valgrind
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
+	           $(DESTDIR)$(PREFIX)/share/doc/dnsfailover
+	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libdnsfailover.so
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/dnsfailover
+	install -m 0644 conf/dnsfailover.conf \
+	        $(DESTDIR)$(PREFIX)/share/doc/dnsfailover/dnsfailover.conf.example
+	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/dnsfailover.conf ]; then \
+	  install -d $(DESTDIR)$(SYSCONFDIR); \
+	  install -m 0644 conf/dnsfailover.conf $(DESTDIR)$(SYSCONFDIR)/dnsfailover.conf; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libdnsfailover.so $(DESTDIR)$(PREFIX)/bin/dnsfailover
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,68 @@
+/* config — the libconfig file, turned into an immutable struct dnsf_config.
+ *
+ * Contract: a config object is built completely, validated, then published;
+ * it is never modified afterwards, so readers need no lock. A file with any
+ * error is rejected whole (never half-applied) and the caller fails open. */
+#ifndef DNSF_CONFIG_H
+#define DNSF_CONFIG_H
+
+#include <limits.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* glibc's MAXNS is 3; we allow more servers from our own config. */
+#define DNSF_MAX_SERVERS 8
+#define DNSF_SYSTEM_CONF "/etc/dnsfailover.conf"
+
+struct dnsf_server {
+    struct sockaddr_storage addr;  /* port included */
+    socklen_t addrlen;
+    char text[64];                 /* "192.0.2.1:53", "[2001:db8::1]:53" */
+};
+
+enum dnsf_strategy { STRATEGY_HEDGE = 0, STRATEGY_RACE, STRATEGY_SEQUENCE };
+
+struct dnsf_config {
+    int enabled;                   /* 0: every hook is a pass-through */
+    int nservers;                  /* 0: take them from resolv.conf */
+    struct dnsf_server servers[DNSF_MAX_SERVERS];
+    enum dnsf_strategy strategy;
+    int timeout_ms, attempts, deadline_ms;
+    int hedge_min_ms, hedge_max_ms;
+    struct { int fail_threshold, probe_interval_ms, max_down_ms; } health;
+    struct {
+        int enabled, max_entries, min_ttl, max_ttl, negative_max_ttl;
+        int serve_stale, max_stale;
+    } cache;
+    int ndots;                     /* -1: from resolv.conf */
+    int nsearch;                   /* -1: from resolv.conf */
+    char search[6][256];
+    int log_level;
+    char log_target[PATH_MAX];
+    int stats_on_exit;
+    char source[PATH_MAX];         /* the file read, "" for built-in defaults */
+    char app[128];                 /* the apps entry that matched, "" if none */
+};
+
+/* Fill C with the built-in defaults (documented in conf/dnsfailover.conf). */
+void config_defaults(struct dnsf_config *c);
+
+/* Who is asking: used to pick the first matching apps entry. */
+struct dnsf_identity {
+    const char *progname;          /* program_invocation_short_name */
+    const char *exe;               /* readlink(/proc/self/exe), may be NULL */
+};
+
+/* Read PATH into C (defaults first, then global keys, then the first apps
+ * entry matching ID). Return 0 on success, 1 if PATH does not exist (C holds
+ * the defaults), -1 on any error: ERR then holds "FILE:LINE: message". */
+int config_load_file(const char *path, const struct dnsf_identity *id,
+                     struct dnsf_config *c, char *err, size_t errlen);
+
+/* Parse "192.0.2.1", "192.0.2.1:5353", "2001:db8::1", "[2001:db8::1]:53"
+ * into S (default port 53). Return 0 or -1. */
+int config_parse_server(const char *text, struct dnsf_server *s);
+const char *config_strategy_name(enum dnsf_strategy s);
+
+#endif

@@ -1,0 +1,72 @@
+/* dnsmsg — the one place that parses DNS wire data (RFC 1035 §4).
+ *
+ * Everything that reads bytes of a DNS message goes through this cursor.
+ * Every function bounds-checks against the message end and returns -1 on
+ * malformed input; none of them allocates. */
+#ifndef DNSF_DNSMSG_H
+#define DNSF_DNSMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* RFC 1035 §2.3.4: a name is at most 255 octets in wire form. */
+#define DNSMSG_MAXCDNAME 255
+/* RFC 1035 §4.1.1: the fixed header is 12 octets. */
+#define DNSMSG_HFIXEDSZ 12
+/* Longest presentation form: every octet escaped as \DDD plus dots. */
+#define DNSMSG_MAXDNAME 1025
+
+enum { DNS_T_A = 1, DNS_T_NS = 2, DNS_T_CNAME = 5, DNS_T_SOA = 6, DNS_T_PTR = 12,
+       DNS_T_MX = 15, DNS_T_TXT = 16, DNS_T_AAAA = 28 };
+enum { DNS_C_IN = 1 };
+enum { DNS_R_NOERROR = 0, DNS_R_FORMERR = 1, DNS_R_SERVFAIL = 2, DNS_R_NXDOMAIN = 3,
+       DNS_R_NOTIMP = 4, DNS_R_REFUSED = 5 };
+
+/* A cursor over one message with exactly one question, as glibc's
+ * __ns_rr_cursor requires (resolv/ns_rr_cursor.c). */
+struct dnsmsg {
+    const uint8_t *begin, *end;   /* the whole message */
+    const uint8_t *cur;           /* next resource record */
+    const uint8_t *qname;         /* uncompressed question name, in the message */
+    uint16_t id, flags, qdcount, ancount, nscount, arcount;
+    uint16_t qtype, qclass;
+};
+
+struct dnsmsg_rr {
+    uint8_t name[DNSMSG_MAXCDNAME]; /* owner, decompressed wire form */
+    uint16_t type, rclass;
+    uint32_t ttl;                  /* raw; RFC 2181 §8 clamping is the cache's job */
+    uint16_t rdlength;
+    const uint8_t *rdata;          /* points into the message */
+};
+
+/* Return 0 and fill M, or -1 if BUF is not a message with a 12-octet header
+ * and exactly one uncompressed question. */
+int dnsmsg_init(struct dnsmsg *m, const uint8_t *buf, size_t len);
+/* Read the next record of any section into RR. Return 0, or -1 at a
+ * malformed record (the caller decides whether that is fatal). */
+int dnsmsg_next_rr(struct dnsmsg *m, struct dnsmsg_rr *rr);
+/* Decompress the name at P (inside M) into OUT (DNSMSG_MAXCDNAME bytes).
+ * Return the number of octets the name occupies at P, or -1 (bad pointer,
+ * loop, label too long, name too long). */
+int dnsmsg_unpack_name(const struct dnsmsg *m, const uint8_t *p, uint8_t *out);
+/* Presentation form of an uncompressed wire name, as ns_name_ntop writes it
+ * (special characters escaped, no trailing dot except for the root "."). 
+ * Return its length or -1 if OUTLEN is too small. */
+int dnsmsg_name_ntop(const uint8_t *wire, char *out, size_t outlen);
+/* Case-insensitive equality of two uncompressed wire names (RFC 4343). */
+int dnsmsg_name_equal(const uint8_t *a, const uint8_t *b);
+/* glibc's __res_binary_hnok: every label is [A-Za-z0-9_-]+ and the first
+ * label does not start with '-'. */
+int dnsmsg_binary_hnok(const uint8_t *wire);
+/* Length in octets of an uncompressed wire name (including the root). */
+size_t dnsmsg_name_len(const uint8_t *wire);
+static inline int dnsmsg_rcode(const struct dnsmsg *m) { return m->flags & 0xf; }
+static inline int dnsmsg_tc(const struct dnsmsg *m) { return (m->flags >> 9) & 1; }
+static inline int dnsmsg_is_response(const struct dnsmsg *m) { return (m->flags >> 15) & 1; }
+
+/* Minimum of the SOA TTL and SOA MINIMUM of the first SOA in the authority
+ * section (RFC 2308 §5), or -1 if there is none. Consumes the cursor. */
+long dnsmsg_negative_ttl(struct dnsmsg *m);
+
+#endif

@@ -1,0 +1,22 @@
+/* log — leveled logging to syslog, stderr or a file.
+ * Off the hot path: callers test log_on(level) before formatting anything. */
+#ifndef DNSF_LOG_H
+#define DNSF_LOG_H
+
+enum dnsf_log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+/* Parse "error"|"warn"|"info"|"debug"; return the level or -1. */
+int log_level_parse(const char *s);
+const char *log_level_name(int level);
+/* Set level and target ("syslog", "stderr" or an absolute file path).
+ * Safe to call again; the previous file is closed. */
+void log_configure(int level, const char *target);
+extern int log_level_current;
+static inline int log_on(int level) { return level <= log_level_current; }
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define LOGE(...) do { if (log_on(LOG_LVL_ERROR)) log_msg(LOG_LVL_ERROR, __VA_ARGS__); } while (0)
+#define LOGW(...) do { if (log_on(LOG_LVL_WARN)) log_msg(LOG_LVL_WARN, __VA_ARGS__); } while (0)
+#define LOGI(...) do { if (log_on(LOG_LVL_INFO)) log_msg(LOG_LVL_INFO, __VA_ARGS__); } while (0)
+#define LOGD(...) do { if (log_on(LOG_LVL_DEBUG)) log_msg(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
+
+#endif

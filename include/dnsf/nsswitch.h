@@ -1,0 +1,23 @@
+/* nsswitch — put dnsfailover in place of "dns" in the hosts database.
+ *
+ * We keep every other source the system lists (files, myhostname, mdns,
+ * resolve, ...) in its place with its actions, so names those sources answer
+ * still resolve exactly as before; only the DNS step becomes ours. */
+#ifndef DNSF_NSSWITCH_H
+#define DNSF_NSSWITCH_H
+#include <stddef.h>
+
+/* glibc's built-in hosts line when nsswitch.conf has none. */
+#define NSSWITCH_DEFAULT_HOSTS "dns [!UNAVAIL=return] files"
+
+/* Compute the new hosts line from the nsswitch.conf at PATH into OUT.
+ * Return 1 if a "dns" source was replaced, 0 if the line has none (then the
+ * shim stays out of the way), -1 if OUT is too small. */
+int nsswitch_hosts_line(const char *path, char *out, size_t outlen);
+/* Rewrite one hosts specification (the text after "hosts:"). Same returns. */
+int nsswitch_rewrite(const char *spec, char *out, size_t outlen);
+/* Install LINE for the hosts database (glibc __nss_configure_lookup). This
+ * also bypasses nscd for hosts, which would otherwise answer for us. */
+int nsswitch_install(const char *line);
+
+#endif

@@ -1,0 +1,51 @@
+/* resolve — glibc's res_search/res_query semantics over our transport.
+ *
+ * Mirrors glibc 2.36 resolv/res_query.c: the ndots rule, the search list,
+ * RES_DEFNAMES/RES_DNSRCH/RES_NOTLDQUERY, HOSTALIASES, and the h_errno each
+ * outcome leaves; so nss lookups built on it fail exactly where glibc's do.
+ * Unlike glibc, the whole search (every suffix, server and try) shares one
+ * deadline (config deadline_ms). */
+#ifndef DNSF_RESOLVE_H
+#define DNSF_RESOLVE_H
+
+#include <stdint.h>
+#include "dnsf/config.h"
+#include "dnsf/resconf.h"
+#include "dnsf/transport.h"
+
+/* Everything one lookup needs, fixed at its start. */
+struct resolve_ctx {
+    struct transport_plan plan;
+    int ndots, nsearch;
+    const char *search[RESCONF_MAXDNSRCH];
+    unsigned long options;         /* RES_* */
+    uint64_t deadline_ms;          /* absolute, clock_now_ms() based */
+};
+
+/* glibc's T_QUERY_A_AND_AAAA: both families, two parallel queries. */
+#define RESOLVE_A_AND_AAAA 0xffff
+
+struct resolve_answer {
+    int nq;
+    struct dnsf_reply r[2];        /* r[0]: A (or the single type), r[1]: AAAA */
+};
+
+/* Build CTX from a config and resolv.conf snapshot (both outlive CTX). */
+void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
+                      const struct resconf *rc);
+
+/* res_search: return 0 with OUT holding the replies, -1 with *HERRNO and
+ * *ERR (an errno value, as glibc leaves it) set, or -2 when something
+ * internal failed and the caller must fail open. */
+int resolve_search(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
+                   struct resolve_answer *out, int *herrno, int *err);
+/* res_query: the same for one exact name, no search list. */
+int resolve_query(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
+                  struct resolve_answer *out, int *herrno, int *err);
+void resolve_answer_free(struct resolve_answer *a);
+
+/* HOSTALIASES (glibc res_hostalias): the alias for NAME, or NULL. */
+const char *resolve_hostalias(const struct resolve_ctx *ctx, const char *name,
+                              char *buf, size_t buflen);
+
+#endif

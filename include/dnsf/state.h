@@ -1,0 +1,29 @@
+/* state — process-wide engine state: lazy init, the published config, the
+ * resolv.conf snapshot, fork handling.
+ *
+ * Invariants: the config pointer is written once by the init routine (under
+ * pthread_once) and never modified afterwards; readers need no lock. The
+ * resolv.conf snapshot is copied out under a short lock, never across I/O. */
+#ifndef DNSF_STATE_H
+#define DNSF_STATE_H
+
+#include "dnsf/config.h"
+#include "dnsf/resconf.h"
+#include "dnsf/resolve.h"
+
+/* Run the one-time init (config, logging, nsswitch). Cheap after the first
+ * call. Never fails: on any trouble the engine stays inactive (fail open). */
+void state_ensure_init(void);
+/* 1 when lookups go through dnsfailover, 0 when everything passes through. */
+int state_active(void);
+/* The published config (defaults if none was read). Never NULL after init. */
+const struct dnsf_config *state_config(void);
+/* Prepare CTX for one lookup, using RC as storage for resolv.conf data.
+ * Return 0, or -1 when the engine cannot serve (the caller fails open). */
+int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc);
+/* The DNSFAILOVER_DISABLE switch (secure_getenv), read once. */
+int state_disabled_by_env(void);
+/* Release what can be released at exit. */
+void state_shutdown(void);
+
+#endif

@@ -1,0 +1,50 @@
+/* transport — ask nameservers one question (one or two qtypes) with c-ares,
+ * one channel per server (FACTS.md: c-ares 1.18 has no racing and no memory
+ * of failed servers, so we drive the servers ourselves).
+ *
+ * Contract: transport_query() returns within plan->deadline_ms, whatever
+ * the servers do. For each qtype it delivers either a usable reply (rcode
+ * NOERROR or NXDOMAIN, well formed, answering the question asked) or a
+ * failure kind. It never holds a lock while waiting for the network. */
+#ifndef DNSF_TRANSPORT_H
+#define DNSF_TRANSPORT_H
+
+#include <stdint.h>
+#include "dnsf/config.h"
+
+struct transport_plan {
+    const struct dnsf_server *servers;
+    int nservers;
+    enum dnsf_strategy strategy;
+    int timeout_ms, attempts, deadline_ms, hedge_min_ms, hedge_max_ms;
+};
+
+enum reply_status {
+    REPLY_OK = 0,        /* pkt holds a usable reply */
+    REPLY_TIMEOUT,       /* some server never answered in time */
+    REPLY_CONNREFUSED,   /* every server was unreachable (ICMP) */
+    REPLY_ERROR,         /* servers answered SERVFAIL/REFUSED/... or garbage */
+    REPLY_INTERNAL,      /* out of memory, c-ares failure: caller fails open */
+};
+
+struct dnsf_reply {
+    uint8_t *pkt;        /* malloc'ed, owned by the reply */
+    int len;
+    enum reply_status status;
+    int rcode;           /* of pkt, or of the last error reply (-1: garbage) */
+    int server;          /* index of the server that answered, or -1 */
+    uint32_t latency_us;
+};
+
+/* Ask for NAME with each of QTYPES[0..NQ-1] (NQ is 1 or 2); fill OUT[i].
+ * Return 0, or -1 on an internal failure (every OUT is then REPLY_INTERNAL). */
+int transport_query(const struct transport_plan *plan, const char *name,
+                    const uint16_t *qtypes, int nq, struct dnsf_reply *out);
+void dnsf_reply_free(struct dnsf_reply *r);
+
+/* After fork, in the child: forget channels shared with the parent. */
+void transport_fork_child(void);
+/* Destroy idle channels (at exit, so leak checkers see a clean heap). */
+void transport_shutdown(void);
+
+#endif

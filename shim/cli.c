@@ -1,0 +1,160 @@
+/* dnsfailover — the diagnostic command. It links the same core the library
+ * uses, so `resolve` exercises the very engine the shim runs.
+ *
+ * Exit codes: 0 success, 1 lookup failed (no such name, servers down),
+ * 2 usage error, 3 invalid configuration. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnsf/clock.h"
+#include "dnsf/config.h"
+#include "dnsf/dnsmsg.h"
+#include "dnsf/log.h"
+#include "dnsf/resconf.h"
+#include "dnsf/resolve.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: dnsfailover check   [--config FILE] [--app NAME]\n"
+        "       dnsfailover resolve NAME [-4|-6] [--config FILE] [--app NAME]\n"
+        "\n"
+        "  check    validate the configuration and print the settings in effect\n"
+        "  resolve  look NAME up through dnsfailover's engine, with a trace of\n"
+        "           which servers were asked, what they replied, and the latency\n"
+        "\n"
+        "The configuration is FILE, else $DNSFAILOVER_CONF, else %s.\n"
+        "Exit codes: 0 ok, 1 lookup failed, 2 usage, 3 bad configuration.\n"
+        "\n"
+        "examples:\n"
+        "  dnsfailover check --app curl\n"
+        "  DNSFAILOVER_LOG=debug dnsfailover resolve www.example.org -4\n",
+        DNSF_SYSTEM_CONF);
+}
+
+static int load(const char *path, const char *app, struct dnsf_config *c)
+{
+    char err[PATH_MAX + 300];
+    struct dnsf_identity id = { app ? app : "dnsfailover", NULL };
+    if (path == NULL)
+        path = getenv("DNSFAILOVER_CONF");
+    if (path == NULL || *path == 0)
+        path = DNSF_SYSTEM_CONF;
+    int rc = config_load_file(path, &id, c, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "dnsfailover: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_config(const struct dnsf_config *c, const struct resconf *rc)
+{
+    printf("source        %s\n", c->source[0] ? c->source : "(built-in defaults)");
+    printf("app section   %s\n", c->app[0] ? c->app : "(none matched)");
+    printf("enabled       %s\n", c->enabled ? "true" : "false");
+    printf("nameservers  ");
+    const struct dnsf_server *s = c->nservers ? c->servers : rc->servers;
+    int n = c->nservers ? c->nservers : rc->nservers;
+    for (int i = 0; i < n; i++)
+        printf(" %s", s[i].text);
+    printf("%s\n", c->nservers ? "" : "   (from /etc/resolv.conf)");
+    printf("strategy      %s\n", config_strategy_name(c->strategy));
+    printf("timeout_ms    %d\nattempts      %d\ndeadline_ms   %d\n", c->timeout_ms, c->attempts,
+           c->deadline_ms);
+    printf("hedge_min_ms  %d\nhedge_max_ms  %d\n", c->hedge_min_ms, c->hedge_max_ms);
+    printf("log           %s -> %s\n", log_level_name(c->log_level), c->log_target);
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : NULL, *path = NULL, *app = NULL, *name = NULL;
+    int family = AF_UNSPEC;
+    struct dnsf_config cfg;
+    struct resconf rc;
+
+    if (cmd == NULL || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(cmd ? stdout : stderr);
+        return cmd ? 0 : 2;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strcmp(argv[i], "--app") == 0 && i + 1 < argc)
+            app = argv[++i];
+        else if (strcmp(argv[i], "-4") == 0)
+            family = AF_INET;
+        else if (strcmp(argv[i], "-6") == 0)
+            family = AF_INET6;
+        else if (argv[i][0] != '-' && name == NULL)
+            name = argv[i];
+        else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (load(path, app, &cfg) < 0)
+        return 3;
+    const char *lvl = getenv("DNSFAILOVER_LOG");
+    log_configure(lvl && log_level_parse(lvl) >= 0 ? log_level_parse(lvl) : LOG_LVL_WARN, "stderr");
+    if (resconf_load(&rc) < 0) {
+        fprintf(stderr, "dnsfailover: cannot read /etc/resolv.conf\n");
+        return 3;
+    }
+    if (strcmp(cmd, "check") == 0) {
+        print_config(&cfg, &rc);
+        return 0;
+    }
+    if (strcmp(cmd, "resolve") != 0 || name == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    struct resolve_ctx ctx;
+    struct resolve_answer ans;
+    int herrno = 0, err = 0;
+    resolve_ctx_init(&ctx, &cfg, &rc);
+    uint16_t qt = family == AF_INET ? DNS_T_A : family == AF_INET6 ? DNS_T_AAAA : RESOLVE_A_AND_AAAA;
+    uint64_t t0 = clock_now_us();
+    int r = resolve_search(&ctx, name, qt, &ans, &herrno, &err);
+    double ms = (double)(clock_now_us() - t0) / 1000.0;
+    if (r != 0) {
+        printf("%s: %s (%.1f ms)\n", name, r == -2 ? "internal error" : hstrerror(herrno), ms);
+        return 1;
+    }
+    for (int i = 0; i < ans.nq; i++) {
+        struct dnsmsg m;
+        struct dnsmsg_rr rr;
+        if (ans.r[i].len == 0 || dnsmsg_init(&m, ans.r[i].pkt, (size_t)ans.r[i].len) < 0)
+            continue;
+        char qn[DNSMSG_MAXDNAME];
+        dnsmsg_name_ntop(m.qname, qn, sizeof qn);
+        printf(";; %s type %u from %s in %.1f ms, rcode %d\n", qn, m.qtype,
+               ctx.plan.servers[ans.r[i].server].text, ans.r[i].latency_us / 1000.0,
+               dnsmsg_rcode(&m));
+        for (int k = 0; k < m.ancount && dnsmsg_next_rr(&m, &rr) == 0; k++) {
+            char owner[DNSMSG_MAXDNAME], text[DNSMSG_MAXDNAME];
+            dnsmsg_name_ntop(rr.name, owner, sizeof owner);
+            if (rr.type == DNS_T_A && rr.rdlength == 4)
+                inet_ntop(AF_INET, rr.rdata, text, sizeof text);
+            else if (rr.type == DNS_T_AAAA && rr.rdlength == 16)
+                inet_ntop(AF_INET6, rr.rdata, text, sizeof text);
+            else if (rr.type == DNS_T_CNAME) {
+                uint8_t w[DNSMSG_MAXCDNAME];
+                if (dnsmsg_unpack_name(&m, rr.rdata, w) < 0 || dnsmsg_name_ntop(w, text, sizeof text) < 0)
+                    snprintf(text, sizeof text, "?");
+            } else
+                snprintf(text, sizeof text, "(type %u, %u bytes)", rr.type, rr.rdlength);
+            printf("%s\t%u\t%s\t%s\n", owner, rr.ttl,
+                   rr.type == DNS_T_A ? "A" : rr.type == DNS_T_AAAA ? "AAAA"
+                   : rr.type == DNS_T_CNAME ? "CNAME" : "?", text);
+        }
+    }
+    printf(";; total %.1f ms\n", ms);
+    resolve_answer_free(&ans);
+    return 0;
+}

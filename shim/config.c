@@ -1,0 +1,478 @@
+/* config — read the libconfig file into an immutable struct dnsf_config.
+ *
+ * libconfig.so.9 is dlopen'ed only when a file exists (FACTS.md: its .a is
+ * not PIC, and loading it lazily keeps it out of processes that never read
+ * a config). RTLD_DEEPBIND keeps a host program's own config_init() from
+ * capturing libconfig's internal calls, and RTLD_LOCAL keeps libconfig's
+ * symbols from capturing the host's.
+ *
+ * Every key is described once, in `schema` below: its type, range and where
+ * it lands. The README's reference is checked against this table by a test. */
+#include "dnsf/config.h"
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <libconfig.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dnsf/log.h"
+
+/* ---- libconfig, loaded on demand -------------------------------------- */
+
+static struct {
+    void (*init)(config_t *);
+    void (*destroy)(config_t *);
+    int (*read_file)(config_t *, const char *);
+    int (*length)(const config_setting_t *);
+    config_setting_t *(*elem)(const config_setting_t *, unsigned int);
+    int ok;
+} lc;
+static pthread_once_t lc_once = PTHREAD_ONCE_INIT;
+
+static void lc_load(void)
+{
+    int flags = RTLD_NOW | RTLD_LOCAL;
+#if !defined(__SANITIZE_ADDRESS__)
+    flags |= RTLD_DEEPBIND;        /* ASan refuses DEEPBIND; tests still pass */
+#endif
+    void *h = dlopen("libconfig.so.9", flags);
+    if (h == NULL)
+        return;
+    *(void **)&lc.init = dlsym(h, "config_init");
+    *(void **)&lc.destroy = dlsym(h, "config_destroy");
+    *(void **)&lc.read_file = dlsym(h, "config_read_file");
+    *(void **)&lc.length = dlsym(h, "config_setting_length");
+    *(void **)&lc.elem = dlsym(h, "config_setting_get_elem");
+    lc.ok = lc.init && lc.destroy && lc.read_file && lc.length && lc.elem;
+}
+
+/* ---- the schema -------------------------------------------------------- */
+
+enum ktype { K_BOOL, K_INT, K_STRING, K_ENUM, K_SERVERS, K_SEARCH, K_LEVEL };
+
+struct key {
+    const char *path;              /* "health.fail_threshold" */
+    enum ktype type;
+    long min, max;
+    size_t off;                    /* into struct dnsf_config */
+};
+
+#define OFF(f) offsetof(struct dnsf_config, f)
+static const struct key schema[] = {
+    { "enabled",                 K_BOOL,    0, 1,        OFF(enabled) },
+    { "nameservers",             K_SERVERS, 1, DNSF_MAX_SERVERS, OFF(nservers) },
+    { "strategy",                K_ENUM,    0, 2,        OFF(strategy) },
+    { "timeout_ms",              K_INT,     10, 60000,   OFF(timeout_ms) },
+    { "attempts",                K_INT,     1, 10,       OFF(attempts) },
+    { "deadline_ms",             K_INT,     10, 120000,  OFF(deadline_ms) },
+    { "hedge_min_ms",            K_INT,     0, 10000,    OFF(hedge_min_ms) },
+    { "hedge_max_ms",            K_INT,     0, 60000,    OFF(hedge_max_ms) },
+    { "health.fail_threshold",   K_INT,     1, 1000,     OFF(health.fail_threshold) },
+    { "health.probe_interval_ms",K_INT,     10, 3600000, OFF(health.probe_interval_ms) },
+    /* RFC 2308 §7: a server may be considered down for at most 5 minutes. */
+    { "health.max_down_ms",      K_INT,     0, 300000,   OFF(health.max_down_ms) },
+    { "cache.enabled",           K_BOOL,    0, 1,        OFF(cache.enabled) },
+    { "cache.max_entries",       K_INT,     0, 10000000, OFF(cache.max_entries) },
+    { "cache.min_ttl",           K_INT,     0, 604800,   OFF(cache.min_ttl) },
+    { "cache.max_ttl",           K_INT,     0, 604800,   OFF(cache.max_ttl) },
+    /* RFC 2308 §5: negative answers should not be cached beyond 3 hours. */
+    { "cache.negative_max_ttl",  K_INT,     0, 10800,    OFF(cache.negative_max_ttl) },
+    { "cache.serve_stale",       K_BOOL,    0, 1,        OFF(cache.serve_stale) },
+    /* RFC 8767 §5: keep stale data for at most 1 to 3 days. */
+    { "cache.max_stale",         K_INT,     0, 259200,   OFF(cache.max_stale) },
+    /* glibc clamps ndots to 15 (RES_MAXNDOTS). */
+    { "ndots",                   K_INT,     0, 15,       OFF(ndots) },
+    { "search",                  K_SEARCH,  0, 6,        OFF(nsearch) },
+    { "log.level",               K_LEVEL,   0, 3,        OFF(log_level) },
+    { "log.target",              K_STRING,  1, PATH_MAX - 1, OFF(log_target) },
+    { "stats_on_exit",           K_BOOL,    0, 1,        OFF(stats_on_exit) },
+};
+static const char *const strategies[] = { "hedge", "race", "sequence" };
+
+const char *config_strategy_name(enum dnsf_strategy s)
+{
+    return (unsigned)s < 3 ? strategies[s] : "?";
+}
+
+void config_defaults(struct dnsf_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->enabled = 1;
+    c->strategy = STRATEGY_HEDGE;
+    c->timeout_ms = 1000;
+    c->attempts = 2;
+    c->deadline_ms = 5000;
+    c->hedge_min_ms = 10;
+    c->hedge_max_ms = 200;
+    c->health.fail_threshold = 3;
+    c->health.probe_interval_ms = 1000;
+    c->health.max_down_ms = 30000;
+    c->cache.enabled = 1;
+    c->cache.max_entries = 10000;
+    c->cache.min_ttl = 0;
+    c->cache.max_ttl = 86400;
+    c->cache.negative_max_ttl = 300;
+    c->cache.serve_stale = 1;
+    c->cache.max_stale = 86400;
+    c->ndots = -1;
+    c->nsearch = -1;
+    c->log_level = LOG_LVL_WARN;
+    snprintf(c->log_target, sizeof c->log_target, "syslog");
+}
+
+int config_parse_server(const char *text, struct dnsf_server *s)
+{
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *port = NULL;
+    unsigned long p = 53;
+    size_t n;
+
+    memset(s, 0, sizeof *s);
+    if (text == NULL || (n = strlen(text)) == 0 || n >= sizeof host + 6)
+        return -1;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (close == NULL || (size_t)(close - text - 1) >= sizeof host)
+            return -1;
+        memcpy(host, text + 1, (size_t)(close - text - 1));
+        host[close - text - 1] = 0;
+        if (close[1] == ':')
+            port = close + 2;
+        else if (close[1] != 0)
+            return -1;
+    } else {
+        const char *colon = strchr(text, ':');
+        if (colon != NULL && strchr(colon + 1, ':') == NULL) {   /* v4:port */
+            if ((size_t)(colon - text) >= sizeof host)
+                return -1;
+            memcpy(host, text, (size_t)(colon - text));
+            host[colon - text] = 0;
+            port = colon + 1;
+        } else {
+            if (n >= sizeof host)
+                return -1;
+            memcpy(host, text, n + 1);
+        }
+    }
+    if (port != NULL) {
+        char *end;
+        errno = 0;
+        p = strtoul(port, &end, 10);
+        if (*port == 0 || *end != 0 || errno != 0 || p == 0 || p > 65535)
+            return -1;
+    }
+    struct sockaddr_in *in = (struct sockaddr_in *)&s->addr;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&s->addr;
+    if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)p);
+        s->addrlen = sizeof *in;
+        snprintf(s->text, sizeof s->text, "%s:%lu", host, p);
+    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)p);
+        s->addrlen = sizeof *in6;
+        snprintf(s->text, sizeof s->text, "[%s]:%lu", host, p);
+    } else
+        return -1;
+    return 0;
+}
+
+/* ---- applying a group of settings -------------------------------------- */
+
+struct loadctx {
+    const char *path;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct loadctx *lx, const config_setting_t *s, const char *key,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(struct loadctx *lx, const config_setting_t *s, const char *key,
+                const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *file = s && s->file ? s->file : lx->path;
+    snprintf(lx->err, lx->errlen, "%s:%u: %s: %s", file, s ? s->line : 0, key, msg);
+    return -1;
+}
+
+static const char *type_name(int t)
+{
+    static const char *const names[] = { "none", "group", "integer", "integer",
+                                         "float", "string", "boolean", "array", "list" };
+    return t >= 0 && t <= 8 ? names[t] : "?";
+}
+
+static const struct key *schema_find(const char *path)
+{
+    for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++)
+        if (strcmp(schema[i].path, path) == 0)
+            return &schema[i];
+    return NULL;
+}
+
+static int is_group_prefix(const char *path)
+{
+    size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++)
+        if (strncmp(schema[i].path, path, n) == 0 && schema[i].path[n] == '.')
+            return 1;
+    return 0;
+}
+
+static int apply_string_list(struct loadctx *lx, const config_setting_t *s,
+                             const struct key *k, struct dnsf_config *c)
+{
+    int t = config_setting_type(s);
+    if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST && t != CONFIG_TYPE_STRING)
+        return fail(lx, s, k->path, "expected a list of strings, got %s", type_name(t));
+    int n = t == CONFIG_TYPE_STRING ? 1 : lc.length(s);
+    if (n < k->min || n > k->max)
+        return fail(lx, s, k->path, "expected %ld to %ld entries, got %d", k->min, k->max, n);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = t == CONFIG_TYPE_STRING ? s : lc.elem(s, (unsigned)i);
+        if (e == NULL || config_setting_type(e) != CONFIG_TYPE_STRING)
+            return fail(lx, e ? e : s, k->path, "entry %d is not a string", i + 1);
+        const char *v = e->value.sval;
+        if (k->type == K_SERVERS) {
+            if (config_parse_server(v, &c->servers[i]) < 0)
+                return fail(lx, e, k->path, "bad nameserver address \"%s\" "
+                            "(want IPv4, IPv6, [IPv6]:port or IPv4:port)", v);
+        } else {
+            if (strlen(v) == 0 || strlen(v) >= sizeof c->search[0])
+                return fail(lx, e, k->path, "bad search domain \"%s\"", v);
+            snprintf(c->search[i], sizeof c->search[i], "%s", v);
+        }
+    }
+    *(int *)((char *)c + k->off) = n;
+    return 0;
+}
+
+static int apply_key(struct loadctx *lx, const config_setting_t *s, const struct key *k,
+                     struct dnsf_config *c)
+{
+    int t = config_setting_type(s);
+    void *dst = (char *)c + k->off;
+    switch (k->type) {
+    case K_BOOL:
+        if (t != CONFIG_TYPE_BOOL)
+            return fail(lx, s, k->path, "expected a boolean (true/false), got %s", type_name(t));
+        *(int *)dst = s->value.ival != 0;
+        return 0;
+    case K_INT: {
+        long long v;
+        if (t == CONFIG_TYPE_INT)
+            v = s->value.ival;
+        else if (t == CONFIG_TYPE_INT64)
+            v = s->value.llval;
+        else
+            return fail(lx, s, k->path, "expected an integer, got %s", type_name(t));
+        if (v < k->min || v > k->max)
+            return fail(lx, s, k->path, "%lld is out of range [%ld, %ld]", v, k->min, k->max);
+        *(int *)dst = (int)v;
+        return 0;
+    }
+    case K_STRING:
+        if (t != CONFIG_TYPE_STRING)
+            return fail(lx, s, k->path, "expected a string, got %s", type_name(t));
+        if ((long)strlen(s->value.sval) < k->min || (long)strlen(s->value.sval) > k->max)
+            return fail(lx, s, k->path, "string length out of range");
+        snprintf((char *)dst, PATH_MAX, "%s", s->value.sval);
+        return 0;
+    case K_ENUM:
+        if (t == CONFIG_TYPE_STRING)
+            for (int i = 0; i < 3; i++)
+                if (strcmp(s->value.sval, strategies[i]) == 0) {
+                    *(enum dnsf_strategy *)dst = (enum dnsf_strategy)i;
+                    return 0;
+                }
+        return fail(lx, s, k->path, "expected \"hedge\", \"race\" or \"sequence\"");
+    case K_LEVEL:
+        if (t == CONFIG_TYPE_STRING && log_level_parse(s->value.sval) >= 0) {
+            *(int *)dst = log_level_parse(s->value.sval);
+            return 0;
+        }
+        return fail(lx, s, k->path, "expected \"error\", \"warn\", \"info\" or \"debug\"");
+    case K_SERVERS:
+    case K_SEARCH:
+        return apply_string_list(lx, s, k, c);
+    }
+    return -1;
+}
+
+/* Apply every member of group G (whose path is PREFIX) to C. Members named
+ * in SKIP are accepted and left to the caller. */
+static int apply_group(struct loadctx *lx, const config_setting_t *g, const char *prefix,
+                       struct dnsf_config *c, const char *skip)
+{
+    int n = lc.length(g);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = lc.elem(g, (unsigned)i);
+        char path[128];
+        if (s == NULL || s->name == NULL)
+            continue;
+        snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", s->name);
+        if (*prefix == 0 && skip != NULL) {
+            char tok[80];
+            snprintf(tok, sizeof tok, " %s ", s->name);
+            if (strstr(skip, tok) != NULL)
+                continue;
+        }
+        const struct key *k = schema_find(path);
+        if (k != NULL) {
+            if (apply_key(lx, s, k, c) < 0)
+                return -1;
+        } else if (is_group_prefix(path)) {
+            if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+                return fail(lx, s, path, "expected a group { ... }, got %s",
+                            type_name(config_setting_type(s)));
+            if (apply_group(lx, s, path, c, NULL) < 0)
+                return -1;
+        } else
+            return fail(lx, s, path, "unknown key");
+    }
+    return 0;
+}
+
+static int check_consistency(struct loadctx *lx, const struct dnsf_config *c, const char *where)
+{
+    if (c->hedge_min_ms > c->hedge_max_ms)
+        return fail(lx, NULL, where, "hedge_min_ms (%d) is above hedge_max_ms (%d)",
+                    c->hedge_min_ms, c->hedge_max_ms);
+    if (c->cache.min_ttl > c->cache.max_ttl)
+        return fail(lx, NULL, where, "cache.min_ttl (%d) is above cache.max_ttl (%d)",
+                    c->cache.min_ttl, c->cache.max_ttl);
+    return 0;
+}
+
+static int app_matches(const config_setting_t *match, const struct dnsf_identity *id)
+{
+    int n = config_setting_type(match) == CONFIG_TYPE_STRING ? 1 : lc.length(match);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e =
+            config_setting_type(match) == CONFIG_TYPE_STRING ? match : lc.elem(match, (unsigned)i);
+        const char *pat = e->value.sval;
+        if (pat[0] == '/') {
+            if (id->exe != NULL && fnmatch(pat, id->exe, 0) == 0)
+                return 1;
+        } else if (id->progname != NULL && strcmp(pat, id->progname) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Validate every apps entry; apply the first that matches ID. */
+static int apply_apps(struct loadctx *lx, const config_setting_t *apps,
+                      const struct dnsf_identity *id, struct dnsf_config *c)
+{
+    int t = config_setting_type(apps);
+    if (t != CONFIG_TYPE_LIST)
+        return fail(lx, apps, "apps", "expected a list ( { match = [...]; ... }, ... ), got %s",
+                    type_name(t));
+    int n = lc.length(apps), matched = 0;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *app = lc.elem(apps, (unsigned)i);
+        char where[32];
+        snprintf(where, sizeof where, "apps[%d]", i);
+        if (config_setting_type(app) != CONFIG_TYPE_GROUP)
+            return fail(lx, app, where, "expected a group { match = [...]; ... }");
+        const config_setting_t *match = NULL;
+        for (int j = 0; j < lc.length(app); j++) {
+            const config_setting_t *m = lc.elem(app, (unsigned)j);
+            if (m->name && strcmp(m->name, "match") == 0)
+                match = m;
+            if (m->name && strcmp(m->name, "apps") == 0)
+                return fail(lx, m, where, "apps cannot be nested");
+        }
+        if (match == NULL)
+            return fail(lx, app, where, "missing key \"match\"");
+        int mt = config_setting_type(match), mn = mt == CONFIG_TYPE_STRING ? 1 : lc.length(match);
+        if (mt != CONFIG_TYPE_STRING && mt != CONFIG_TYPE_ARRAY && mt != CONFIG_TYPE_LIST)
+            return fail(lx, match, "match", "expected a list of program names or /path/globs");
+        for (int j = 0; j < mn; j++) {
+            const config_setting_t *e = mt == CONFIG_TYPE_STRING ? match : lc.elem(match, (unsigned)j);
+            if (config_setting_type(e) != CONFIG_TYPE_STRING || e->value.sval[0] == 0)
+                return fail(lx, e, "match", "entry %d is not a non-empty string", j + 1);
+        }
+        /* Validate on a scratch copy so a non-matching entry is still checked. */
+        struct dnsf_config scratch = *c;
+        if (apply_group(lx, app, "", &scratch, " match ") < 0)
+            return -1;
+        if (!matched && id != NULL && app_matches(match, id)) {
+            matched = 1;
+            *c = scratch;
+            snprintf(c->app, sizeof c->app, "%s", where);
+        }
+    }
+    return 0;
+}
+
+int config_load_file(const char *path, const struct dnsf_identity *id,
+                     struct dnsf_config *c, char *err, size_t errlen)
+{
+    struct loadctx lx = { path, err, errlen };
+    config_t cf;
+    int rc = -1;
+
+    config_defaults(c);
+    err[0] = 0;
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        return 1;
+    pthread_once(&lc_once, lc_load);
+    if (!lc.ok) {
+        snprintf(err, errlen, "%s:0: cannot load libconfig.so.9 (%s)", path,
+                 "install libconfig9");
+        return -1;
+    }
+    lc.init(&cf);
+    if (!lc.read_file(&cf, path)) {
+        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+            snprintf(err, errlen, "%s:0: cannot read file: %s", path, strerror(errno));
+        else
+            snprintf(err, errlen, "%s:%d: syntax error: %s",
+                     config_error_file(&cf) ? config_error_file(&cf) : path,
+                     config_error_line(&cf),
+                     config_error_text(&cf) ? config_error_text(&cf) : "?");
+        goto done;
+    }
+    const config_setting_t *root = config_root_setting(&cf);
+    const config_setting_t *apps = NULL;
+    for (int i = 0; i < lc.length(root); i++) {
+        const config_setting_t *s = lc.elem(root, (unsigned)i);
+        if (s->name && strcmp(s->name, "apps") == 0)
+            apps = s;
+    }
+    if (apply_group(&lx, root, "", c, " apps ") < 0)
+        goto done;
+    if (check_consistency(&lx, c, "config") < 0)
+        goto done;
+    if (apps != NULL) {
+        if (apply_apps(&lx, apps, id, c) < 0)
+            goto done;
+        if (check_consistency(&lx, c, c->app[0] ? c->app : "config") < 0)
+            goto done;
+    }
+    snprintf(c->source, sizeof c->source, "%s", path);
+    rc = 0;
+done:
+    lc.destroy(&cf);
+    if (rc < 0) {
+        char saved[sizeof c->source];
+        snprintf(saved, sizeof saved, "%s", path);
+        config_defaults(c);
+        snprintf(c->source, sizeof c->source, "%s", saved);
+    }
+    return rc;
+}

@@ -1,0 +1,135 @@
+/* hooks — the exported resolver functions. Each is a thin router:
+ *   1. a thread-local guard sends re-entrant calls (and calls made during
+ *      our own init) straight to libc;
+ *   2. the first call initialises the engine once, which puts dnsfailover
+ *      in place of "dns" in the hosts database (see nsswitch.h);
+ *   3. libc's own function then builds the result, asking our NSS module
+ *      (nss_module.c) for the DNS step. glibc therefore produces every
+ *      field, flag, error code and sort order itself.
+ * errno is left as the caller had it when the call succeeds. */
+#include <errno.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include "dnsf/log.h"
+#include "dnsf/real.h"
+#include "dnsf/state.h"
+
+#define HOOK __attribute__((visibility("default")))
+
+static __thread int in_hook __attribute__((tls_model("initial-exec")));
+
+/* Initialise once, outside any guard the caller may hold; errno kept. */
+static void prepare(const char *fn)
+{
+    if (in_hook)
+        return;
+    int saved = errno;
+    in_hook = 1;
+    state_ensure_init();
+    in_hook = 0;
+    if (log_on(LOG_LVL_DEBUG))
+        log_msg(LOG_LVL_DEBUG, "hook %s%s", fn, state_active() ? "" : " (pass-through)");
+    errno = saved;
+}
+
+HOOK int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                     struct addrinfo **res)
+{
+    int saved = errno;
+    prepare("getaddrinfo");
+    int rc = real_getaddrinfo(node, service, hints, res);
+    if (rc == 0)
+        errno = saved;
+    return rc;
+}
+
+/* Every list comes from libc's getaddrinfo, so libc frees it. (The cache
+ * issue adds lists of our own; they will be recognised here.) */
+HOOK void freeaddrinfo(struct addrinfo *ai)
+{
+    int saved = errno;
+    prepare("freeaddrinfo");
+    real_freeaddrinfo(ai);
+    errno = saved;
+}
+
+HOOK int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
+                     char *serv, socklen_t servlen, int flags)
+{
+    int saved = errno;
+    prepare("getnameinfo");
+    int rc = real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+    if (rc == 0)
+        errno = saved;
+    return rc;
+}
+
+HOOK struct hostent *gethostbyname(const char *name)
+{
+    int saved = errno;
+    prepare("gethostbyname");
+    struct hostent *h = real_gethostbyname(name);
+    if (h != NULL)
+        errno = saved;
+    return h;
+}
+
+HOOK struct hostent *gethostbyname2(const char *name, int af)
+{
+    int saved = errno;
+    prepare("gethostbyname2");
+    struct hostent *h = real_gethostbyname2(name, af);
+    if (h != NULL)
+        errno = saved;
+    return h;
+}
+
+HOOK int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen,
+                         struct hostent **result, int *h_errnop)
+{
+    int saved = errno;
+    prepare("gethostbyname_r");
+    int rc = real_gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
+    if (rc == 0 && *result != NULL)
+        errno = saved;
+    return rc;
+}
+
+HOOK int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
+                          size_t buflen, struct hostent **result, int *h_errnop)
+{
+    int saved = errno;
+    prepare("gethostbyname2_r");
+    int rc = real_gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
+    if (rc == 0 && *result != NULL)
+        errno = saved;
+    return rc;
+}
+
+HOOK struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
+{
+    int saved = errno;
+    prepare("gethostbyaddr");
+    struct hostent *h = real_gethostbyaddr(addr, len, type);
+    if (h != NULL)
+        errno = saved;
+    return h;
+}
+
+HOOK int gethostbyaddr_r(const void *addr, socklen_t len, int type, struct hostent *ret,
+                         char *buf, size_t buflen, struct hostent **result, int *h_errnop)
+{
+    int saved = errno;
+    prepare("gethostbyaddr_r");
+    int rc = real_gethostbyaddr_r(addr, len, type, ret, buf, buflen, result, h_errnop);
+    if (rc == 0 && *result != NULL)
+        errno = saved;
+    return rc;
+}
+
+/* Idle c-ares channels are closed at exit so leak checkers stay quiet. */
+__attribute__((destructor)) static void dnsf_fini(void)
+{
+    state_shutdown();
+}

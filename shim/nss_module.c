@@ -1,0 +1,76 @@
+/* nss_module — glibc calls these for the "dnsfailover" source of the hosts
+ * database (the library's soname is libnss_dnsfailover.so.2, so glibc's NSS
+ * loader finds the already-preloaded copy). Each is a router: our engine
+ * answers, or, when it cannot (fail open), glibc's own DNS module does. */
+#include <netdb.h>
+#include <nss.h>
+
+#include "dnsf/hostlookup.h"
+#include "dnsf/real.h"
+
+#define NSS_EXPORT __attribute__((visibility("default")))
+
+NSS_EXPORT enum nss_status
+_nss_dnsfailover_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat, char *buffer,
+                                  size_t buflen, int *errnop, int *herrnop, int32_t *ttlp)
+{
+    enum nss_status st;
+    if (hostlookup_byname4(name, pat, buffer, buflen, errnop, herrnop, ttlp, &st) == 0)
+        return st;
+    return real_nss_dns_gethostbyname4_r(name, pat, buffer, buflen, errnop, herrnop, ttlp);
+}
+
+NSS_EXPORT enum nss_status
+_nss_dnsfailover_gethostbyname3_r(const char *name, int af, struct hostent *result,
+                                  char *buffer, size_t buflen, int *errnop, int *h_errnop,
+                                  int32_t *ttlp, char **canonp)
+{
+    enum nss_status st;
+    if (hostlookup_byname3(name, af, result, buffer, buflen, errnop, h_errnop, ttlp, canonp,
+                           &st) == 0)
+        return st;
+    return real_nss_dns_gethostbyname3_r(name, af, result, buffer, buflen, errnop, h_errnop,
+                                         ttlp, canonp);
+}
+
+NSS_EXPORT enum nss_status
+_nss_dnsfailover_gethostbyname2_r(const char *name, int af, struct hostent *result,
+                                  char *buffer, size_t buflen, int *errnop, int *h_errnop)
+{
+    enum nss_status st;
+    if (hostlookup_byname2(name, af, result, buffer, buflen, errnop, h_errnop, &st) == 0)
+        return st;
+    return real_nss_dns_gethostbyname2_r(name, af, result, buffer, buflen, errnop, h_errnop);
+}
+
+NSS_EXPORT enum nss_status
+_nss_dnsfailover_gethostbyname_r(const char *name, struct hostent *result, char *buffer,
+                                 size_t buflen, int *errnop, int *h_errnop)
+{
+    enum nss_status st;
+    if (hostlookup_byname(name, result, buffer, buflen, errnop, h_errnop, &st) == 0)
+        return st;
+    return real_nss_dns_gethostbyname_r(name, result, buffer, buflen, errnop, h_errnop);
+}
+
+NSS_EXPORT enum nss_status
+_nss_dnsfailover_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
+                                  struct hostent *result, char *buffer, size_t buflen,
+                                  int *errnop, int *h_errnop, int32_t *ttlp)
+{
+    enum nss_status st;
+    if (hostlookup_byaddr2(addr, len, af, result, buffer, buflen, errnop, h_errnop, ttlp,
+                           &st) == 0)
+        return st;
+    return real_nss_dns_gethostbyaddr2_r(addr, len, af, result, buffer, buflen, errnop,
+                                         h_errnop, ttlp);
+}
+
+NSS_EXPORT enum nss_status
+_nss_dnsfailover_gethostbyaddr_r(const void *addr, socklen_t len, int af,
+                                 struct hostent *result, char *buffer, size_t buflen,
+                                 int *errnop, int *h_errnop)
+{
+    return _nss_dnsfailover_gethostbyaddr2_r(addr, len, af, result, buffer, buflen, errnop,
+                                             h_errnop, NULL);
+}

@@ -1,0 +1,86 @@
+/* nsswitch — read the hosts line and swap "dns" for "dnsfailover". */
+#include "dnsf/nsswitch.h"
+
+#include <ctype.h>
+#include <nss.h>
+#include <stdio.h>
+#include <string.h>
+
+int nsswitch_rewrite(const char *spec, char *out, size_t outlen)
+{
+    size_t o = 0;
+    int replaced = 0;
+    const char *p = spec;
+
+    while (*p != 0) {
+        if (isspace((unsigned char)*p)) {
+            p++;
+            continue;
+        }
+        const char *start = p;
+        if (*p == '[') {                          /* an action: copy verbatim */
+            while (*p != 0 && *p != ']')
+                p++;
+            if (*p == ']')
+                p++;
+        } else {
+            while (*p != 0 && !isspace((unsigned char)*p) && *p != '[')
+                p++;
+        }
+        size_t n = (size_t)(p - start);
+        const char *tok = start;
+        if (n == 3 && strncmp(start, "dns", 3) == 0) {
+            tok = "dnsfailover";
+            n = strlen(tok);
+            replaced = 1;
+        }
+        if (o + n + 2 > outlen)
+            return -1;
+        if (o > 0)
+            out[o++] = ' ';
+        memcpy(out + o, tok, n);
+        o += n;
+    }
+    if (o + 1 > outlen)
+        return -1;
+    out[o] = 0;
+    return replaced;
+}
+
+int nsswitch_hosts_line(const char *path, char *out, size_t outlen)
+{
+    char line[1024], spec[1024];
+    int found = 0;
+    FILE *f = fopen(path, "re");
+
+    if (f != NULL) {
+        while (fgets(line, sizeof line, f) != NULL) {
+            char *p = line;
+            while (isspace((unsigned char)*p))
+                p++;
+            if (strncmp(p, "hosts", 5) != 0)
+                continue;
+            p += 5;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p != ':')
+                continue;
+            p++;
+            char *hash = strchr(p, '#');
+            if (hash != NULL)
+                *hash = 0;
+            /* glibc: the last hosts line wins. */
+            snprintf(spec, sizeof spec, "%s", p);
+            found = 1;
+        }
+        fclose(f);
+    }
+    if (!found)
+        snprintf(spec, sizeof spec, "%s", NSSWITCH_DEFAULT_HOSTS);
+    return nsswitch_rewrite(spec, out, outlen);
+}
+
+int nsswitch_install(const char *line)
+{
+    return __nss_configure_lookup("hosts", line) == 0 ? 0 : -1;
+}

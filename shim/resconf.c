@@ -1,0 +1,56 @@
+/* resconf — read resolv.conf with glibc's res_ninit into a plain struct.
+ * We call glibc's parser rather than our own so that every option has the
+ * meaning glibc gives it (FACTS.md: results must equal glibc's). */
+#include "dnsf/resconf.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <string.h>
+
+static void server_from_sa(struct dnsf_server *s, const struct sockaddr *sa)
+{
+    char host[INET6_ADDRSTRLEN];
+    memset(s, 0, sizeof *s);
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        memcpy(&s->addr, in, sizeof *in);
+        s->addrlen = sizeof *in;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        snprintf(s->text, sizeof s->text, "%s:%u", host, ntohs(in->sin_port));
+    } else {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        memcpy(&s->addr, in6, sizeof *in6);
+        s->addrlen = sizeof *in6;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        snprintf(s->text, sizeof s->text, "[%s]:%u", host, ntohs(in6->sin6_port));
+    }
+}
+
+int resconf_load(struct resconf *rc)
+{
+    struct __res_state st;
+    memset(&st, 0, sizeof st);
+    memset(rc, 0, sizeof *rc);
+    if (res_ninit(&st) != 0) {
+        res_nclose(&st);
+        return -1;
+    }
+    for (int i = 0; i < st.nscount && rc->nservers < DNSF_MAX_SERVERS; i++) {
+        if (st.nsaddr_list[i].sin_family == AF_INET)
+            server_from_sa(&rc->servers[rc->nservers++], (struct sockaddr *)&st.nsaddr_list[i]);
+        else if (st._u._ext.nsaddrs[i] != NULL)
+            server_from_sa(&rc->servers[rc->nservers++], (struct sockaddr *)st._u._ext.nsaddrs[i]);
+    }
+    for (int i = 0; i < RESCONF_MAXDNSRCH && st.dnsrch[i] != NULL; i++) {
+        snprintf(rc->search[i], sizeof rc->search[i], "%s", st.dnsrch[i]);
+        rc->nsearch++;
+    }
+    rc->ndots = st.ndots;
+    rc->options = st.options;
+    rc->timeout_s = st.retrans;
+    rc->attempts = st.retry;
+    res_nclose(&st);
+    return 0;
+}

@@ -1,0 +1,298 @@
+/* resolve — res_search and res_query as glibc 2.36 does them, over our
+ * transport. The control flow follows resolv/res_query.c step by step so a
+ * reader can compare them; the comments name glibc's variables. */
+#include "dnsf/resolve.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dnsf/clock.h"
+#include "dnsf/dnsmsg.h"
+
+void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
+                      const struct resconf *rc)
+{
+    memset(ctx, 0, sizeof *ctx);
+    if (cfg->nservers > 0) {
+        ctx->plan.servers = cfg->servers;
+        ctx->plan.nservers = cfg->nservers;
+    } else {
+        ctx->plan.servers = rc->servers;
+        ctx->plan.nservers = rc->nservers;
+    }
+    ctx->plan.strategy = cfg->strategy;
+    ctx->plan.timeout_ms = cfg->timeout_ms;
+    ctx->plan.attempts = cfg->attempts;
+    ctx->plan.deadline_ms = cfg->deadline_ms;
+    ctx->plan.hedge_min_ms = cfg->hedge_min_ms;
+    ctx->plan.hedge_max_ms = cfg->hedge_max_ms;
+    ctx->ndots = cfg->ndots >= 0 ? cfg->ndots : rc->ndots;
+    if (cfg->nsearch >= 0) {
+        ctx->nsearch = cfg->nsearch;
+        for (int i = 0; i < cfg->nsearch; i++)
+            ctx->search[i] = cfg->search[i];
+    } else {
+        ctx->nsearch = rc->nsearch;
+        for (int i = 0; i < rc->nsearch; i++)
+            ctx->search[i] = rc->search[i];
+    }
+    ctx->options = rc->options;
+    ctx->deadline_ms = clock_now_ms() + (uint64_t)cfg->deadline_ms;
+}
+
+void resolve_answer_free(struct resolve_answer *a)
+{
+    for (int i = 0; i < 2; i++)
+        dnsf_reply_free(&a->r[i]);
+    a->nq = 0;
+}
+
+const char *resolve_hostalias(const struct resolve_ctx *ctx, const char *name,
+                              char *buf, size_t buflen)
+{
+    if (ctx->options & RES_NOALIASES)
+        return NULL;
+    /* glibc uses getenv; ld.so removes HOSTALIASES for AT_SECURE programs,
+     * which secure_getenv matches. */
+    const char *file = secure_getenv("HOSTALIASES");
+    FILE *fp;
+    char line[BUFSIZ];
+    const char *found = NULL;
+    if (file == NULL || (fp = fopen(file, "rce")) == NULL)
+        return NULL;
+    while (fgets(line, sizeof line, fp) != NULL) {
+        char *p = line;
+        while (*p && !isspace((unsigned char)*p))
+            p++;
+        if (*p == 0)
+            break;
+        *p++ = 0;
+        if (strcasecmp(line, name) != 0)
+            continue;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == 0)
+            break;
+        char *e = p + 1;
+        while (*e && !isspace((unsigned char)*e))
+            e++;
+        *e = 0;
+        snprintf(buf, buflen, "%s", p);
+        found = buf;
+        break;
+    }
+    fclose(fp);
+    return found;
+}
+
+static int header_ancount(const struct dnsf_reply *r)
+{
+    return r->len >= DNSMSG_HFIXEDSZ ? (r->pkt[6] << 8 | r->pkt[7]) : 0;
+}
+
+/* __res_context_query: one name, one or two qtypes. */
+static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
+                      struct resolve_answer *out, int *herrno, int *err, int *servfail)
+{
+    uint16_t qt[2];
+    int nq = 1;
+    struct transport_plan plan = ctx->plan;
+    uint64_t now = clock_now_ms();
+
+    memset(out, 0, sizeof *out);
+    *servfail = 0;
+    if (qtype == RESOLVE_A_AND_AAAA) {
+        qt[0] = DNS_T_A;
+        qt[1] = DNS_T_AAAA;
+        nq = 2;
+    } else
+        qt[0] = qtype;
+    out->nq = nq;
+    /* The whole lookup shares one deadline. */
+    if (now >= ctx->deadline_ms) {
+        *herrno = TRY_AGAIN;
+        *err = ETIMEDOUT;
+        return -1;
+    }
+    if (ctx->deadline_ms - now < (uint64_t)plan.deadline_ms)
+        plan.deadline_ms = (int)(ctx->deadline_ms - now);
+    if (transport_query(&plan, name, qt, nq, out->r) < 0)
+        return -2;
+
+    int ok = 0, refused = 0;
+    for (int i = 0; i < nq; i++) {
+        if (out->r[i].status == REPLY_OK)
+            ok++;
+        else if (out->r[i].status == REPLY_CONNREFUSED)
+            refused++;
+        else if (out->r[i].status == REPLY_ERROR && out->r[i].rcode == DNS_R_SERVFAIL)
+            *servfail = 1;
+    }
+    if (ok == 0) {
+        /* res_send failed: h_errno TRY_AGAIN; errno ECONNREFUSED when no
+         * server was reached at all, ETIMEDOUT otherwise (res_send.c). */
+        resolve_answer_free(out);
+        *herrno = TRY_AGAIN;
+        *err = refused == nq ? ECONNREFUSED : ETIMEDOUT;
+        return -1;
+    }
+    /* A family that failed while the other answered counts as an empty
+     * second reply (glibc: *resplen2 = 0). */
+    for (int i = 0; i < nq; i++)
+        if (out->r[i].status != REPLY_OK)
+            dnsf_reply_free(&out->r[i]);
+
+    const struct dnsf_reply *hp = &out->r[0], *hp2 = nq == 2 ? &out->r[1] : hp;
+    if (hp2->len < DNSMSG_HFIXEDSZ)
+        hp2 = hp;
+    else if (hp->len < DNSMSG_HFIXEDSZ)
+        hp = hp2;
+    int rc1 = hp->pkt[3] & 0xf, rc2 = hp2->pkt[3] & 0xf;
+    if ((rc1 == DNS_R_NOERROR && header_ancount(hp) > 0)
+        || (rc2 == DNS_R_NOERROR && header_ancount(hp2) > 0)) {
+        *err = 0;
+        return 0;
+    }
+    switch (rc1 == DNS_R_NOERROR ? rc2 : rc1) {
+    case DNS_R_NXDOMAIN:
+        *herrno = HOST_NOT_FOUND;
+        break;
+    case DNS_R_NOERROR:
+        *herrno = NO_DATA;
+        break;
+    default:
+        *herrno = NO_RECOVERY;
+        break;
+    }
+    *err = 0;
+    resolve_answer_free(out);
+    return -1;
+}
+
+/* __res_context_querydomain: NAME, or NAME.DOMAIN, with glibc's limits. */
+static int query_domain(const struct resolve_ctx *ctx, const char *name, const char *domain,
+                        uint16_t qtype, struct resolve_answer *out, int *herrno, int *err,
+                        int *servfail)
+{
+    char buf[NS_MAXDNAME];
+    const char *longname = name;
+    size_t n = strlen(name);
+
+    *servfail = 0;
+    if (domain == NULL) {
+        if (n == 0 || n - 1 >= NS_MAXDNAME - 1) {
+            *herrno = NO_RECOVERY;
+            *err = 0;
+            return -1;
+        }
+    } else {
+        if (n + strlen(domain) + 1 >= NS_MAXDNAME) {  /* glibc's limit */
+            *herrno = NO_RECOVERY;
+            *err = 0;
+            return -1;
+        }
+        size_t d = strlen(domain);
+        memcpy(buf, name, n);
+        buf[n] = '.';
+        memcpy(buf + n + 1, domain, d + 1);
+        longname = buf;
+    }
+    return query_name(ctx, longname, qtype, out, herrno, err, servfail);
+}
+
+int resolve_query(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
+                  struct resolve_answer *out, int *herrno, int *err)
+{
+    int servfail;
+    return query_name(ctx, name, qtype, out, herrno, err, &servfail);
+}
+
+int resolve_search(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
+                   struct resolve_answer *out, int *herrno, int *err)
+{
+    unsigned dots = 0;
+    int trailing_dot = 0, saved_herrno = -1, got_nodata = 0, got_servfail = 0;
+    int root_on_list = 0, tried_as_is = 0, searched = 0, ret, servfail;
+    char alias[NS_MAXDNAME];
+    const char *cp;
+
+    *err = 0;
+    *herrno = HOST_NOT_FOUND;      /* true if we never query */
+    for (cp = name; *cp != 0; cp++)
+        dots += *cp == '.';
+    if (cp > name && cp[-1] == '.')
+        trailing_dot = 1;
+
+    if (dots == 0 && (cp = resolve_hostalias(ctx, name, alias, sizeof alias)) != NULL)
+        return resolve_query(ctx, cp, qtype, out, herrno, err);
+
+    /* Enough dots (ndots), or a trailing dot: try the name as is first. */
+    if (dots >= (unsigned)ctx->ndots || trailing_dot) {
+        ret = query_domain(ctx, name, NULL, qtype, out, herrno, err, &servfail);
+        if (ret == 0 || ret == -2 || trailing_dot)
+            return ret;
+        saved_herrno = *herrno;
+        tried_as_is = 1;
+    }
+
+    /* One level of search: no dot and RES_DEFNAMES, or dots, no trailing
+     * dot and RES_DNSRCH. */
+    if ((dots == 0 && (ctx->options & RES_DEFNAMES))
+        || (dots != 0 && !trailing_dot && (ctx->options & RES_DNSRCH))) {
+        int done = 0;
+        for (int i = 0; i < ctx->nsearch && !done; i++) {
+            const char *d = ctx->search[i];
+            searched = 1;
+            if (d[0] == '.')
+                d++;
+            if (d[0] == 0)
+                root_on_list = 1;
+            ret = query_domain(ctx, name, d, qtype, out, herrno, err, &servfail);
+            if (ret == 0 || ret == -2)
+                return ret;
+            if (*err == ECONNREFUSED) {
+                *herrno = TRY_AGAIN;
+                return -1;
+            }
+            switch (*herrno) {
+            case NO_DATA:
+                got_nodata++;
+                /* fall through */
+            case HOST_NOT_FOUND:
+                break;                  /* keep trying */
+            case TRY_AGAIN:
+                if (servfail) {
+                    got_servfail++;
+                    break;
+                }
+                /* fall through */
+            default:
+                done = 1;
+            }
+            if ((ctx->options & RES_DNSRCH) == 0)
+                done = 1;
+        }
+    }
+
+    /* Not tried as is yet: do so, unless RES_NOTLDQUERY and no dots. */
+    if ((dots || !searched || (ctx->options & RES_NOTLDQUERY) == 0)
+        && !(tried_as_is || root_on_list)) {
+        ret = query_domain(ctx, name, NULL, qtype, out, herrno, err, &servfail);
+        if (ret == 0 || ret == -2)
+            return ret;
+    }
+
+    if (saved_herrno != -1)
+        *herrno = saved_herrno;
+    else if (got_nodata)
+        *herrno = NO_DATA;
+    else if (got_servfail)
+        *herrno = TRY_AGAIN;
+    return -1;
+}
