@@ -32,6 +32,9 @@ void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
     ctx->plan.deadline_ms = cfg->deadline_ms;
     ctx->plan.hedge_min_ms = cfg->hedge_min_ms;
     ctx->plan.hedge_max_ms = cfg->hedge_max_ms;
+    ctx->plan.fail_threshold = cfg->health.fail_threshold;
+    ctx->plan.probe_interval_ms = cfg->health.probe_interval_ms;
+    ctx->plan.max_down_ms = cfg->health.max_down_ms;
     ctx->ndots = cfg->ndots >= 0 ? cfg->ndots : rc->ndots;
     if (cfg->nsearch >= 0) {
         ctx->nsearch = cfg->nsearch;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dnsf/health.h"
 #include "dnsf/log.h"
 #include "dnsf/nsswitch.h"
 #include "dnsf/transport.h"
@@ -35,6 +36,7 @@ int state_disabled_by_env(void)
 static void on_fork_child(void)
 {
     pthread_mutex_init(&rc_lock, NULL);
+    health_fork_child();
     transport_fork_child();
 }
 

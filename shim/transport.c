@@ -21,6 +21,7 @@
 
 #include "dnsf/clock.h"
 #include "dnsf/dnsmsg.h"
+#include "dnsf/health.h"
 #include "dnsf/log.h"
 
 /* ---- the channel pool --------------------------------------------------- */
@@ -30,6 +31,7 @@ struct chan {
     struct sockaddr_storage addr;
     int timeout_ms;
     unsigned gen;                  /* pool generation; bumped in a forked child */
+    int orphans;                   /* queries left running by ended lookups */
     struct chan *next;
 };
 
@@ -207,30 +209,53 @@ enum srv_state { SRV_IDLE = 0, SRV_INFLIGHT, SRV_FINAL };
 struct qstate {
     uint16_t qtype;
     int done;
-    int window;                    /* how many servers may be active (hedge) */
-    uint64_t next_hedge_ms;
+    int window;                    /* servers allowed to be active (hedge) */
+    uint64_t next_hedge_ms;        /* when the window may grow (hedge) */
     enum srv_state st[DNSF_MAX_SERVERS];
     int tries[DNSF_MAX_SERVERS];   /* tries started per server */
     int saw_timeout, saw_refused, saw_error, last_rcode;
 };
 
+struct probe;
+
 struct lookup {
     const struct transport_plan *plan;
+    struct health_plan hp;
+    struct health_params params;
     const char *name;              /* without a trailing dot */
     int nq;
     struct qstate q[2];
     struct dnsf_reply *out;
     struct chan *ch[DNSF_MAX_SERVERS];
     int inflight[DNSF_MAX_SERVERS];
-    uint64_t start_ms, deadline_ms;
-    int internal_error;
+    struct probe *probes;          /* in flight, for this lookup */
+    uint64_t start_ms, deadline_ms, grace_ms;
+    int hedges, retries, internal_error;
 };
 
+/* One query in flight. While its lookup runs, LK points to it; when the
+ * lookup ends first, LK is NULL and the query is an orphan: it stays in the
+ * pooled channel and reports to health whenever a later lookup processes
+ * that channel. That is how a probe never delays an answer yet still tells
+ * us that a server came back. */
 struct probe {
     struct lookup *lk;
-    int qi, si;
+    struct chan *chan;
+    struct probe *next;
+    int qi, si, slot;
+    int lost_race;                 /* already reported as a lost race */
     uint64_t t0_us;
+    struct health_params params;
 };
+
+static void unlink_probe(struct lookup *lk, struct probe *p)
+{
+    for (struct probe **pp = &lk->probes; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            return;
+        }
+}
 
 static int question_matches(const struct dnsmsg *m, const char *name, uint16_t qtype)
 {
@@ -242,80 +267,133 @@ static int question_matches(const struct dnsmsg *m, const char *name, uint16_t q
     return strcasecmp(got, name) == 0 || (strcmp(got, ".") == 0 && name[0] == 0);
 }
 
-static void server_failed(struct qstate *q, int si, int retryable, int attempts)
+/* Classify a finished query: 0 usable, else the health outcome. */
+static enum health_outcome classify(int status, const unsigned char *abuf, int alen,
+                                    const char *name, uint16_t qtype, int *rcode)
 {
-    q->st[si] = retryable && q->tries[si] < attempts ? SRV_IDLE : SRV_FINAL;
+    *rcode = -1;
+    if (abuf != NULL && alen > 0) {
+        struct dnsmsg m;
+        if (dnsmsg_init(&m, abuf, (size_t)alen) == 0 && dnsmsg_is_response(&m)
+            && (name == NULL || question_matches(&m, name, qtype))) {
+            *rcode = dnsmsg_rcode(&m);
+            /* Usable: NOERROR (with data or NODATA) or NXDOMAIN. NXDOMAIN is
+             * an answer, never a reason to fail over (split horizon). */
+            if (*rcode == DNS_R_NOERROR || *rcode == DNS_R_NXDOMAIN)
+                return HEALTH_OK;
+        }
+        return HEALTH_ERROR;       /* SERVFAIL, REFUSED, FORMERR, NOTIMP, garbage */
+    }
+    if (status == ARES_ETIMEOUT)
+        return HEALTH_TIMEOUT;
+    if (status == ARES_ECONNREFUSED)
+        return HEALTH_UNREACHABLE;
+    return HEALTH_ERROR;
+}
+
+static void on_orphan(struct probe *p, int status, const unsigned char *abuf, int alen)
+{
+    int rcode;
+    p->chan->orphans--;
+    if (status != ARES_ECANCELLED && status != ARES_EDESTRUCTION) {
+        enum health_outcome o = classify(status, abuf, alen, NULL, 0, &rcode);
+        /* A lost race was counted when its lookup ended; only an answer
+         * (the server works after all) changes anything now. Its RTT is
+         * unknown: the reply may have waited in the socket buffer. */
+        if (o == HEALTH_OK)
+            health_report(p->slot, o, 0, p->lost_race ? -1 : 0, &p->params, clock_now_ms());
+        else if (!p->lost_race)
+            health_report(p->slot, o, 0, -1, &p->params, clock_now_ms());
+    }
+    free(p);
+}
+
+static void server_failed(struct lookup *lk, struct qstate *q, int si, int retryable)
+{
+    /* A retry to the same server is speculative load: it needs budget. */
+    if (retryable && q->tries[si] < lk->plan->attempts && health_budget_take()) {
+        lk->retries++;
+        q->st[si] = SRV_IDLE;
+    } else
+        q->st[si] = SRV_FINAL;
 }
 
 static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
     struct probe *p = arg;
     struct lookup *lk = p->lk;
+    (void)timeouts;
+
+    if (lk == NULL) {
+        on_orphan(p, status, abuf, alen);
+        return;
+    }
+    unlink_probe(lk, p);
     struct qstate *q = &lk->q[p->qi];
     const struct dnsf_server *srv = &lk->plan->servers[p->si];
-    uint64_t rtt_us = clock_now_us() - p->t0_us;
-    (void)timeouts;
+    uint64_t now_us = clock_now_us();
+    uint32_t rtt_us = (uint32_t)(now_us - p->t0_us);
+    int rcode;
 
     lk->inflight[p->si]--;
     if (q->st[p->si] == SRV_INFLIGHT)
         q->st[p->si] = SRV_IDLE;
-    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION || q->done) {
+    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) {
         free(p);
         return;
     }
-    if (abuf != NULL && alen > 0) {
-        struct dnsmsg m;
-        if (dnsmsg_init(&m, abuf, (size_t)alen) == 0 && dnsmsg_is_response(&m)
-            && question_matches(&m, lk->name, q->qtype)) {
-            int rcode = dnsmsg_rcode(&m);
-            LOGD("%s %s type %u: rcode %d in %.1f ms", srv->text, lk->name, q->qtype, rcode,
-                 rtt_us / 1000.0);
-            if (rcode == DNS_R_NOERROR || rcode == DNS_R_NXDOMAIN) {
-                struct dnsf_reply *r = &lk->out[p->qi];
-                r->pkt = malloc((size_t)alen);
-                if (r->pkt == NULL) {
-                    lk->internal_error = 1;
-                } else {
-                    memcpy(r->pkt, abuf, (size_t)alen);
-                    r->len = alen;
-                    r->status = REPLY_OK;
-                    r->rcode = rcode;
-                    r->server = p->si;
-                    r->latency_us = (uint32_t)rtt_us;
-                }
-                q->done = 1;
-                free(p);
-                return;
-            }
-            /* RFC 1035 §4.1.1 error rcodes: glibc moves on to the next
-             * server at once on SERVFAIL, NOTIMP and REFUSED; so do we,
-             * and on FORMERR too, since another server may parse us. */
-            q->saw_error = 1;
-            q->last_rcode = rcode;
+    enum health_outcome o = classify(status, abuf, alen, lk->name, q->qtype, &rcode);
+    health_report(p->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, &lk->params, now_us / 1000);
+    if (q->done) {                 /* the other family's grace ended it */
+        free(p);
+        return;
+    }
+    switch (o) {
+    case HEALTH_OK: {
+        LOGD("%s: %s type %u rcode %d in %.1f ms (winner)", srv->text, lk->name, q->qtype, rcode,
+             rtt_us / 1000.0);
+        struct dnsf_reply *r = &lk->out[p->qi];
+        r->pkt = malloc((size_t)alen);
+        if (r->pkt == NULL) {
+            lk->internal_error = 1;
         } else {
-            LOGD("%s %s type %u: malformed reply (%d bytes)", srv->text, lk->name, q->qtype, alen);
-            q->saw_error = 1;
-            q->last_rcode = -1;
+            memcpy(r->pkt, abuf, (size_t)alen);
+            r->len = alen;
+            r->status = REPLY_OK;
+            r->rcode = rcode;
+            r->server = p->si;
+            r->latency_us = rtt_us;
         }
-        server_failed(q, p->si, 0, lk->plan->attempts);
-    } else if (status == ARES_ETIMEOUT) {
-        LOGD("%s %s type %u: timeout after %.1f ms", srv->text, lk->name, q->qtype, rtt_us / 1000.0);
+        q->done = 1;
+        /* RFC 8305 §3: wait a short while for the other family, no more. */
+        if (lk->grace_ms == 0)
+            lk->grace_ms = now_us / 1000 + HEALTH_FAMILY_GRACE_MS;
+        break;
+    }
+    case HEALTH_TIMEOUT:
+        LOGD("%s: %s type %u timeout after %.1f ms", srv->text, lk->name, q->qtype, rtt_us / 1000.0);
         q->saw_timeout = 1;
-        server_failed(q, p->si, 1, lk->plan->attempts);
-    } else if (status == ARES_ECONNREFUSED) {
-        LOGD("%s %s type %u: unreachable", srv->text, lk->name, q->qtype);
+        server_failed(lk, q, p->si, 1);
+        break;
+    case HEALTH_UNREACHABLE:
+        LOGD("%s: %s type %u unreachable (ICMP)", srv->text, lk->name, q->qtype);
         q->saw_refused = 1;
-        server_failed(q, p->si, 0, lk->plan->attempts);
-    } else {
-        LOGD("%s %s type %u: %s", srv->text, lk->name, q->qtype, ares_strerror(status));
+        server_failed(lk, q, p->si, 0);
+        break;
+    default:
+        /* glibc moves on at once on SERVFAIL, NOTIMP and REFUSED; so do
+         * we, and on FORMERR and garbage, which another server may not send. */
+        LOGD("%s: %s type %u %s%d", srv->text, lk->name, q->qtype,
+             rcode >= 0 ? "rcode " : "malformed reply / ", rcode >= 0 ? rcode : status);
         q->saw_error = 1;
-        q->last_rcode = -1;
-        server_failed(q, p->si, 0, lk->plan->attempts);
+        q->last_rcode = rcode;
+        server_failed(lk, q, p->si, 0);
+        break;
     }
     free(p);
 }
 
-static int launch(struct lookup *lk, int qi, int si)
+static int launch(struct lookup *lk, int qi, int si, const char *why)
 {
     struct qstate *q = &lk->q[qi];
     if (lk->ch[si] == NULL) {
@@ -325,21 +403,27 @@ static int launch(struct lookup *lk, int qi, int si)
             return -1;
         }
     }
-    struct probe *p = malloc(sizeof *p);
+    struct probe *p = calloc(1, sizeof *p);
     if (p == NULL) {
         lk->internal_error = 1;
         return -1;
     }
     p->lk = lk;
+    p->chan = lk->ch[si];
     p->qi = qi;
     p->si = si;
+    p->slot = lk->hp.slot[si];
+    p->params = lk->params;
     p->t0_us = clock_now_us();
+    p->next = lk->probes;
+    lk->probes = p;
     q->st[si] = SRV_INFLIGHT;
     q->tries[si]++;
     lk->inflight[si]++;
-    LOGD("ask %s for %s type %u (try %d, +%llu ms)", lk->plan->servers[si].text, lk->name,
-         q->qtype, q->tries[si], (unsigned long long)(clock_now_ms() - lk->start_ms));
-    /* The callback may run synchronously (e.g. out of memory); it frees P. */
+    health_count(p->slot, 0, 0, 1);
+    LOGD("ask %s for %s type %u (%s, try %d, +%llu ms)", lk->plan->servers[si].text, lk->name,
+         q->qtype, why, q->tries[si], (unsigned long long)(clock_now_ms() - lk->start_ms));
+    /* The callback may run synchronously (e.g. out of memory). */
     ares_query(lk->ch[si]->ch, lk->name, DNS_C_IN, q->qtype, on_reply, p);
     return 0;
 }
@@ -349,40 +433,61 @@ static void pump_one(struct lookup *lk, int qi, uint64_t now)
 {
     struct qstate *q = &lk->q[qi];
     const struct transport_plan *pl = lk->plan;
-    int want;
+    int n = pl->nservers, want, active = 0, open = 0, skipped = 0;
 
     if (q->done)
         return;
-    switch (pl->strategy) {
-    case STRATEGY_RACE:
-        want = pl->nservers;
-        break;
-    case STRATEGY_HEDGE:
-        while (now >= q->next_hedge_ms && q->window < pl->nservers) {
-            q->window++;
-            q->next_hedge_ms += (uint64_t)(pl->hedge_min_ms > 0 ? pl->hedge_min_ms : 1);
-        }
-        want = q->window;
-        break;
-    default:
-        want = 1;
-        break;
-    }
-    /* The first WANT servers that have not failed for good are active. */
-    int active = 0, any_open = 0;
-    for (int si = 0; si < pl->nservers && active < want; si++) {
+    want = pl->strategy == STRATEGY_RACE ? n : pl->strategy == STRATEGY_HEDGE ? q->window : 1;
+    for (int k = 0; k < n; k++) {
+        int si = lk->hp.order[k];
         if (q->st[si] == SRV_FINAL)
             continue;
-        any_open = 1;
+        if (lk->hp.down[si] && q->st[si] == SRV_IDLE) {
+            skipped++;
+            continue;               /* marked down: skipped, no delay */
+        }
+        open++;
+        if (active >= want)
+            continue;
         active++;
-        if (q->st[si] == SRV_IDLE && launch(lk, qi, si) < 0)
-            return;
+        if (q->st[si] == SRV_IDLE) {
+            const char *why = q->tries[si] > 0 ? "retry" : active > 1 && pl->strategy == STRATEGY_HEDGE
+                            ? "hedge" : pl->strategy == STRATEGY_RACE ? "race" : "first";
+            if (launch(lk, qi, si, why) < 0)
+                return;
+            if (pl->strategy == STRATEGY_HEDGE)
+                q->next_hedge_ms = now + (uint64_t)lk->hp.hedge_ms[si];
+        }
     }
-    for (int si = 0; si < pl->nservers; si++)
-        if (q->st[si] != SRV_FINAL)
-            any_open = 1;
-    if (!any_open)
-        q->done = 1;               /* every server failed: q->saw_* say how */
+    (void)skipped;
+    if (open == 0) {
+        int inflight = 0;
+        for (int si = 0; si < n; si++)
+            inflight |= q->st[si] == SRV_INFLIGHT;
+        if (!inflight)
+            q->done = 1;           /* every server failed: q->saw_* say how */
+        return;
+    }
+    /* Hedge: widen the window once the newest active server has had its
+     * adaptive delay, if the budget allows a speculative query. */
+    if (pl->strategy == STRATEGY_HEDGE && now >= q->next_hedge_ms && q->window < n
+        && active >= q->window) {
+        int more = 0;
+        for (int k = 0, seen = 0; k < n; k++) {
+            int si = lk->hp.order[k];
+            if (q->st[si] == SRV_FINAL || (lk->hp.down[si] && q->st[si] == SRV_IDLE))
+                continue;
+            if (++seen > q->window && q->st[si] == SRV_IDLE)
+                more = 1;
+        }
+        if (more && health_budget_take()) {
+            q->window++;
+            lk->hedges++;
+            health_count(lk->hp.slot[lk->hp.order[0]], 1, 0, 0);
+            pump_one(lk, qi, now);
+        } else
+            q->next_hedge_ms = UINT64_MAX;   /* no budget: wait for a failure */
+    }
 }
 
 static int all_done(const struct lookup *lk)
@@ -415,6 +520,38 @@ static void finish_failures(struct lookup *lk)
 
 #define MAXPFD (DNSF_MAX_SERVERS * ARES_GETSOCK_MAXNUM)
 
+/* Add CH's sockets to PFD; return the new count. */
+static int add_fds(ares_channel ch, struct pollfd *pfd, int *owner, int npfd, int who)
+{
+    ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+    int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+    for (int k = 0; k < ARES_GETSOCK_MAXNUM && npfd < MAXPFD; k++) {
+        short ev = 0;
+        if (ARES_GETSOCK_READABLE(bits, k))
+            ev |= POLLIN;
+        if (ARES_GETSOCK_WRITABLE(bits, k))
+            ev |= POLLOUT;
+        if (ev == 0)
+            continue;
+        pfd[npfd].fd = socks[k];
+        pfd[npfd].events = ev;
+        pfd[npfd].revents = 0;
+        owner[npfd++] = who;
+    }
+    return npfd;
+}
+
+static void process_ready(struct pollfd *pfd, const int *owner, int npfd, struct chan **chans)
+{
+    for (int k = 0; k < npfd; k++) {
+        if (pfd[k].revents == 0)
+            continue;
+        ares_socket_t rfd = pfd[k].revents & (POLLIN | POLLERR | POLLHUP) ? pfd[k].fd : ARES_SOCKET_BAD;
+        ares_socket_t wfd = pfd[k].revents & (POLLOUT | POLLERR) ? pfd[k].fd : ARES_SOCKET_BAD;
+        ares_process_fd(chans[owner[k]]->ch, rfd, wfd);
+    }
+}
+
 static void wait_and_process(struct lookup *lk, uint64_t now)
 {
     struct pollfd pfd[MAXPFD];
@@ -422,28 +559,15 @@ static void wait_and_process(struct lookup *lk, uint64_t now)
     int npfd = 0;
     uint64_t wake = lk->deadline_ms;
 
+    if (lk->grace_ms && lk->grace_ms < wake)
+        wake = lk->grace_ms;
     for (int i = 0; i < lk->nq; i++)
-        if (!lk->q[i].done && lk->plan->strategy == STRATEGY_HEDGE
-            && lk->q[i].window < lk->plan->nservers && lk->q[i].next_hedge_ms < wake)
+        if (!lk->q[i].done && lk->plan->strategy == STRATEGY_HEDGE && lk->q[i].next_hedge_ms < wake)
             wake = lk->q[i].next_hedge_ms;
     for (int si = 0; si < lk->plan->nservers; si++) {
         if (lk->ch[si] == NULL || lk->inflight[si] == 0)
             continue;
-        ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-        int bits = ares_getsock(lk->ch[si]->ch, socks, ARES_GETSOCK_MAXNUM);
-        for (int k = 0; k < ARES_GETSOCK_MAXNUM && npfd < MAXPFD; k++) {
-            short ev = 0;
-            if (ARES_GETSOCK_READABLE(bits, k))
-                ev |= POLLIN;
-            if (ARES_GETSOCK_WRITABLE(bits, k))
-                ev |= POLLOUT;
-            if (ev == 0)
-                continue;
-            pfd[npfd].fd = socks[k];
-            pfd[npfd].events = ev;
-            pfd[npfd].revents = 0;
-            owner[npfd++] = si;
-        }
+        npfd = add_fds(lk->ch[si]->ch, pfd, owner, npfd, si);
         struct timeval tv;
         if (ares_timeout(lk->ch[si]->ch, NULL, &tv) != NULL) {
             uint64_t t = now + (uint64_t)tv.tv_sec * 1000 + (uint64_t)(tv.tv_usec + 999) / 1000;
@@ -457,18 +581,68 @@ static void wait_and_process(struct lookup *lk, uint64_t now)
         lk->internal_error = 1;
         return;
     }
-    for (int k = 0; k < npfd && n > 0; k++) {
-        if (pfd[k].revents == 0)
-            continue;
-        struct chan *c = lk->ch[owner[k]];
-        ares_socket_t rfd = pfd[k].revents & (POLLIN | POLLERR | POLLHUP) ? pfd[k].fd : ARES_SOCKET_BAD;
-        ares_socket_t wfd = pfd[k].revents & (POLLOUT | POLLERR) ? pfd[k].fd : ARES_SOCKET_BAD;
-        ares_process_fd(c->ch, rfd, wfd);
-    }
+    if (n > 0)
+        process_ready(pfd, owner, npfd, lk->ch);
     /* Let every channel notice its timeouts. */
     for (int si = 0; si < lk->plan->nservers; si++)
         if (lk->ch[si] != NULL && lk->inflight[si] > 0)
             ares_process_fd(lk->ch[si]->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+/* Process replies that arrived for orphans in idle pooled channels, without
+ * waiting, so a recovered server is noticed on the next lookup. */
+static void drain_orphans(void)
+{
+    struct chan *taken[POOL_MAX_IDLE];
+    int nt = 0;
+    pthread_mutex_lock(&pool_lock);
+    for (struct chan **pp = &pool_idle; *pp != NULL && nt < POOL_MAX_IDLE;) {
+        struct chan *c = *pp;
+        if (c->orphans > 0 && c->gen == pool_gen) {
+            *pp = c->next;
+            taken[nt++] = c;
+        } else
+            pp = &c->next;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    if (nt == 0)
+        return;
+    struct pollfd pfd[MAXPFD];
+    int owner[MAXPFD], npfd = 0;
+    for (int i = 0; i < nt; i++)
+        npfd = add_fds(taken[i]->ch, pfd, owner, npfd, i);
+    if (npfd > 0 && poll(pfd, (nfds_t)npfd, 0) > 0)
+        process_ready(pfd, owner, npfd, taken);
+    for (int i = 0; i < nt; i++) {
+        ares_process_fd(taken[i]->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+        chan_checkin(taken[i]);
+    }
+}
+
+/* End the lookup: queries still running become orphans. One that has been
+ * waiting longer than its server's hedge delay while another server won is
+ * a lost race, a soft failure for that server. */
+static void end_lookup(struct lookup *lk)
+{
+    uint64_t now_us = clock_now_us();
+    int answered = 0;
+    for (int i = 0; i < lk->nq; i++)
+        answered |= lk->out[i].status == REPLY_OK && lk->out[i].pkt != NULL;
+    while (lk->probes != NULL) {
+        struct probe *p = lk->probes;
+        lk->probes = p->next;
+        uint64_t waited_us = now_us - p->t0_us;
+        if (answered && waited_us >= (uint64_t)lk->hp.hedge_ms[p->si] * 1000) {
+            health_report(p->slot, HEALTH_LOST_RACE, (uint32_t)waited_us, 1, &lk->params,
+                          now_us / 1000);
+            p->lost_race = 1;
+        }
+        p->lk = NULL;
+        p->chan->orphans++;
+    }
+    for (int si = 0; si < lk->plan->nservers; si++)
+        if (lk->ch[si] != NULL)
+            chan_checkin(lk->ch[si]);
 }
 
 int transport_query(const struct transport_plan *plan, const char *name,
@@ -479,8 +653,9 @@ int transport_query(const struct transport_plan *plan, const char *name,
     size_t n = strlen(name);
 
     memset(&lk, 0, sizeof lk);
-    memset(out, 0, sizeof *out * (size_t)nq);
-    if (nq < 1 || nq > 2 || plan->nservers < 1 || n >= sizeof qname) {
+    memset(out, 0, sizeof *out * (size_t)(nq > 0 && nq <= 2 ? nq : 0));
+    if (nq < 1 || nq > 2 || plan->nservers < 1 || plan->nservers > DNSF_MAX_SERVERS
+        || n >= sizeof qname) {
         for (int i = 0; i < nq && i < 2; i++)
             out[i].status = REPLY_INTERNAL;
         return -1;
@@ -490,23 +665,44 @@ int transport_query(const struct transport_plan *plan, const char *name,
     if (n > 0 && qname[n - 1] == '.' && !(n > 1 && qname[n - 2] == '\\'))
         qname[n - 1] = 0;
 
+    drain_orphans();
     lk.plan = plan;
     lk.name = qname;
     lk.nq = nq;
     lk.out = out;
+    lk.params.fail_threshold = plan->fail_threshold;
+    lk.params.probe_interval_ms = plan->probe_interval_ms;
+    lk.params.max_down_ms = plan->max_down_ms;
+    lk.params.hedge_min_ms = plan->hedge_min_ms;
+    lk.params.hedge_max_ms = plan->hedge_max_ms;
     lk.start_ms = clock_now_ms();
     lk.deadline_ms = lk.start_ms + (uint64_t)plan->deadline_ms;
+    health_plan(plan->servers, plan->nservers, plan->strategy, &lk.params, lk.start_ms, &lk.hp);
     for (int i = 0; i < nq; i++) {
         lk.q[i].qtype = qtypes[i];
         lk.q[i].window = 1;
-        lk.q[i].next_hedge_ms = lk.start_ms + (uint64_t)(plan->hedge_min_ms > 0 ? plan->hedge_min_ms : 1);
+        lk.q[i].next_hedge_ms = UINT64_MAX;
         out[i].server = -1;
     }
+    for (int si = 0; si < plan->nservers; si++)
+        if (lk.hp.down[si])
+            health_count(lk.hp.slot[si], 0, 1, 0);
+    /* A probe goes out alongside the real query and is never waited for. */
+    if (lk.hp.probe >= 0 && launch(&lk, 0, lk.hp.probe, "probe") == 0)
+        lk.q[0].st[lk.hp.probe] = SRV_INFLIGHT;
 
     for (;;) {
         uint64_t now = clock_now_ms();
         for (int i = 0; i < nq; i++)
             pump_one(&lk, i, now);
+        if (lk.grace_ms && now >= lk.grace_ms)
+            for (int i = 0; i < nq; i++)
+                if (!lk.q[i].done) {
+                    LOGD("%s: type %u still unanswered %d ms after the other family; "
+                         "not waiting longer", qname, lk.q[i].qtype, HEALTH_FAMILY_GRACE_MS);
+                    lk.q[i].done = 1;
+                    lk.q[i].saw_timeout = 1;
+                }
         if (all_done(&lk) || lk.internal_error)
             break;
         if (now >= lk.deadline_ms) {
@@ -519,15 +715,9 @@ int transport_query(const struct transport_plan *plan, const char *name,
         if (lk.internal_error)
             break;
     }
-    /* Cancel the losers (race, hedge) and give the channels back. The
-     * cancel callbacks free their probes. */
-    for (int si = 0; si < plan->nservers; si++) {
-        if (lk.ch[si] == NULL)
-            continue;
-        if (lk.inflight[si] > 0)
-            ares_cancel(lk.ch[si]->ch);
-        chan_checkin(lk.ch[si]);
-    }
+    if (lk.hedges == 0 && lk.retries == 0)
+        health_budget_earn();
+    end_lookup(&lk);
     finish_failures(&lk);
     if (lk.internal_error) {
         for (int i = 0; i < nq; i++) {

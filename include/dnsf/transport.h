@@ -17,6 +17,7 @@ struct transport_plan {
     int nservers;
     enum dnsf_strategy strategy;
     int timeout_ms, attempts, deadline_ms, hedge_min_ms, hedge_max_ms;
+    int fail_threshold, probe_interval_ms, max_down_ms;   /* health */
 };
 
 enum reply_status {

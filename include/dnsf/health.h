@@ -1,0 +1,79 @@
+/* health — what this process remembers about each nameserver.
+ *
+ * Per server: consecutive failures, a smoothed RTT and its mean deviation
+ * (RFC 6298's estimator), a down mark, the next probe time, and counters.
+ * The table is process-wide and keyed by address; its lock is held only for
+ * a few arithmetic steps, never across I/O.
+ *
+ * States, for ranking:
+ *   up       no recent failure: ranked by preference, then RTT band;
+ *   suspect  1 .. fail_threshold-1 consecutive failures: ranked after up
+ *            servers (hedge and race), so a dead primary costs one hedge
+ *            delay once, not on every lookup;
+ *   down     fail_threshold or more: skipped, probed every
+ *            probe_interval_ms alongside real lookups (a probe never delays
+ *            an answer), up again when it answers, and never down for more
+ *            than max_down_ms without a real try (RFC 2308 §7.2).
+ * "sequence" ignores RTT and suspect ranking: it keeps the configured order
+ * and skips only down servers. */
+#ifndef DNSF_HEALTH_H
+#define DNSF_HEALTH_H
+
+#include <stdint.h>
+#include "dnsf/config.h"
+
+#define HEALTH_MAX_SLOTS 32
+/* RFC 8305 §3 resolution delay: wait at most this long for the other
+ * address family once one family has answered. */
+#define HEALTH_FAMILY_GRACE_MS 50
+/* Hedge delay for a server with no RTT sample yet. RFC 8305's 50 ms: long
+ * enough that a LAN resolver answers first, short enough to hide a dead one. */
+#define HEALTH_UNKNOWN_HEDGE_MS 50
+
+struct health_params {
+    int fail_threshold, probe_interval_ms, max_down_ms;
+    int hedge_min_ms, hedge_max_ms;
+};
+
+struct health_counters {
+    uint64_t queries, answers, timeouts, errors, hedges, skips, probes;
+};
+
+/* The order in which one lookup should use its servers. */
+struct health_plan {
+    int n;
+    int order[DNSF_MAX_SERVERS];      /* indexes into the lookup's server list */
+    int slot[DNSF_MAX_SERVERS];       /* health slot per server index (-1: none) */
+    int down[DNSF_MAX_SERVERS];       /* per server index: skip unless all are */
+    int hedge_ms[DNSF_MAX_SERVERS];   /* per server index: adaptive hedge delay */
+    int probe;                        /* server index to probe now, or -1 */
+};
+
+/* Compute the plan for SERVERS[0..N-1] under STRATEGY at time NOW_MS. */
+void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy strategy,
+                 const struct health_params *p, uint64_t now_ms, struct health_plan *out);
+
+enum health_outcome { HEALTH_OK, HEALTH_TIMEOUT, HEALTH_ERROR, HEALTH_UNREACHABLE,
+                      HEALTH_LOST_RACE };
+/* Report one finished query. RTT_VALID: 1, RTT_US is a sample; 0, the RTT
+ * is unknown (a reply processed after its lookup ended) and the estimate is
+ * forgotten; -1, keep the estimate as it is. For HEALTH_LOST_RACE, RTT_US is
+ * a lower bound (how long the query had been waiting). */
+void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_valid,
+                   const struct health_params *p, uint64_t now_ms);
+void health_count(int slot, int hedges, int skips, int queries);
+
+/* The hedge budget (gRPC-style retry throttling): a hedge or a same-server
+ * retry may start only while the bucket is above half full; each costs a
+ * token, each lookup answered without one earns back a tenth. */
+int health_budget_take(void);
+void health_budget_earn(void);
+
+/* Copy a slot's counters and state (for stats and the CLI). Return -1 if
+ * SLOT is unused. */
+int health_snapshot(int slot, char *name, size_t namelen, struct health_counters *c,
+                    int *down, int *fails, double *srtt_ms);
+void health_fork_child(void);
+void health_reset(void);   /* tests */
+
+#endif

@@ -1,0 +1,258 @@
+/* health — per-server memory: failures, RTT, down marks, probes, budget. */
+#include "dnsf/health.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dnsf/log.h"
+
+struct slot {
+    int used;
+    struct sockaddr_storage addr;
+    char text[64];
+    int fails;                     /* consecutive */
+    int down;
+    uint64_t down_since_ms, next_probe_ms;
+    int have_rtt;
+    double srtt_us, rttvar_us;     /* RFC 6298 §2 estimator */
+    struct health_counters c;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct slot slots[HEALTH_MAX_SLOTS];
+
+/* Hedge budget: gRPC retry throttling (max_tokens 10, token_ratio 0.1). */
+#define BUDGET_MAX 10.0
+#define BUDGET_RATIO 0.1
+static double budget = BUDGET_MAX;
+
+static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    size_t n = a->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    return memcmp(a, b, n) == 0;
+}
+
+static int slot_for_nolock(const struct dnsf_server *s)
+{
+    int free_slot = -1;
+    for (int i = 0; i < HEALTH_MAX_SLOTS; i++) {
+        if (slots[i].used && same_addr(&slots[i].addr, &s->addr))
+            return i;
+        if (!slots[i].used && free_slot < 0)
+            free_slot = i;
+    }
+    if (free_slot >= 0) {
+        struct slot *sl = &slots[free_slot];
+        memset(sl, 0, sizeof *sl);
+        sl->used = 1;
+        memcpy(&sl->addr, &s->addr, sizeof sl->addr);
+        snprintf(sl->text, sizeof sl->text, "%s", s->text);
+    }
+    return free_slot;             /* -1: table full; the server has no memory */
+}
+
+static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* A high percentile of the RTT: srtt + 4·rttvar, as RFC 6298 §2 does for
+ * TCP's retransmission timer. */
+static int hedge_delay_nolock(const struct slot *sl, const struct health_params *p)
+{
+    int ms = HEALTH_UNKNOWN_HEDGE_MS;
+    if (sl != NULL && sl->have_rtt)
+        ms = (int)((sl->srtt_us + 4.0 * sl->rttvar_us) / 1000.0 + 0.999);
+    return clamp(ms, p->hedge_min_ms, p->hedge_max_ms);
+}
+
+void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy strategy,
+                 const struct health_params *p, uint64_t now_ms, struct health_plan *out)
+{
+    int cls[DNSF_MAX_SERVERS];
+    double key[DNSF_MAX_SERVERS];
+    double best = -1;
+    int ndown = 0;
+
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    out->probe = -1;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < n; i++) {
+        int si = slot_for_nolock(&servers[i]);
+        struct slot *sl = si >= 0 ? &slots[si] : NULL;
+        out->slot[i] = si;
+        /* RFC 2308 §7.2: a dead-server mark lasts at most max_down_ms. */
+        if (sl != NULL && sl->down && now_ms - sl->down_since_ms >= (uint64_t)p->max_down_ms) {
+            sl->down = 0;
+            sl->fails = p->fail_threshold - 1;   /* one more failure re-marks it */
+            LOGI("server %s: down mark expired after %d ms, trying it again", sl->text,
+                 p->max_down_ms);
+        }
+        out->down[i] = sl != NULL && sl->down;
+        ndown += out->down[i];
+        cls[i] = sl == NULL ? 0 : sl->down ? 2 : sl->fails > 0 ? 1 : 0;
+        out->hedge_ms[i] = hedge_delay_nolock(sl, p);
+        if (cls[i] == 0 && sl != NULL && sl->have_rtt && (best < 0 || sl->srtt_us < best))
+            best = sl->srtt_us;
+    }
+    /* Ranking keys: class first; within "up", servers inside the RTT band of
+     * the fastest keep their configured order, slower ones follow by RTT. */
+    double band = best < 0 ? 0 : best + (best > p->hedge_min_ms * 1000.0 ? best : p->hedge_min_ms * 1000.0);
+    for (int i = 0; i < n; i++) {
+        const struct slot *sl = out->slot[i] >= 0 ? &slots[out->slot[i]] : NULL;
+        double sub = i;
+        if (strategy != STRATEGY_SEQUENCE && cls[i] == 0 && sl != NULL && sl->have_rtt
+            && best >= 0 && sl->srtt_us > band)
+            sub = 1000.0 + sl->srtt_us / 1000.0;
+        key[i] = strategy == STRATEGY_SEQUENCE ? (out->down[i] ? 2e9 : 0) + i
+                                                : cls[i] * 1e9 + sub;
+        out->order[i] = i;
+    }
+    for (int i = 1; i < n; i++)                /* stable insertion sort */
+        for (int j = i; j > 0 && key[out->order[j - 1]] > key[out->order[j]]; j--) {
+            int t = out->order[j];
+            out->order[j] = out->order[j - 1];
+            out->order[j - 1] = t;
+        }
+    if (ndown == n)                            /* all down: try them anyway */
+        memset(out->down, 0, sizeof out->down);
+    /* Probe one server that we would prefer to the current first choice,
+     * or that is down, when its probe time has come. */
+    int front = out->order[0];
+    for (int k = 1; k < n && ndown < n; k++) {
+        int i = out->order[k];
+        struct slot *sl = out->slot[i] >= 0 ? &slots[out->slot[i]] : NULL;
+        if (sl == NULL || now_ms < sl->next_probe_ms)
+            continue;
+        int preferred = i < front && strategy != STRATEGY_SEQUENCE;
+        if (!(sl->down || preferred) || (strategy == STRATEGY_RACE && !sl->down))
+            continue;
+        sl->next_probe_ms = now_ms + (uint64_t)p->probe_interval_ms;
+        sl->c.probes++;
+        out->probe = i;
+        break;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_valid,
+                   const struct health_params *p, uint64_t now_ms)
+{
+    if (slot < 0 || slot >= HEALTH_MAX_SLOTS)
+        return;
+    pthread_mutex_lock(&lock);
+    struct slot *sl = &slots[slot];
+    if (o == HEALTH_OK) {
+        sl->c.answers++;
+        if (sl->down || sl->fails > 0)
+            LOGI("server %s answers again (%s)", sl->text, sl->down ? "was down" : "was suspect");
+        sl->fails = 0;
+        sl->down = 0;
+        if (rtt_valid > 0) {
+            double r = rtt_us;
+            /* A sample far below the estimate means the server recovered:
+             * restart the estimator rather than wait for the average. */
+            if (!sl->have_rtt || r < sl->srtt_us / 4) {
+                sl->srtt_us = r;
+                sl->rttvar_us = r / 2;
+                sl->have_rtt = 1;
+            } else {
+                double d = sl->srtt_us > r ? sl->srtt_us - r : r - sl->srtt_us;
+                sl->rttvar_us = 0.75 * sl->rttvar_us + 0.25 * d;
+                sl->srtt_us = 0.875 * sl->srtt_us + 0.125 * r;
+            }
+        } else if (rtt_valid == 0) {
+            /* A late reply seen after its lookup ended: the server works,
+             * but its RTT is unknown, so forget the old estimate and let
+             * the next lookup measure it again. */
+            sl->have_rtt = 0;
+        }
+    } else {
+        if (o == HEALTH_TIMEOUT || o == HEALTH_LOST_RACE)
+            sl->c.timeouts++;
+        else
+            sl->c.errors++;
+        if (o == HEALTH_LOST_RACE && rtt_valid) {
+            /* It took at least this long: a lower bound on its RTT. */
+            double r = rtt_us;
+            if (!sl->have_rtt || sl->srtt_us < r) {
+                sl->srtt_us = r;
+                sl->rttvar_us = r / 2;
+                sl->have_rtt = 1;
+            }
+        }
+        sl->fails++;
+        if (!sl->down && sl->fails >= p->fail_threshold) {
+            sl->down = 1;
+            sl->down_since_ms = now_ms;
+            sl->next_probe_ms = now_ms + (uint64_t)p->probe_interval_ms;
+            LOGW("server %s marked down after %d consecutive failures", sl->text, sl->fails);
+        }
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+void health_count(int slot, int hedges, int skips, int queries)
+{
+    if (slot < 0 || slot >= HEALTH_MAX_SLOTS)
+        return;
+    pthread_mutex_lock(&lock);
+    slots[slot].c.hedges += (uint64_t)hedges;
+    slots[slot].c.skips += (uint64_t)skips;
+    slots[slot].c.queries += (uint64_t)queries;
+    pthread_mutex_unlock(&lock);
+}
+
+int health_budget_take(void)
+{
+    int ok;
+    pthread_mutex_lock(&lock);
+    ok = budget > BUDGET_MAX / 2;
+    if (ok)
+        budget -= 1.0;
+    pthread_mutex_unlock(&lock);
+    return ok;
+}
+
+void health_budget_earn(void)
+{
+    pthread_mutex_lock(&lock);
+    budget += BUDGET_RATIO;
+    if (budget > BUDGET_MAX)
+        budget = BUDGET_MAX;
+    pthread_mutex_unlock(&lock);
+}
+
+int health_snapshot(int slot, char *name, size_t namelen, struct health_counters *c,
+                    int *down, int *fails, double *srtt_ms)
+{
+    if (slot < 0 || slot >= HEALTH_MAX_SLOTS)
+        return -1;
+    pthread_mutex_lock(&lock);
+    const struct slot *sl = &slots[slot];
+    int used = sl->used;
+    if (used) {
+        snprintf(name, namelen, "%s", sl->text);
+        *c = sl->c;
+        *down = sl->down;
+        *fails = sl->fails;
+        *srtt_ms = sl->have_rtt ? sl->srtt_us / 1000.0 : -1;
+    }
+    pthread_mutex_unlock(&lock);
+    return used ? 0 : -1;
+}
+
+void health_fork_child(void)
+{
+    /* The child keeps what the parent learned; only the lock is renewed. */
+    pthread_mutex_init(&lock, NULL);
+}
+
+void health_reset(void)
+{
+    pthread_mutex_lock(&lock);
+    memset(slots, 0, sizeof slots);
+    budget = BUDGET_MAX;
+    pthread_mutex_unlock(&lock);
+}
