@@ -1,0 +1,697 @@
+/* test_config — config.c: the libconfig file and nameserver addresses.
+ *
+ * Fixtures are in tests/fixtures/config/, one file per case. In each
+ * err_*.conf the lines the error may be reported at carry "# <- error";
+ * the test reads the expected line numbers from the file itself. Every failed load must leave
+ * the built-in defaults (never a half-applied file) and an error that
+ * starts with "FILE:LINE:". */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dnsf/config.h"
+#include "dnsf/log.h"
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static char fixdir[PATH_MAX];
+static char tmpdir[PATH_MAX];
+static int ntmp;
+
+/* The fixture directory, relative to the source tree: found from the
+ * current directory (tests/run.sh runs from the top) or from the binary's
+ * location (build/tests/, build/asan/tests/). */
+static int find_fixtures(void)
+{
+    if (access("tests/fixtures/config/full.conf", R_OK) == 0) {
+        snprintf(fixdir, sizeof fixdir, "tests/fixtures/config");
+        return 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = 0;
+    for (int up = 0; up < 6; up++) {
+        char *slash = strrchr(exe, '/');
+        if (slash == NULL)
+            break;
+        *slash = 0;
+        char probe[PATH_MAX + 64];
+        snprintf(probe, sizeof probe, "%s/tests/fixtures/config/full.conf", exe);
+        if (access(probe, R_OK) == 0) {
+            snprintf(fixdir, sizeof fixdir, "%.*s/tests/fixtures/config",
+                     (int)(sizeof fixdir - 32), exe);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (find_fixtures() < 0) {
+        fprintf(stderr, "test_config: cannot find tests/fixtures/config\n");
+        return -1;
+    }
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/dnsf-test-config-XXXXXX");
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < ntmp; i++) {
+        char p[PATH_MAX + 32];
+        snprintf(p, sizeof p, "%s/t%d.conf", tmpdir, i);
+        unlink(p);
+    }
+    rmdir(tmpdir);
+    return 0;
+}
+
+static const char *fixture(const char *name)
+{
+    static char path[8][PATH_MAX + 64];
+    static int slot;
+    char *p = path[slot++ % 8];
+    snprintf(p, PATH_MAX + 64, "%s/%s", fixdir, name);
+    return p;
+}
+
+/* A config file with TEXT in the temporary directory. */
+static const char *temp_conf(const char *text)
+{
+    static char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/t%d.conf", tmpdir, ntmp++);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Line numbers of PATH that carry "# <- error". */
+static int marked_lines(const char *path, int *lines, int max)
+{
+    FILE *f = fopen(path, "r");
+    char buf[1024];
+    int n = 0, lineno = 0;
+    assert_non_null(f);
+    while (fgets(buf, sizeof buf, f) != NULL) {
+        lineno++;
+        if (strstr(buf, "# <- error") != NULL && n < max)
+            lines[n++] = lineno;
+    }
+    fclose(f);
+    return n;
+}
+
+/* ---- checks ------------------------------------------------------------- */
+
+static void assert_is_defaults(const struct dnsf_config *c)
+{
+    struct dnsf_config d;
+    config_defaults(&d);
+    /* source names the file read even when it was rejected; everything
+     * else must be exactly the defaults. */
+    memcpy(d.source, c->source, sizeof d.source);
+    if (memcmp(&d, c, sizeof d) != 0)
+        fail_msg("config is not the built-in defaults (half-applied?)");
+}
+
+/* Load PATH and expect failure: rc -1, defaults, and an error
+ * "PATH:LINE: ..." with LINE one of WANT[0..NWANT-1], mentioning NEEDLE. */
+static void expect_error_lines(const char *path, const struct dnsf_identity *id,
+                               const int *want, int nwant, const char *needle)
+{
+    struct dnsf_config c;
+    char err[PATH_MAX + 512];
+    memset(&c, 0x5a, sizeof c);
+    memset(err, 0, sizeof err);
+    int rc = config_load_file(path, id, &c, err, sizeof err);
+    if (rc != -1)
+        fail_msg("%s: rc %d, want -1", path, rc);
+    assert_is_defaults(&c);
+
+    size_t plen = strlen(path);
+    if (strncmp(err, path, plen) != 0 || err[plen] != ':')
+        fail_msg("%s: error does not start with the file name: \"%s\"", path, err);
+    char *end;
+    long line = strtol(err + plen + 1, &end, 10);
+    if (end == err + plen + 1 || *end != ':')
+        fail_msg("%s: error has no LINE: \"%s\"", path, err);
+    int ok = 0;
+    for (int i = 0; i < nwant; i++)
+        ok |= line == want[i];
+    if (!ok)
+        fail_msg("%s: error at line %ld, want line %d%s: \"%s\"", path, line, want[0],
+                 nwant > 1 ? " (or another marked line)" : "", err);
+    if (needle != NULL && strstr(err, needle) == NULL)
+        fail_msg("%s: error does not mention \"%s\": \"%s\"", path, needle, err);
+}
+
+static void expect_error(const char *name, const char *needle)
+{
+    const char *path = fixture(name);
+    int want[8];
+    int n = marked_lines(path, want, 8);
+    assert_true(n > 0);
+    expect_error_lines(path, NULL, want, n, needle);
+}
+
+static void load_ok(const char *path, const struct dnsf_identity *id, struct dnsf_config *c)
+{
+    char err[PATH_MAX + 512];
+    int rc = config_load_file(path, id, c, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s: rc %d: %s", path, rc, err);
+    assert_string_equal(err, "");
+    assert_string_equal(c->source, path);
+}
+
+/* ---- whole files -------------------------------------------------------- */
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    struct dnsf_config c, d;
+    char err[256] = "stale";
+    memset(&c, 0x5a, sizeof c);
+    assert_int_equal(config_load_file(fixture("does-not-exist.conf"), NULL, &c, err, sizeof err), 1);
+    assert_string_equal(err, "");
+    config_defaults(&d);
+    assert_memory_equal(&c, &d, sizeof c);
+    assert_string_equal(c.source, "");
+    assert_string_equal(c.app, "");
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    /* The documented defaults; the full example must differ from each. */
+    struct dnsf_config d;
+    config_defaults(&d);
+    assert_int_equal(d.enabled, 1);
+    assert_int_equal(d.nservers, 0);
+    assert_int_equal(d.strategy, STRATEGY_HEDGE);
+    assert_int_equal(d.timeout_ms, 1000);
+    assert_int_equal(d.attempts, 2);
+    assert_int_equal(d.deadline_ms, 5000);
+    assert_int_equal(d.hedge_min_ms, 10);
+    assert_int_equal(d.hedge_max_ms, 200);
+    assert_int_equal(d.health.fail_threshold, 3);
+    assert_int_equal(d.health.probe_interval_ms, 1000);
+    assert_int_equal(d.health.max_down_ms, 30000);
+    assert_int_equal(d.cache.enabled, 1);
+    assert_int_equal(d.cache.max_entries, 10000);
+    assert_int_equal(d.cache.min_ttl, 0);
+    assert_int_equal(d.cache.max_ttl, 86400);
+    assert_int_equal(d.cache.negative_max_ttl, 300);
+    assert_int_equal(d.cache.serve_stale, 1);
+    assert_int_equal(d.cache.max_stale, 86400);
+    assert_int_equal(d.ndots, -1);
+    assert_int_equal(d.nsearch, -1);
+    assert_int_equal(d.log_level, LOG_LVL_WARN);
+    assert_string_equal(d.log_target, "syslog");
+    assert_int_equal(d.stats_on_exit, 0);
+    assert_string_equal(d.source, "");
+    assert_string_equal(d.app, "");
+}
+
+static void test_full_example(void **state)
+{
+    (void)state;
+    struct dnsf_config c;
+    const char *path = fixture("full.conf");
+    load_ok(path, NULL, &c);
+    assert_int_equal(c.enabled, 0);
+    assert_int_equal(c.nservers, 4);
+    assert_string_equal(c.servers[0].text, "192.0.2.1:53");
+    assert_string_equal(c.servers[1].text, "192.0.2.2:5353");
+    assert_string_equal(c.servers[2].text, "[2001:db8::1]:53");
+    assert_string_equal(c.servers[3].text, "[2001:db8::2]:5300");
+    assert_int_equal(c.servers[3].addr.ss_family, AF_INET6);
+    assert_int_equal(ntohs(((struct sockaddr_in6 *)&c.servers[3].addr)->sin6_port), 5300);
+    assert_int_equal(c.strategy, STRATEGY_RACE);
+    assert_int_equal(c.timeout_ms, 750);
+    assert_int_equal(c.attempts, 3);
+    assert_int_equal(c.deadline_ms, 4000);
+    assert_int_equal(c.hedge_min_ms, 20);
+    assert_int_equal(c.hedge_max_ms, 300);
+    assert_int_equal(c.health.fail_threshold, 5);
+    assert_int_equal(c.health.probe_interval_ms, 2500);
+    assert_int_equal(c.health.max_down_ms, 60000);
+    assert_int_equal(c.cache.enabled, 0);
+    assert_int_equal(c.cache.max_entries, 500);
+    assert_int_equal(c.cache.min_ttl, 5);
+    assert_int_equal(c.cache.max_ttl, 3600);
+    assert_int_equal(c.cache.negative_max_ttl, 60);
+    assert_int_equal(c.cache.serve_stale, 0);
+    assert_int_equal(c.cache.max_stale, 7200);
+    assert_int_equal(c.ndots, 2);
+    assert_int_equal(c.nsearch, 2);
+    assert_string_equal(c.search[0], "corp.example");
+    assert_string_equal(c.search[1], "example");
+    assert_int_equal(c.log_level, LOG_LVL_DEBUG);
+    assert_string_equal(c.log_target, "/tmp/dnsfailover-test.log");
+    assert_int_equal(c.stats_on_exit, 1);
+    assert_string_equal(c.source, path);
+    assert_string_equal(c.app, "");
+}
+
+static void test_valid_variants(void **state)
+{
+    (void)state;
+    struct dnsf_config c;
+
+    /* A single string where a list is expected; a libconfig list ( ). */
+    load_ok(temp_conf("search = \"one.example\";\nnameservers = \"192.0.2.9\";\n"), NULL, &c);
+    assert_int_equal(c.nsearch, 1);
+    assert_string_equal(c.search[0], "one.example");
+    assert_int_equal(c.nservers, 1);
+    assert_string_equal(c.servers[0].text, "192.0.2.9:53");
+    load_ok(temp_conf("search = ( \"a.example\", \"b.example\" );\n"), NULL, &c);
+    assert_int_equal(c.nsearch, 2);
+    assert_string_equal(c.search[1], "b.example");
+
+    /* An explicitly empty search list is not "from resolv.conf". */
+    load_ok(temp_conf("search = [ ];\n"), NULL, &c);
+    assert_int_equal(c.nsearch, 0);
+
+    load_ok(temp_conf("strategy = \"sequence\";\nlog = { level = \"error\"; target = \"stderr\"; };\n"),
+            NULL, &c);
+    assert_int_equal(c.strategy, STRATEGY_SEQUENCE);
+    assert_int_equal(c.log_level, LOG_LVL_ERROR);
+    assert_string_equal(c.log_target, "stderr");
+    load_ok(temp_conf("strategy = \"hedge\";\nlog = { level = \"info\"; };\n"), NULL, &c);
+    assert_int_equal(c.strategy, STRATEGY_HEDGE);
+    assert_int_equal(c.log_level, LOG_LVL_INFO);
+
+    /* An empty file is all defaults. */
+    load_ok(temp_conf("# nothing\n"), NULL, &c);
+    struct dnsf_config d;
+    config_defaults(&d);
+    memcpy(d.source, c.source, sizeof d.source);
+    assert_memory_equal(&c, &d, sizeof c);
+
+    /* Eight nameservers is the most. */
+    load_ok(temp_conf("nameservers = [ \"192.0.2.1\", \"192.0.2.2\", \"192.0.2.3\", \"192.0.2.4\","
+                      " \"192.0.2.5\", \"192.0.2.6\", \"192.0.2.7\", \"192.0.2.8\" ];\n"),
+            NULL, &c);
+    assert_int_equal(c.nservers, DNSF_MAX_SERVERS);
+    assert_string_equal(c.servers[7].text, "192.0.2.8:53");
+}
+
+/* Each integer key at both ends of its range is accepted. */
+static void test_range_boundaries_accepted(void **state)
+{
+    (void)state;
+    static const struct { const char *text; size_t off; int want; } cases[] = {
+#define K(text, field, v) { text, offsetof(struct dnsf_config, field), v }
+        K("timeout_ms = 10;", timeout_ms, 10),
+        K("timeout_ms = 60000;", timeout_ms, 60000),
+        K("attempts = 1;", attempts, 1),
+        K("attempts = 10;", attempts, 10),
+        K("deadline_ms = 10;", deadline_ms, 10),
+        K("deadline_ms = 120000;", deadline_ms, 120000),
+        K("hedge_min_ms = 0;", hedge_min_ms, 0),
+        K("hedge_min_ms = 200;", hedge_min_ms, 200),
+        K("hedge_max_ms = 60000;", hedge_max_ms, 60000),
+        K("health = { fail_threshold = 1; };", health.fail_threshold, 1),
+        K("health = { fail_threshold = 1000; };", health.fail_threshold, 1000),
+        K("health = { probe_interval_ms = 10; };", health.probe_interval_ms, 10),
+        K("health = { probe_interval_ms = 3600000; };", health.probe_interval_ms, 3600000),
+        K("health = { max_down_ms = 0; };", health.max_down_ms, 0),
+        K("health = { max_down_ms = 300000; };", health.max_down_ms, 300000),
+        K("cache = { max_entries = 0; };", cache.max_entries, 0),
+        K("cache = { max_entries = 10000000; };", cache.max_entries, 10000000),
+        K("cache = { max_ttl = 604800; };", cache.max_ttl, 604800),
+        K("cache = { negative_max_ttl = 10800; };", cache.negative_max_ttl, 10800),
+        K("cache = { max_stale = 259200; };", cache.max_stale, 259200),
+        K("ndots = 0;", ndots, 0),
+        K("ndots = 15;", ndots, 15),
+        K("timeout_ms = 0x20;", timeout_ms, 32),
+#undef K
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct dnsf_config c;
+        char text[256];
+        snprintf(text, sizeof text, "%s\n", cases[i].text);
+        load_ok(temp_conf(text), NULL, &c);
+        int got = *(int *)((char *)&c + cases[i].off);
+        if (got != cases[i].want)
+            fail_msg("\"%s\": got %d", cases[i].text, got);
+    }
+}
+
+/* ---- each error class --------------------------------------------------- */
+
+static void test_error_syntax(void **state)
+{
+    (void)state;
+    expect_error("err_syntax.conf", "syntax error");
+}
+
+static void test_error_unknown_keys(void **state)
+{
+    (void)state;
+    expect_error("err_unknown_top.conf", "timeout");
+    expect_error("err_unknown_health.conf", "health.probe_ms");
+    expect_error("err_unknown_cache.conf", "cache.size");
+    expect_error("err_unknown_log.conf", "log.file");
+}
+
+static void test_error_wrong_types(void **state)
+{
+    (void)state;
+    expect_error("err_type_int.conf", "timeout_ms");
+    expect_error("err_type_float.conf", "timeout_ms");
+    expect_error("err_type_bool.conf", "enabled");
+    expect_error("err_type_string.conf", "log.target");
+    expect_error("err_type_enum.conf", "strategy");
+    expect_error("err_type_level.conf", "log.level");
+    expect_error("err_type_list.conf", "search");
+    expect_error("err_type_list_entry.conf", "nameservers");
+    expect_error("err_type_group.conf", "health");
+}
+
+static void test_error_out_of_range(void **state)
+{
+    (void)state;
+    expect_error("err_range_low.conf", "timeout_ms");
+    expect_error("err_range_high.conf", "timeout_ms");
+
+    /* Every bounded key, one past each end (line 2 of a generated file). */
+    static const char *const bad[] = {
+        "attempts = 0;", "attempts = 11;", "deadline_ms = 9;", "deadline_ms = 120001;",
+        "hedge_min_ms = -1;", "hedge_min_ms = 10001;", "hedge_max_ms = 60001;",
+        "health = { fail_threshold = 0; };", "health = { fail_threshold = 1001; };",
+        "health = { probe_interval_ms = 9; };", "health = { probe_interval_ms = 3600001; };",
+        "health = { max_down_ms = -1; };", "health = { max_down_ms = 300001; };",
+        "cache = { max_entries = -1; };", "cache = { max_entries = 10000001; };",
+        "cache = { min_ttl = -1; };", "cache = { max_ttl = 604801; };",
+        "cache = { negative_max_ttl = 10801; };", "cache = { max_stale = 259201; };",
+        "ndots = -1;", "ndots = 16;", "timeout_ms = 4294968296L;",
+        "search = [ \"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\" ];",
+        "search = [ \"\" ];",
+        "nameservers = [ \"192.0.2.1\", \"192.0.2.2\", \"192.0.2.3\", \"192.0.2.4\", \"192.0.2.5\","
+        " \"192.0.2.6\", \"192.0.2.7\", \"192.0.2.8\", \"192.0.2.9\" ];",
+        "log = { target = \"\"; };",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "timeout_ms = 750;\n%s\n", bad[i]);
+        int want = 2;
+        expect_error_lines(temp_conf(text), NULL, &want, 1, NULL);
+    }
+}
+
+static void test_error_bad_nameservers(void **state)
+{
+    (void)state;
+    expect_error("err_ns_port0.conf", "1.2.3.4:0");
+    expect_error("err_ns_port70000.conf", "1.2.3.4:70000");
+    expect_error("err_ns_bracket.conf", "[::1");
+    expect_error("err_ns_hostname.conf", "example.com");
+    expect_error("err_ns_empty.conf", "nameservers");
+}
+
+static void test_error_bad_nameserver_multiline(void **state)
+{
+    (void)state;
+    /* libconfig gives an array element the line of the token after it, so
+     * the last element of a multi-line list reads as the "];" line. */
+    expect_error("err_ns_multiline.conf", "1.2.3.4:0");
+}
+
+static void test_error_hedge_min_above_max(void **state)
+{
+    (void)state;
+    expect_error("err_hedge_order.conf", "hedge_min_ms");
+}
+
+static void test_error_min_ttl_above_max_ttl(void **state)
+{
+    (void)state;
+    expect_error("err_ttl_order.conf", "min_ttl");
+}
+
+static void test_error_apps(void **state)
+{
+    (void)state;
+    expect_error("err_apps_not_list.conf", "apps");
+    expect_error("err_apps_array.conf", "apps");
+    expect_error("err_app_no_match.conf", "match");
+    expect_error("err_app_match_type.conf", "match");
+    expect_error("err_app_match_empty.conf", "match");
+    expect_error("err_apps_nested.conf", "nested");
+    expect_error("err_app_unknown_key.conf", "timeout");
+}
+
+static void test_error_in_nonmatching_app(void **state)
+{
+    (void)state;
+    /* Entries that do not match are validated all the same, so a file is
+     * good or bad whatever program reads it. */
+    const char *path = fixture("err_app_nonmatching.conf");
+    int want[4], n = marked_lines(path, want, 4);
+    struct dnsf_identity curl = { "curl", "/usr/bin/curl" };
+    struct dnsf_identity none = { "other", "/srv/other" };
+    expect_error_lines(path, &curl, want, n, "timeout_ms");
+    expect_error_lines(path, &none, want, n, "timeout_ms");
+    expect_error_lines(path, NULL, want, n, "timeout_ms");
+}
+
+static void test_error_hedge_order_in_app(void **state)
+{
+    (void)state;
+    /* The wget entry sets hedge_min_ms above hedge_max_ms: for wget the
+     * error is reported at the line that set it. */
+    const char *path = fixture("err_app_hedge_order.conf");
+    int want[4], n = marked_lines(path, want, 4);
+    struct dnsf_identity wget = { "wget", "/usr/bin/wget" };
+    expect_error_lines(path, &wget, want, n, "hedge_min_ms");
+}
+
+static void test_error_hedge_order_in_nonmatching_app(void **state)
+{
+    (void)state;
+    /* The same file read by curl or with no identity: still an error, or
+     * `dnsfailover check` (identity "dnsfailover") passes a file that then
+     * fails open in wget. */
+    const char *path = fixture("err_app_hedge_order.conf");
+    int want[4], n = marked_lines(path, want, 4);
+    struct dnsf_identity curl = { "curl", "/usr/bin/curl" };
+    struct dnsf_identity cli = { "dnsfailover", NULL };
+    expect_error_lines(path, &curl, want, n, "hedge_min_ms");
+    expect_error_lines(path, &cli, want, n, "hedge_min_ms");
+    expect_error_lines(path, NULL, want, n, "hedge_min_ms");
+}
+
+static void test_error_unreadable(void **state)
+{
+    (void)state;
+    /* A directory: it exists, so this is an error, not "no file". */
+    struct dnsf_config c;
+    char err[PATH_MAX + 512];
+    assert_int_equal(config_load_file(fixdir, NULL, &c, err, sizeof err), -1);
+    assert_is_defaults(&c);
+    assert_int_equal(strncmp(err, fixdir, strlen(fixdir)), 0);
+    assert_int_equal(err[strlen(fixdir)], ':');
+}
+
+/* ---- apps --------------------------------------------------------------- */
+
+static void load_app(const char *prog, const char *exe, struct dnsf_config *c)
+{
+    struct dnsf_identity id = { prog, exe };
+    load_ok(fixture("apps.conf"), &id, c);
+}
+
+static void test_apps_by_program_name(void **state)
+{
+    (void)state;
+    struct dnsf_config c;
+    load_app("curl", "/usr/bin/curl", &c);
+    /* apps[0] lists curl (and apps[1]'s glob and apps[2] match too, but
+     * the first match wins). */
+    assert_string_equal(c.app, "apps[0]");
+    assert_int_equal(c.timeout_ms, 111);
+    assert_int_equal(c.attempts, 3);                      /* global value kept */
+    assert_int_equal(c.health.fail_threshold, 3);         /* apps[1] not applied */
+    load_app("wget", NULL, &c);
+    assert_string_equal(c.app, "apps[0]");
+    assert_int_equal(c.timeout_ms, 111);
+    load_app("curl", NULL, &c);
+    assert_string_equal(c.app, "apps[0]");
+}
+
+static void test_apps_by_path_glob(void **state)
+{
+    (void)state;
+    struct dnsf_config c;
+    load_app("foo", "/usr/bin/foo", &c);
+    assert_string_equal(c.app, "apps[1]");
+    assert_int_equal(c.timeout_ms, 222);
+    assert_int_equal(c.health.fail_threshold, 9);
+    assert_int_equal(c.health.probe_interval_ms, 1000);  /* rest of the group: default */
+
+    load_app("tool", "/opt/acme/bin/tool", &c);
+    assert_string_equal(c.app, "apps[3]");
+    assert_int_equal(c.strategy, STRATEGY_SEQUENCE);
+    assert_int_equal(c.cache.enabled, 0);
+    assert_int_equal(c.cache.max_entries, 10000);
+    assert_int_equal(c.timeout_ms, 800);
+
+    /* A glob is matched against the executable only, never the name. */
+    load_app("/usr/bin/foo", "/srv/foo", &c);
+    assert_string_equal(c.app, "");
+}
+
+static void test_apps_no_match(void **state)
+{
+    (void)state;
+    struct dnsf_config c;
+    load_app("foo", "/srv/foo", &c);
+    assert_string_equal(c.app, "");
+    assert_int_equal(c.timeout_ms, 800);
+    assert_int_equal(c.attempts, 3);
+    load_app(NULL, NULL, &c);
+    assert_string_equal(c.app, "");
+    load_ok(fixture("apps.conf"), NULL, &c);
+    assert_string_equal(c.app, "");
+    assert_int_equal(c.timeout_ms, 800);
+    /* Names are compared exactly. */
+    load_app("Curl", NULL, &c);
+    assert_string_equal(c.app, "");
+    load_app("curl2", NULL, &c);
+    assert_string_equal(c.app, "");
+}
+
+/* ---- config_parse_server ------------------------------------------------ */
+
+static void test_parse_server_ipv4(void **state)
+{
+    (void)state;
+    struct dnsf_server s;
+    assert_int_equal(config_parse_server("192.0.2.1", &s), 0);
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&s.addr;
+    assert_int_equal(in->sin_family, AF_INET);
+    assert_int_equal(ntohs(in->sin_port), 53);
+    assert_int_equal(ntohl(in->sin_addr.s_addr), 0xc0000201);
+    assert_int_equal(s.addrlen, sizeof(struct sockaddr_in));
+    assert_string_equal(s.text, "192.0.2.1:53");
+
+    assert_int_equal(config_parse_server("127.0.0.1:5353", &s), 0);
+    assert_int_equal(ntohs(in->sin_port), 5353);
+    assert_string_equal(s.text, "127.0.0.1:5353");
+    assert_int_equal(config_parse_server("10.0.0.1:1", &s), 0);
+    assert_int_equal(config_parse_server("10.0.0.1:65535", &s), 0);
+    assert_int_equal(ntohs(in->sin_port), 65535);
+}
+
+static void test_parse_server_ipv6(void **state)
+{
+    (void)state;
+    struct dnsf_server s;
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&s.addr;
+    uint8_t want[16];
+    inet_pton(AF_INET6, "2001:db8::1", want);
+
+    assert_int_equal(config_parse_server("2001:db8::1", &s), 0);
+    assert_int_equal(in6->sin6_family, AF_INET6);
+    assert_int_equal(ntohs(in6->sin6_port), 53);
+    assert_memory_equal(&in6->sin6_addr, want, 16);
+    assert_int_equal(s.addrlen, sizeof(struct sockaddr_in6));
+    assert_string_equal(s.text, "[2001:db8::1]:53");
+
+    assert_int_equal(config_parse_server("[2001:db8::1]:5300", &s), 0);
+    assert_int_equal(ntohs(in6->sin6_port), 5300);
+    assert_memory_equal(&in6->sin6_addr, want, 16);
+    assert_string_equal(s.text, "[2001:db8::1]:5300");
+
+    assert_int_equal(config_parse_server("[::1]", &s), 0);
+    assert_int_equal(ntohs(in6->sin6_port), 53);
+    assert_string_equal(s.text, "[::1]:53");
+    assert_int_equal(config_parse_server("::1", &s), 0);
+    assert_int_equal(config_parse_server("::ffff:192.0.2.1", &s), 0);
+    assert_int_equal(in6->sin6_family, AF_INET6);
+    assert_int_equal(config_parse_server("[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535",
+                                         &s), 0);
+    assert_int_equal(ntohs(in6->sin6_port), 65535);
+}
+
+static void test_parse_server_garbage(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", "example.com", "localhost", "1.2.3.4:0", "1.2.3.4:70000", "1.2.3.4:65536",
+        "1.2.3.4:", "1.2.3.4:53x", "1.2.3.4:x", "[::1", "[::1]x", "[::1]:", "[::1]:0",
+        "[::1]:99999", "[]", "[]:53", "1.2.3", "256.1.1.1", "1.2.3.4.5", ":53", "::1::2",
+        "fe80::1%eth0", "[fe80::1%eth0]:53", "2001:db8::1:53:", "1.2.3.4:53:53", "[1.2.3.4",
+        "1.2.3.4 ", " 1.2.3.4",
+        "[0000:0000:0000:0000:0000:0000:0000:0000:0000]:53",
+        "11111111111111111111111111111111111111111111111111111111111111111111111111",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct dnsf_server s;
+        memset(&s, 0x5a, sizeof s);
+        if (config_parse_server(bad[i], &s) != -1)
+            fail_msg("config_parse_server(\"%s\") accepted it as %s", bad[i], s.text);
+    }
+    struct dnsf_server s;
+    assert_int_equal(config_parse_server(NULL, &s), -1);
+}
+
+static void test_strategy_names(void **state)
+{
+    (void)state;
+    assert_string_equal(config_strategy_name(STRATEGY_HEDGE), "hedge");
+    assert_string_equal(config_strategy_name(STRATEGY_RACE), "race");
+    assert_string_equal(config_strategy_name(STRATEGY_SEQUENCE), "sequence");
+    assert_string_equal(config_strategy_name((enum dnsf_strategy)7), "?");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_full_example),
+        cmocka_unit_test(test_valid_variants),
+        cmocka_unit_test(test_range_boundaries_accepted),
+        cmocka_unit_test(test_error_syntax),
+        cmocka_unit_test(test_error_unknown_keys),
+        cmocka_unit_test(test_error_wrong_types),
+        cmocka_unit_test(test_error_out_of_range),
+        cmocka_unit_test(test_error_bad_nameservers),
+        cmocka_unit_test(test_error_bad_nameserver_multiline),
+        cmocka_unit_test(test_error_hedge_min_above_max),
+        cmocka_unit_test(test_error_min_ttl_above_max_ttl),
+        cmocka_unit_test(test_error_apps),
+        cmocka_unit_test(test_error_in_nonmatching_app),
+        cmocka_unit_test(test_error_hedge_order_in_app),
+        cmocka_unit_test(test_error_hedge_order_in_nonmatching_app),
+        cmocka_unit_test(test_error_unreadable),
+        cmocka_unit_test(test_apps_by_program_name),
+        cmocka_unit_test(test_apps_by_path_glob),
+        cmocka_unit_test(test_apps_no_match),
+        cmocka_unit_test(test_parse_server_ipv4),
+        cmocka_unit_test(test_parse_server_ipv6),
+        cmocka_unit_test(test_parse_server_garbage),
+        cmocka_unit_test(test_strategy_names),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
