@@ -23,10 +23,12 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: dnsfailover check   [--config FILE] [--app NAME]\n"
         "       dnsfailover resolve NAME [-4|-6] [--config FILE] [--app NAME]\n"
+        "       dnsfailover keys\n"
         "\n"
         "  check    validate the configuration and print the settings in effect\n"
         "  resolve  look NAME up through dnsfailover's engine, with a trace of\n"
         "           which servers were asked, what they replied, and the latency\n"
+        "  keys     list every configuration key with its type and range\n"
         "\n"
         "The configuration is FILE, else $DNSFAILOVER_CONF, else %s.\n"
         "Exit codes: 0 ok, 1 lookup failed, 2 usage, 3 bad configuration.\n"
@@ -71,6 +73,15 @@ static void print_config(const struct dnsf_config *c, const struct resconf *rc)
     printf("log           %s -> %s\n", log_level_name(c->log_level), c->log_target);
 }
 
+static void print_key(const char *path, const char *type, long min, long max, void *arg)
+{
+    (void)arg;
+    if (strcmp(type, "integer") == 0)
+        printf("%s\t%s\t%ld-%ld\n", path, type, min, max);
+    else
+        printf("%s\t%s\n", path, type);
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL, *path = NULL, *app = NULL, *name = NULL;
@@ -81,6 +92,10 @@ int main(int argc, char **argv)
     if (cmd == NULL || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(cmd ? stdout : stderr);
         return cmd ? 0 : 2;
+    }
+    if (strcmp(cmd, "keys") == 0) {
+        config_schema_each(print_key, NULL);
+        return 0;
     }
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)

@@ -96,6 +96,16 @@ static const struct key schema[] = {
 };
 static const char *const strategies[] = { "hedge", "race", "sequence" };
 
+void config_schema_each(void (*fn)(const char *path, const char *type, long min, long max,
+                                   void *arg), void *arg)
+{
+    static const char *const tnames[] = { "boolean", "integer", "string", "strategy",
+                                          "servers", "domains", "level" };
+    for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++)
+        fn(schema[i].path, tnames[schema[i].type], schema[i].min, schema[i].max, arg);
+    fn("apps", "apps", 0, 0, arg);
+}
+
 const char *config_strategy_name(enum dnsf_strategy s)
 {
     return (unsigned)s < 3 ? strategies[s] : "?";

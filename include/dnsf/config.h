@@ -64,5 +64,9 @@ int config_load_file(const char *path, const struct dnsf_identity *id,
  * into S (default port 53). Return 0 or -1. */
 int config_parse_server(const char *text, struct dnsf_server *s);
 const char *config_strategy_name(enum dnsf_strategy s);
+/* Call FN for every key the schema accepts (the README is checked against
+ * this list), "apps" last. */
+void config_schema_each(void (*fn)(const char *path, const char *type, long min, long max,
+                                   void *arg), void *arg);
 
 #endif
