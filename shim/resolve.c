@@ -12,8 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dnsf/cache.h"
 #include "dnsf/clock.h"
 #include "dnsf/dnsmsg.h"
+#include "dnsf/log.h"
 
 void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
                       const struct resconf *rc)
@@ -46,6 +48,13 @@ void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
             ctx->search[i] = rc->search[i];
     }
     ctx->options = rc->options;
+    ctx->cache.enabled = cfg->cache.enabled;
+    ctx->cache.max_entries = cfg->cache.max_entries;
+    ctx->cache.min_ttl = cfg->cache.min_ttl;
+    ctx->cache.max_ttl = cfg->cache.max_ttl;
+    ctx->cache.negative_max_ttl = cfg->cache.negative_max_ttl;
+    ctx->cache.serve_stale = cfg->cache.serve_stale;
+    ctx->cache.max_stale = cfg->cache.max_stale;
     ctx->deadline_ms = clock_now_ms() + (uint64_t)cfg->deadline_ms;
 }
 
@@ -99,14 +108,98 @@ static int header_ancount(const struct dnsf_reply *r)
     return r->len >= DNSMSG_HFIXEDSZ ? (r->pkt[6] << 8 | r->pkt[7]) : 0;
 }
 
+/* Ask the servers for the qtypes QT[MISSING[..]] and store what is usable;
+ * where every server failed, serve a stale entry if allowed (RFC 8767). */
+static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *qt,
+               const int *missing, int nm, struct resolve_answer *out)
+{
+    struct transport_plan plan = ctx->plan;
+    struct dnsf_reply got[2];
+    uint16_t mq[2];
+    uint64_t now = clock_now_ms();
+
+    for (int k = 0; k < nm; k++)
+        mq[k] = qt[missing[k]];
+    /* The whole lookup shares one deadline. */
+    if (now >= ctx->deadline_ms) {
+        for (int k = 0; k < nm; k++)
+            out->r[missing[k]].status = REPLY_TIMEOUT;
+    } else {
+        if (ctx->deadline_ms - now < (uint64_t)plan.deadline_ms)
+            plan.deadline_ms = (int)(ctx->deadline_ms - now);
+        if (transport_query(&plan, name, mq, nm, got) < 0)
+            return -2;
+        now = clock_now_ms();
+        for (int k = 0; k < nm; k++) {
+            out->r[missing[k]] = got[k];
+            if (got[k].status == REPLY_OK)
+                cache_put(&ctx->cache, name, mq[k], got[k].pkt, got[k].len, now);
+        }
+    }
+    for (int k = 0; k < nm; k++) {
+        struct dnsf_reply *r = &out->r[missing[k]];
+        if (r->status == REPLY_OK || !ctx->cache.serve_stale)
+            continue;
+        uint8_t *pkt;
+        int len;
+        if (cache_get(&ctx->cache, name, mq[k], now, 1, &pkt, &len) != CACHE_MISS) {
+            LOGI("%s type %u: every server failed; serving a stale answer (RFC 8767)", name,
+                 mq[k]);
+            r->pkt = pkt;
+            r->len = len;
+            r->status = REPLY_OK;
+            r->rcode = pkt[3] & 0xf;
+            r->server = -1;
+        }
+    }
+    return 0;
+}
+
+/* Ask the cache, then (single-flight) the servers, for the qtypes of OUT
+ * that the cache could not answer. Return -2 on an internal failure. */
+static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t *qt, int nq,
+                 uint16_t mode, struct resolve_answer *out)
+{
+    const struct cache_params *cp = &ctx->cache;
+    uint64_t now = clock_now_ms();
+    int missing[2], nm = 0;
+
+    for (int pass = 0; pass < 2; pass++) {
+        nm = 0;
+        for (int i = 0; i < nq; i++) {
+            if (out->r[i].pkt != NULL)
+                continue;
+            if (cache_get(cp, name, qt[i], now, 0, &out->r[i].pkt, &out->r[i].len) == CACHE_FRESH) {
+                out->r[i].status = REPLY_OK;
+                out->r[i].rcode = out->r[i].pkt[3] & 0xf;
+                out->r[i].server = -1;
+                LOGD("%s type %u: cache hit", name, qt[i]);
+            } else
+                missing[nm++] = i;
+        }
+        if (nm == 0 || !cp->enabled || pass == 1)
+            break;
+        /* Single-flight: one thread asks, the others wait for its answer. */
+        struct cache_flight *lead = NULL;
+        int f = cache_flight_begin(name, mode, ctx->deadline_ms, &lead);
+        if (f == 1) {
+            int rc = ask(ctx, name, qt, missing, nm, out);
+            cache_flight_end(lead);
+            return rc;
+        }
+        if (f < 0)
+            break;                 /* waited too long: ask ourselves */
+        now = clock_now_ms();      /* the leader finished: look again */
+    }
+    return nm == 0 ? 0 : ask(ctx, name, qt, missing, nm, out);
+}
+
 /* __res_context_query: one name, one or two qtypes. */
 static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
                       struct resolve_answer *out, int *herrno, int *err, int *servfail)
 {
     uint16_t qt[2];
     int nq = 1;
-    struct transport_plan plan = ctx->plan;
-    uint64_t now = clock_now_ms();
 
     memset(out, 0, sizeof *out);
     *servfail = 0;
@@ -117,16 +210,10 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
     } else
         qt[0] = qtype;
     out->nq = nq;
-    /* The whole lookup shares one deadline. */
-    if (now >= ctx->deadline_ms) {
-        *herrno = TRY_AGAIN;
-        *err = ETIMEDOUT;
-        return -1;
-    }
-    if (ctx->deadline_ms - now < (uint64_t)plan.deadline_ms)
-        plan.deadline_ms = (int)(ctx->deadline_ms - now);
-    if (transport_query(&plan, name, qt, nq, out->r) < 0)
+    if (fetch(ctx, name, qt, nq, qtype, out) == -2) {
+        resolve_answer_free(out);
         return -2;
+    }
 
     int ok = 0, refused = 0;
     for (int i = 0; i < nq; i++) {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dnsf/cache.h"
 #include "dnsf/health.h"
 #include "dnsf/log.h"
 #include "dnsf/nsswitch.h"
@@ -37,6 +38,7 @@ static void on_fork_child(void)
 {
     pthread_mutex_init(&rc_lock, NULL);
     health_fork_child();
+    cache_fork_child();
     transport_fork_child();
 }
 

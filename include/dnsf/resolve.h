@@ -9,6 +9,7 @@
 #define DNSF_RESOLVE_H
 
 #include <stdint.h>
+#include "dnsf/cache.h"
 #include "dnsf/config.h"
 #include "dnsf/resconf.h"
 #include "dnsf/transport.h"
@@ -19,6 +20,7 @@ struct resolve_ctx {
     int ndots, nsearch;
     const char *search[RESCONF_MAXDNSRCH];
     unsigned long options;         /* RES_* */
+    struct cache_params cache;
     uint64_t deadline_ms;          /* absolute, clock_now_ms() based */
 };
 

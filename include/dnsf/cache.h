@@ -1,0 +1,60 @@
+/* cache — the per-process cache of DNS replies, keyed by (name, type).
+ *
+ * It caches answers, not call results, so every call (getaddrinfo,
+ * gethostbyname*, gethostbyaddr, getnameinfo) and every hints combination
+ * shares entries, and the result built from a cached reply is built by the
+ * same code as an uncached one.
+ *
+ * Lifetimes: positive replies live for the smallest TTL in the answer
+ * section, CNAME chain included, clamped to [min_ttl, max_ttl]. NXDOMAIN and
+ * NODATA live for min(SOA TTL, SOA MINIMUM) (RFC 2308 §5), capped by
+ * negative_max_ttl; without an SOA they are not cached (RFC 2308 §5).
+ * Serve-stale (RFC 8767): when every server fails, an expired entry no
+ * older than max_stale is answered, and keeps being answered for
+ * CACHE_STALE_TTL_S before the servers are tried again.
+ *
+ * Concurrency: CACHE_SHARDS independent shards, each with its own mutex and
+ * LRU list; no lock is held across I/O. After fork the child keeps the
+ * entries but nothing that was in flight. */
+#ifndef DNSF_CACHE_H
+#define DNSF_CACHE_H
+
+#include <stdint.h>
+
+#define CACHE_SHARDS 16
+/* RFC 8767 §4: "a stale TTL of 30 seconds is RECOMMENDED". */
+#define CACHE_STALE_TTL_S 30
+
+struct cache_params {
+    int enabled, max_entries, min_ttl, max_ttl, negative_max_ttl, serve_stale, max_stale;
+};
+
+enum cache_hit { CACHE_MISS = 0, CACHE_FRESH, CACHE_STALE };
+
+/* Seconds REPLY may be cached under P, or -1 if it must not be. */
+long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct cache_params *p);
+
+/* Look (NAME, QTYPE) up. FRESH: within its lifetime, or inside a stale
+ * serving window. With ALLOW_STALE, an expired entry no older than
+ * max_stale is returned as STALE, and its stale window is opened. On a hit
+ * *PKT is a malloc'ed copy (the caller frees it). */
+enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_t qtype,
+                         uint64_t now_ms, int allow_stale, uint8_t **pkt, int *len);
+/* Store a usable reply; return 1 if stored. */
+int cache_put(const struct cache_params *p, const char *name, uint16_t qtype,
+              const uint8_t *pkt, int len, uint64_t now_ms);
+
+/* Single-flight: one thread resolves a question while the others wait.
+ * Return 1 if the caller leads (it must call cache_flight_end), 0 after the
+ * leader finished (look in the cache again), -1 if DEADLINE_MS passed. */
+struct cache_flight;
+int cache_flight_begin(const char *name, uint16_t mode, uint64_t deadline_ms,
+                       struct cache_flight **leader);
+void cache_flight_end(struct cache_flight *f);
+
+struct cache_stats { uint64_t hits, misses, stale, inserts, evictions, entries, bytes; };
+void cache_get_stats(struct cache_stats *s);
+void cache_flush(void);
+void cache_fork_child(void);
+
+#endif

@@ -1,0 +1,377 @@
+/* cache — sharded hash of DNS replies with LRU eviction, and single-flight. */
+#include "dnsf/cache.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dnsf/dnsmsg.h"
+
+struct centry {
+    struct centry *hnext;          /* hash chain */
+    struct centry *lprev, *lnext;  /* LRU list, most recent first */
+    uint32_t hash;
+    uint16_t qtype;
+    int len;
+    uint64_t expire_ms;            /* fresh until */
+    uint64_t stale_limit_ms;       /* may be served stale until */
+    uint64_t stale_window_ms;      /* serving stale without asking until */
+    uint8_t *pkt;
+    char name[];                   /* lower case, no trailing dot */
+};
+
+struct cache_flight {
+    struct cache_flight *next;
+    uint32_t hash;
+    uint16_t mode;
+    int done, waiters;
+    pthread_cond_t cond;
+    char name[256];
+};
+
+#define NBUCKETS 1024              /* per shard; chains stay short up to ~10^5 */
+
+struct shard {
+    pthread_mutex_t lock;
+    struct centry *buckets[NBUCKETS];
+    struct centry *lru_head, *lru_tail;
+    int count;
+    struct cache_flight *flights;
+    uint64_t hits, misses, stale, inserts, evictions, bytes;
+};
+
+static struct shard shards[CACHE_SHARDS];
+static pthread_once_t shards_once = PTHREAD_ONCE_INIT;
+
+static void shards_init(void)
+{
+    for (int i = 0; i < CACHE_SHARDS; i++)
+        pthread_mutex_init(&shards[i].lock, NULL);
+}
+
+static int norm_name(const char *in, char *out, size_t outlen)
+{
+    size_t n = strlen(in);
+    if (n > 0 && in[n - 1] == '.')
+        n--;
+    if (n >= outlen)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 : in[i]);
+    out[n] = 0;
+    return 0;
+}
+
+/* FNV-1a over the normalised name and the type. */
+static uint32_t hash_of(const char *name, uint16_t qtype)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    h = (h ^ (qtype & 0xff)) * 16777619u;
+    h = (h ^ (qtype >> 8)) * 16777619u;
+    return h;
+}
+
+static void lru_unlink(struct shard *s, struct centry *e)
+{
+    if (e->lprev)
+        e->lprev->lnext = e->lnext;
+    else
+        s->lru_head = e->lnext;
+    if (e->lnext)
+        e->lnext->lprev = e->lprev;
+    else
+        s->lru_tail = e->lprev;
+    e->lprev = e->lnext = NULL;
+}
+
+static void lru_push_front(struct shard *s, struct centry *e)
+{
+    e->lprev = NULL;
+    e->lnext = s->lru_head;
+    if (s->lru_head)
+        s->lru_head->lprev = e;
+    s->lru_head = e;
+    if (s->lru_tail == NULL)
+        s->lru_tail = e;
+}
+
+static struct centry **find_nolock(struct shard *s, uint32_t h, const char *name, uint16_t qtype)
+{
+    struct centry **pp = &s->buckets[(h / CACHE_SHARDS) % NBUCKETS];
+    for (; *pp != NULL; pp = &(*pp)->hnext)
+        if ((*pp)->hash == h && (*pp)->qtype == qtype && strcmp((*pp)->name, name) == 0)
+            return pp;
+    return pp;
+}
+
+static void remove_nolock(struct shard *s, struct centry **pp)
+{
+    struct centry *e = *pp;
+    *pp = e->hnext;
+    lru_unlink(s, e);
+    s->count--;
+    s->bytes -= (uint64_t)e->len;
+    free(e);
+}
+
+long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct cache_params *p)
+{
+    struct dnsmsg m;
+    struct dnsmsg_rr rr;
+    int rcode;
+    if (dnsmsg_init(&m, pkt, (size_t)len) < 0 || dnsmsg_tc(&m))
+        return -1;
+    rcode = dnsmsg_rcode(&m);
+    if (rcode == DNS_R_NOERROR && m.ancount > 0) {
+        long ttl = -1;
+        int have_type = 0;
+        for (int i = 0; i < m.ancount; i++) {
+            if (dnsmsg_next_rr(&m, &rr) < 0)
+                return -1;
+            /* RFC 2181 §8: a TTL with the top bit set is treated as zero. */
+            long t = rr.ttl > 0x7fffffffu ? 0 : (long)rr.ttl;
+            if (ttl < 0 || t < ttl)
+                ttl = t;
+            have_type |= rr.type == qtype;
+        }
+        if (have_type || qtype == DNS_T_CNAME) {
+            if (ttl < p->min_ttl)
+                ttl = p->min_ttl;
+            if (ttl > p->max_ttl)
+                ttl = p->max_ttl;
+            return ttl > 0 ? ttl : -1;
+        }
+        /* A CNAME chain that ends without the type: a negative answer for
+         * it (RFC 2308 §2.2); fall through to the SOA, capped by the chain. */
+        struct dnsmsg m2;
+        dnsmsg_init(&m2, pkt, (size_t)len);
+        long neg = dnsmsg_negative_ttl(&m2);
+        if (neg < 0)
+            return -1;
+        if (neg > ttl)
+            neg = ttl;
+        if (neg > p->negative_max_ttl)
+            neg = p->negative_max_ttl;
+        return neg > 0 ? neg : -1;
+    }
+    if (rcode == DNS_R_NXDOMAIN || (rcode == DNS_R_NOERROR && m.ancount == 0)) {
+        long neg = dnsmsg_negative_ttl(&m);   /* RFC 2308 §5 */
+        if (neg < 0)
+            return -1;                        /* no SOA: do not cache */
+        if (neg > p->negative_max_ttl)
+            neg = p->negative_max_ttl;
+        return neg > 0 ? neg : -1;
+    }
+    return -1;
+}
+
+enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_t qtype,
+                         uint64_t now_ms, int allow_stale, uint8_t **pkt, int *len)
+{
+    char key[256];
+    enum cache_hit hit = CACHE_MISS;
+    if (!p->enabled || p->max_entries == 0 || norm_name(name, key, sizeof key) < 0)
+        return CACHE_MISS;
+    pthread_once(&shards_once, shards_init);
+    uint32_t h = hash_of(key, qtype);
+    struct shard *s = &shards[h % CACHE_SHARDS];
+    pthread_mutex_lock(&s->lock);
+    struct centry **pp = find_nolock(s, h, key, qtype);
+    struct centry *e = *pp;
+    if (e != NULL) {
+        if (now_ms < e->expire_ms || now_ms < e->stale_window_ms)
+            hit = CACHE_FRESH;
+        else if (allow_stale && p->serve_stale && now_ms < e->stale_limit_ms) {
+            hit = CACHE_STALE;
+            e->stale_window_ms = now_ms + CACHE_STALE_TTL_S * 1000ull;
+        } else if (!p->serve_stale || now_ms >= e->stale_limit_ms) {
+            remove_nolock(s, pp);              /* too old to ever serve */
+            e = NULL;
+        }
+    }
+    if (hit != CACHE_MISS) {
+        uint8_t *copy = malloc((size_t)e->len);
+        if (copy == NULL)
+            hit = CACHE_MISS;
+        else {
+            memcpy(copy, e->pkt, (size_t)e->len);
+            *pkt = copy;
+            *len = e->len;
+            lru_unlink(s, e);
+            lru_push_front(s, e);
+        }
+    }
+    if (hit == CACHE_FRESH)
+        s->hits++;
+    else if (hit == CACHE_STALE)
+        s->stale++;
+    else
+        s->misses++;
+    pthread_mutex_unlock(&s->lock);
+    return hit;
+}
+
+int cache_put(const struct cache_params *p, const char *name, uint16_t qtype,
+              const uint8_t *pkt, int len, uint64_t now_ms)
+{
+    char key[256];
+    if (!p->enabled || p->max_entries <= 0 || len <= 0 || norm_name(name, key, sizeof key) < 0)
+        return 0;
+    long life = cache_lifetime(pkt, len, qtype, p);
+    if (life < 0)
+        return 0;
+    pthread_once(&shards_once, shards_init);
+    size_t nlen = strlen(key) + 1;
+    struct centry *e = malloc(sizeof *e + nlen + (size_t)len);
+    if (e == NULL)
+        return 0;
+    memset(e, 0, sizeof *e);
+    memcpy(e->name, key, nlen);
+    e->pkt = (uint8_t *)e->name + nlen;
+    memcpy(e->pkt, pkt, (size_t)len);
+    e->len = len;
+    e->qtype = qtype;
+    e->hash = hash_of(key, qtype);
+    e->expire_ms = now_ms + (uint64_t)life * 1000;
+    e->stale_limit_ms = e->expire_ms + (uint64_t)p->max_stale * 1000;
+    /* Each shard holds its share of max_entries, at least one. */
+    int cap = (p->max_entries + CACHE_SHARDS - 1) / CACHE_SHARDS;
+
+    struct shard *s = &shards[e->hash % CACHE_SHARDS];
+    pthread_mutex_lock(&s->lock);
+    struct centry **pp = find_nolock(s, e->hash, key, qtype);
+    if (*pp != NULL)
+        remove_nolock(s, pp);              /* a refresh replaces the old entry */
+    pp = find_nolock(s, e->hash, key, qtype);
+    *pp = e;
+    lru_push_front(s, e);
+    s->count++;
+    s->bytes += (uint64_t)len;
+    s->inserts++;
+    while (s->count > cap && s->lru_tail != NULL) {
+        struct centry *old = s->lru_tail;
+        struct centry **op = find_nolock(s, old->hash, old->name, old->qtype);
+        remove_nolock(s, op);
+        s->evictions++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return 1;
+}
+
+int cache_flight_begin(const char *name, uint16_t mode, uint64_t deadline_ms,
+                       struct cache_flight **leader)
+{
+    char key[256];
+    *leader = NULL;
+    if (norm_name(name, key, sizeof key) < 0)
+        return -1;
+    pthread_once(&shards_once, shards_init);
+    uint32_t h = hash_of(key, mode);
+    struct shard *s = &shards[h % CACHE_SHARDS];
+    pthread_mutex_lock(&s->lock);
+    struct cache_flight *f;
+    for (f = s->flights; f != NULL; f = f->next)
+        if (f->hash == h && f->mode == mode && strcmp(f->name, key) == 0)
+            break;
+    if (f == NULL) {
+        f = calloc(1, sizeof *f);
+        if (f == NULL) {
+            pthread_mutex_unlock(&s->lock);
+            return -1;                     /* no coalescing, just query */
+        }
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&f->cond, &ca);
+        pthread_condattr_destroy(&ca);
+        f->hash = h;
+        f->mode = mode;
+        memcpy(f->name, key, strlen(key) + 1);
+        f->next = s->flights;
+        s->flights = f;
+        pthread_mutex_unlock(&s->lock);
+        *leader = f;
+        return 1;
+    }
+    /* Wait for the leader, within our own deadline. */
+    struct timespec ts = { (time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L };
+    int rc = 0;
+    f->waiters++;
+    while (!f->done && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&f->cond, &s->lock, &ts);
+    int done = f->done;
+    if (--f->waiters == 0 && f->done) {
+        pthread_cond_destroy(&f->cond);
+        free(f);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return done ? 0 : -1;
+}
+
+void cache_flight_end(struct cache_flight *f)
+{
+    if (f == NULL)
+        return;
+    struct shard *s = &shards[f->hash % CACHE_SHARDS];
+    pthread_mutex_lock(&s->lock);
+    for (struct cache_flight **pp = &s->flights; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    f->done = 1;
+    int waiters = f->waiters;
+    pthread_cond_broadcast(&f->cond);
+    if (waiters == 0) {
+        pthread_cond_destroy(&f->cond);
+        free(f);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void cache_get_stats(struct cache_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    pthread_once(&shards_once, shards_init);
+    for (int i = 0; i < CACHE_SHARDS; i++) {
+        struct shard *s = &shards[i];
+        pthread_mutex_lock(&s->lock);
+        st->hits += s->hits;
+        st->misses += s->misses;
+        st->stale += s->stale;
+        st->inserts += s->inserts;
+        st->evictions += s->evictions;
+        st->entries += (uint64_t)s->count;
+        st->bytes += s->bytes;
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+void cache_flush(void)
+{
+    pthread_once(&shards_once, shards_init);
+    for (int i = 0; i < CACHE_SHARDS; i++) {
+        struct shard *s = &shards[i];
+        pthread_mutex_lock(&s->lock);
+        while (s->lru_head != NULL) {
+            struct centry *e = s->lru_head;
+            remove_nolock(s, find_nolock(s, e->hash, e->name, e->qtype));
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+void cache_fork_child(void)
+{
+    /* Entries stay; locks are renewed; flights belonged to parent threads
+     * that do not exist here, so they are dropped (their memory leaks,
+     * which is bounded by the number of threads that were resolving). */
+    for (int i = 0; i < CACHE_SHARDS; i++) {
+        pthread_mutex_init(&shards[i].lock, NULL);
+        shards[i].flights = NULL;
+    }
+}
