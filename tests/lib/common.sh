@@ -52,10 +52,26 @@ dnsf_pid_alive() {
 	[ -n "$stat" ] && [ "${stat%% *}" != Z ]
 }
 
-# dnsf_stop_pid PID: SIGTERM, wait up to 5 s, then SIGKILL; reaps it if it is our child.
+# dnsf_pid_ppid PID: its parent PID (empty if it is gone).
+dnsf_pid_ppid() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }
+	stat=${stat#* }
+	echo "${stat%% *}"
+}
+
+# dnsf_stop_pid PID [--any]: SIGTERM, wait up to 5 s, then SIGKILL; reap it.
+# Only a child of this shell is signalled (a PID we recorded may have exited and been
+# reused by some other process); --any lifts that for processes our children forked.
 dnsf_stop_pid() {
-	local pid=$1 i
+	local pid=$1 any=${2:-} i ppid
 	if dnsf_pid_alive "$pid"; then
+		ppid=$(dnsf_pid_ppid "$pid")
+		if [ "$any" != --any ] && [ "$ppid" != "$$" ] && [ "$ppid" != "$BASHPID" ]; then
+			echo "# not stopping pid $pid: not our child any more (parent $ppid)" >&2
+			return 0
+		fi
 		kill -TERM "$pid" 2>/dev/null
 		for ((i = 0; i < 50; i++)); do
 			dnsf_pid_alive "$pid" || break
@@ -70,7 +86,16 @@ dnsf_stop_pid() {
 }
 
 # dnsf_track_pid PID: stop PID when the test exits (for fault proxies and the like).
+# It must be a child of the test's shell (see dnsf_spawn).
 dnsf_track_pid() { DNSF_PIDS+=("$1"); }
+
+# dnsf_untrack_pid PID: forget PID (after stopping it yourself).
+dnsf_untrack_pid() {
+	local i
+	for i in "${!DNSF_PIDS[@]}"; do
+		if [ "${DNSF_PIDS[i]}" = "$1" ]; then unset "DNSF_PIDS[i]"; fi
+	done
+}
 
 # dnsf_on_exit 'COMMAND': run COMMAND when the test exits (before processes are stopped).
 dnsf_on_exit() { DNSF_EXIT_HOOKS+=("$1"); }
@@ -82,8 +107,9 @@ dnsf_cleanup() {
 		eval "${DNSF_EXIT_HOOKS[i]}" || true
 	done
 	ns_stop >/dev/null 2>&1 || true
-	for ((i = ${#DNSF_PIDS[@]} - 1; i >= 0; i--)); do
-		dnsf_stop_pid "${DNSF_PIDS[i]}"
+	local -a pids=("${DNSF_PIDS[@]}")
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		dnsf_stop_pid "${pids[i]}"
 	done
 	if [ "${DNSF_KEEP_TMP:-0}" = 1 ]; then
 		echo "# kept $DNSF_TMP" >&2
@@ -167,14 +193,52 @@ finish() {
 # tests (say from two checkouts or two sessions) must not run at once. The lock is an
 # flock on DNSF_LOCK_FILE held until the test exits; a second test waits up to
 # DNSF_LOCK_TIMEOUT seconds (default 900). DNSF_NO_LOCK=1 turns this off.
-if [ "${DNSF_NO_LOCK:-0}" != 1 ] && command -v flock >/dev/null; then
-	exec {DNSF_LOCK_FD}>>"${DNSF_LOCK_FILE:-/tmp/dnsfailover-tests.lock}"
+DNSF_LOCK_FILE=${DNSF_LOCK_FILE:-/tmp/dnsfailover-tests.lock}
+DNSF_LOCK_FD=""
+# dnsf_lock_holders: the outermost other processes that have the lock file open, with
+# their command lines (for the waiting message).
+dnsf_lock_holders() {
+	local fd pid p
+	local -A open=()
+	for fd in /proc/[0-9]*/fd/*; do
+		if [ "$(readlink "$fd" 2>/dev/null)" = "$DNSF_LOCK_FILE" ]; then
+			pid=${fd#/proc/}
+			open[${pid%%/*}]=1
+		fi
+	done
+	for p in "${!open[@]}"; do
+		if [ "$p" = "$$" ] || [ "$p" = "$BASHPID" ]; then continue; fi
+		if [ -n "${open[$(dnsf_pid_ppid "$p")]:-}" ]; then continue; fi
+		printf '%s (%s) ' "$p" "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-80)"
+	done
+}
+# A script run by a test that holds the lock shares it (DNSF_LOCK_HELD is exported).
+if [ "${DNSF_NO_LOCK:-0}" != 1 ] && [ -z "${DNSF_LOCK_HELD:-}" ] && command -v flock >/dev/null; then
+	exec {DNSF_LOCK_FD}>>"$DNSF_LOCK_FILE"
 	if ! flock -n "$DNSF_LOCK_FD"; then
-		echo "# another dnsfailover test holds ${DNSF_LOCK_FILE:-/tmp/dnsfailover-tests.lock}; waiting" >&2
-		flock -w "${DNSF_LOCK_TIMEOUT:-900}" "$DNSF_LOCK_FD" ||
-			bail "gave up waiting for ${DNSF_LOCK_FILE:-/tmp/dnsfailover-tests.lock}"
+		echo "# another dnsfailover test holds $DNSF_LOCK_FILE: $(dnsf_lock_holders)- waiting" >&2
+		if ! flock -w "${DNSF_LOCK_TIMEOUT:-900}" "$DNSF_LOCK_FD"; then
+			bail "gave up waiting for $DNSF_LOCK_FILE, held by $(dnsf_lock_holders)"
+		fi
 	fi
+	export DNSF_LOCK_HELD=$$
 fi
+
+# dnsf_spawn LOG CMD...: start CMD in the background (stdin /dev/null, stdout and stderr
+# to LOG, without the lock's file descriptor), stop it on exit; its PID is in
+# DNSF_SPAWNED_PID. Use this for fault proxies and other helpers.
+DNSF_SPAWNED_PID=""
+dnsf_spawn() {
+	local log=$1
+	shift
+	if [ -n "$DNSF_LOCK_FD" ]; then
+		"$@" </dev/null >"$log" 2>&1 {DNSF_LOCK_FD}>&- &
+	else
+		"$@" </dev/null >"$log" 2>&1 &
+	fi
+	DNSF_SPAWNED_PID=$!
+	dnsf_track_pid "$DNSF_SPAWNED_PID"
+}
 
 # ---------------------------------------------------------------- requirements
 
@@ -277,6 +341,7 @@ dnsf_private_mounts() {
 		pairs+=("$DNSF_TMP/empty-dnsfailover.conf" /etc/dnsfailover.conf)
 	fi
 	local nscd=""
+	local d
 	for d in /run/nscd /var/run/nscd; do
 		if [ -S "$d/socket" ]; then nscd=$d; fi
 	done
@@ -428,8 +493,8 @@ ns_start() {
 		sed 's/^/#   /' "$dir/checkconf.out"
 		bail "nsd-checkconf rejected $dir/nsd.conf"
 	fi
-	nsd -d -c "$dir/nsd.conf" >"$dir/nsd.out" 2>&1 </dev/null &
-	pid=$!
+	dnsf_spawn "$dir/nsd.out" nsd -d -c "$dir/nsd.conf"
+	pid=$DNSF_SPAWNED_PID
 	DNSF_NS_PID[$addr]=$pid
 	DNSF_NS_DIR[$addr]=$dir
 	if ! dnsq -s "$addr" -p "$port" --wait 10 www.dnsf.test A >"$dir/ready.out" 2>&1 ||
@@ -465,8 +530,9 @@ ns_stop() {
 		kids=$(dnsf_descendants "$pid")
 		dnsf_stop_pid "$pid"
 		for k in $kids; do
-			if dnsf_pid_alive "$k"; then dnsf_stop_pid "$k"; fi
+			if dnsf_pid_alive "$k"; then dnsf_stop_pid "$k" --any; fi
 		done
+		dnsf_untrack_pid "$pid"
 		unset "DNSF_NS_PID[$addr]"
 	done
 }
