@@ -4,8 +4,8 @@
  * alone with glibc plus the dnsfailover shim on the same names and servers.
  *
  *   benchlookup [--family unspec|inet|inet6] [--threads N] [--count N]
- *               [--budget-ms MS] [--socktype stream|dgram|any] [--json]
- *               [--distinct PREFIX [--suffix DOMAIN] | --names-file F | NAME...]
+ *               [--budget-ms MS] [--interval-ms MS] [--socktype stream|dgram|any]
+ *               [--json] [--distinct PREFIX [--suffix DOMAIN] | --names-file F | NAME...]
  *
  *   --count N        lookups in all (default: one per name, or 200 with
  *                    --distinct).  Names are used in order and cycled.
@@ -21,6 +21,8 @@
  *                    first one began (a time budget for slow cases: a lookup
  *                    that is under way is always finished).  `count` then
  *                    says how many ran, `requested` how many were asked for.
+ *   --interval-ms MS pause MS ms after each lookup (per thread), to spread
+ *                    lookups over time (health memory, probes, recovery).
  *   --socktype S     hints.ai_socktype (default stream: one result per
  *                    address, as most programs ask).
  *   --json           one JSON object instead of key=value lines.
@@ -64,6 +66,7 @@ static struct call *calls;
 static atomic_size_t next_index;
 static atomic_int over_budget;
 static uint64_t budget_ns;
+static long interval_ms;
 static uint64_t start_ns;
 static struct addrinfo hints;
 static char *distinct_prefix;
@@ -158,6 +161,11 @@ static void *worker(void *arg)
 		calls[i].ns = t1 - t0;
 		if (calls[i].rc == 0)
 			freeaddrinfo(res);
+		if (interval_ms > 0) {
+			struct timespec ts = { interval_ms / 1000, (interval_ms % 1000) * 1000000L };
+			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+				;
+		}
 	}
 	return NULL;
 }
@@ -204,8 +212,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: benchlookup [--family unspec|inet|inet6] [--threads N] [--count N]\n"
-		"                   [--budget-ms MS] [--socktype stream|dgram|any] [--json]\n"
-		"                   [--distinct PREFIX [--suffix DOMAIN] | --names-file F | NAME...]\n");
+		"                   [--budget-ms MS] [--interval-ms MS] [--socktype stream|dgram|any]\n"
+		"                   [--json]"
+		" [--distinct PREFIX [--suffix DOMAIN] | --names-file F | NAME...]\n");
 	exit(2);
 }
 
@@ -233,6 +242,7 @@ int main(int argc, char **argv)
 		{ "suffix", required_argument, NULL, 's' },
 		{ "budget-ms", required_argument, NULL, 'b' },
 		{ "socktype", required_argument, NULL, 'S' },
+		{ "interval-ms", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -248,7 +258,7 @@ int main(int argc, char **argv)
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	while ((c = getopt_long(argc, argv, "f:t:n:F:d:s:b:S:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:t:n:F:d:s:b:S:i:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			family = optarg;
@@ -277,6 +287,7 @@ int main(int argc, char **argv)
 			else
 				usage();
 			break;
+		case 'i': interval_ms = parse_num(optarg, "--interval-ms", 0, 3600000); break;
 		case 'j': json = 1; break;
 		default: usage();
 		}
