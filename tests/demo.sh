@@ -111,69 +111,10 @@ shim_is_loaded || demo_die "the shim does not load under LD_PRELOAD: $DNSF_LIB"
 W=$DNSF_TMP/demo
 mkdir -p "$W/out"
 
-# demo_ns_start: NSD on $SECONDARY:53 with the fixtures' root and dnsf.test zones and
-# tests/demo/demo.test.zone (ns_start serves only the fixtures, so this is its config
-# with one more zone).
-demo_ns_start() {
-	local dir=$W/nsd pid z file
-	mkdir -p "$dir"
-	if dnsq -s "$SECONDARY" -t 0.3 www.dnsf.test A >/dev/null 2>&1; then
-		demo_die "something already answers DNS on $SECONDARY:53 (a leftover nsd?)"
-	fi
-	{
-		echo "server:"
-		echo "	ip-address: $SECONDARY@53"
-		echo "	do-ip4: yes"
-		echo "	do-ip6: no"
-		echo '	username: ""'
-		echo '	chroot: ""'
-		echo '	database: ""'
-		echo "	zonelistfile: \"$dir/zone.list\""
-		echo "	xfrdfile: \"$dir/xfrd.state\""
-		echo "	xfrdir: \"$dir\""
-		echo "	pidfile: \"$dir/nsd.pid\""
-		echo "	logfile: \"$dir/nsd.log\""
-		echo "	verbosity: 0"
-		echo "	hide-version: yes"
-		echo "	server-count: 1"
-		echo "	round-robin: no"
-		echo "	reuseport: no"
-		echo "	zonefiles-write: 0"
-		echo "remote-control:"
-		echo "	control-enable: no"
-		for z in . dnsf.test demo.test; do
-			case $z in
-			.) file=$DNSF_FIXTURES/root.zone ;;
-			demo.test) file=$DNSF_ROOT/tests/demo/demo.test.zone ;;
-			*) file=$DNSF_FIXTURES/$z.zone ;;
-			esac
-			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "$z" "$file"
-		done
-	} >"$dir/nsd.conf"
-	nsd-checkconf "$dir/nsd.conf" >"$dir/checkconf.out" 2>&1 ||
-		{ cat "$dir/checkconf.out" >&2; demo_die "nsd-checkconf rejected $dir/nsd.conf"; }
-	nsd -d -c "$dir/nsd.conf" >"$dir/nsd.out" 2>&1 </dev/null &
-	pid=$!
-	DEMO_NSD_PID=$pid
-	if ! dnsq -s "$SECONDARY" --wait 10 web.demo.test A >"$dir/ready.out" 2>&1 ||
-		! grep -q "$WEB_ADDR" "$dir/ready.out"; then
-		cat "$dir/ready.out" "$dir/nsd.out" "$dir/nsd.log" >&2 2>/dev/null
-		demo_die "nsd on $SECONDARY did not serve web.demo.test within 10 s"
-	fi
-}
-# shellcheck disable=SC2317  # called by the exit hook
-demo_ns_stop() {
-	local kids k
-	[ -n "${DEMO_NSD_PID:-}" ] || return 0
-	# NSD forks (xfrd, main, server): stop the whole tree, each by its PID.
-	kids=$(dnsf_descendants "$DEMO_NSD_PID")
-	dnsf_stop_pid "$DEMO_NSD_PID"
-	for k in $kids; do
-		if dnsf_pid_alive "$k"; then dnsf_stop_pid "$k"; fi
-	done
-	DEMO_NSD_PID=
-}
-dnsf_on_exit demo_ns_stop
+# NSD with the demo zone (and RRL off), see tests/tools/bench_nsd.sh.
+# shellcheck source=tests/tools/bench_nsd.sh
+. "$DNSF_ROOT/tests/tools/bench_nsd.sh"
+dnsf_on_exit bench_ns_stop
 
 # wait_for_line FILE TEXT SECONDS PID: until FILE contains TEXT (and PID lives).
 wait_for_line() {
@@ -215,7 +156,7 @@ attempts 2), through a private mount namespace; the host's /etc is untouched.
 EOF
 
 echo "Starting the healthy nameserver, the dead primary and the web server..."
-demo_ns_start
+bench_ns_start "$SECONDARY" "$W/nsd" || demo_die "cannot start the nameserver on $SECONDARY"
 "$TOOLS/faultdns" --listen "$PRIMARY:53" --upstream "$SECONDARY:53" --mode blackhole \
 	--stats "$W/primary.stats" >"$W/faultdns.out" 2>"$W/faultdns.err" </dev/null &
 FD_PID=$!
