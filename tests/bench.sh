@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# tests/bench.sh (`make bench`) -- dnsfailover's figures, measured side by side
+# in one run on loopback, printed as markdown ready for the README and written
+# with the raw data to $DNSF_BUILD/bench/results.md.
+#
+#   bash tests/bench.sh [SECTION...]      (default: every section, in order)
+#
+# Sections (each a function bench_SECTION below; add one by writing the function
+# and listing it in SECTIONS):
+#   overhead   a process that never resolves: /bin/true with and without the
+#              preload, median wall time and peak RSS (tests/tools/bench_spawn.c)
+#   failover   issue 3's table: resolvers x faults on the primary nameserver,
+#              first-lookup latency, p50/p99, failures, queries per lookup
+#              (tests/tools/benchlookup.c; fault proxy tests/tools/faultdns.c)
+#   cache      TODO (issue 4): cache-hit latency, nscd, memory, lookups/s
+#
+# Knobs (environment):
+#   BENCH_N=200               lookups per failover cell (distinct names)
+#   BENCH_CELL_BUDGET_MS=25000  per failover cell: no new lookup starts after
+#                             this, so a case that costs seconds per lookup
+#                             (glibc behind a dead primary) runs fewer; the
+#                             table's N column says how many ran
+#   BENCH_FAMILY=unspec       getaddrinfo family: unspec (A+AAAA), inet, inet6
+#   BENCH_IDLE_RUNS=200       runs of /bin/true per variant
+#   BENCH_FAULTS="healthy ..."   BENCH_RESOLVERS="glibc ..."   subsets
+#
+# Network: loopback only.  NSD serves tests/fixtures on 127.53.0.1; the primary
+# is a faultdns proxy on 127.53.0.2 (or the unbound address 127.53.0.9 for
+# "closed port"); the secondary is a pass-mode faultdns on 127.53.0.3 in front
+# of NSD, there only to count queries.  Lookups run in `unshare -m` with a
+# private resolv.conf, hosts and nsswitch.conf bind-mounted over /etc.  Every
+# process started here is stopped by its PID.  Needs root.
+
+set -u
+
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+
+# NSD as ns_start's, but with response rate limiting off (see that file).
+# shellcheck source=tests/tools/bench_nsd.sh
+. "$DNSF_ROOT/tests/tools/bench_nsd.sh"
+dnsf_on_exit bench_ns_stop
+
+SECTIONS=(overhead failover cache)
+
+BENCH_N=${BENCH_N:-200}
+BENCH_CELL_BUDGET_MS=${BENCH_CELL_BUDGET_MS:-25000}
+BENCH_FAMILY=${BENCH_FAMILY:-unspec}
+BENCH_IDLE_RUNS=${BENCH_IDLE_RUNS:-200}
+ALL_FAULTS=(healthy blackhole slow300 servfail closed drop30 alldown)
+ALL_RESOLVERS=(glibc glibc-t1 race hedge sequence)
+read -ra FAULTS <<<"${BENCH_FAULTS:-${ALL_FAULTS[*]}}"
+read -ra RESOLVERS <<<"${BENCH_RESOLVERS:-${ALL_RESOLVERS[*]}}"
+
+PRIMARY=127.53.0.2
+SECONDARY=127.53.0.3
+CLOSED=127.53.0.9              # nothing listens here: ICMP port unreachable
+
+OUTDIR=$DNSF_BUILD/bench
+RESULTS=$OUTDIR/results.md
+RAW=$OUTDIR/raw
+W=$DNSF_TMP/bench
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# out TEXT...: to the terminal and to results.md
+out() { printf '%s\n' "$@" | tee -a "$RESULTS"; }
+
+machine_info() {
+	local commit dirty=""
+	commit=$(git -C "$DNSF_ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+	if [ -n "$(git -C "$DNSF_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+		dirty=" (working tree has uncommitted changes)"
+	fi
+	out "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	out "- machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r), $(ldd --version 2>/dev/null | head -n 1)"
+	out "- dnsfailover: commit $commit$dirty, $(basename "$DNSF_LIB") $(stat -c %s "$DNSF_LIB") bytes"
+}
+
+# ---------------------------------------------------------------- overhead
+
+bench_overhead() {
+	local spawn=$OUTDIR/bench_spawn kv note=""
+	out "" "## Overhead when idle" ""
+	# Static, so the helper's own memory (the child's until exec) stays below
+	# the measured program's peak RSS (see tests/tools/bench_spawn.c).
+	if ! cc -O2 -static -Wall -Wextra -Werror -D_GNU_SOURCE -o "$spawn" \
+		"$DNSF_ROOT/tests/tools/bench_spawn.c" 2>"$W/spawn-cc.err"; then
+		[ -x "$TOOLS/bench_spawn" ] || die "cannot build bench_spawn: $(cat "$W/spawn-cc.err")"
+		spawn=$TOOLS/bench_spawn
+		note=" (static build failed: the RSS floor is the helper's own)"
+	fi
+	kv=$("$spawn" --runs "$BENCH_IDLE_RUNS" --warmup 10 --preload "$DNSF_LIB" -- /bin/true) ||
+		die "bench_spawn failed"
+	printf '%s\n' "$kv" >"$RAW/overhead.kv"
+	"$DNSF_PYTHON" -I "$DNSF_ROOT/tests/bench_report.py" overhead "$RAW/overhead.kv" |
+		tee -a "$RESULTS"
+	out "" "How: \`/bin/true\` run $BENCH_IDLE_RUNS times plain and $BENCH_IDLE_RUNS times with" \
+		"\`LD_PRELOAD=$(basename "$DNSF_LIB")\`, alternating, after 10 warm-up runs of each;" \
+		"wall time from fork to wait4, peak RSS from wait4's ru_maxrss, medians" \
+		"(tests/tools/bench_spawn.c, built static$note)."
+}
+
+# ---------------------------------------------------------------- failover
+
+# fd_start NAME ADDR MODE: a faultdns proxy in front of NSD; its stats go to
+# $CELL.NAME.stats when it stops.  Sets FD_PIDS[NAME].
+declare -A FD_PIDS=()
+fd_start() {
+	local name=$1 addr=$2 mode=$3 i
+	"$TOOLS/faultdns" --listen "$addr:53" --upstream "$DNSF_NS_ADDR:53" --mode "$mode" \
+		--stats "$CELL.$name.stats" >"$CELL.$name.out" 2>"$CELL.$name.err" </dev/null &
+	FD_PIDS[$name]=$!
+	for ((i = 0; i < 50; i++)); do
+		grep -q ready "$CELL.$name.out" 2>/dev/null && return 0
+		dnsf_pid_alive "${FD_PIDS[$name]}" || break
+		sleep 0.1
+	done
+	cat "$CELL.$name.err" >&2
+	die "faultdns $name ($addr, $mode) did not start"
+}
+# fd_stop_all: stop the proxies (they write their stats on SIGTERM).
+fd_stop_all() {
+	local n
+	for n in "${!FD_PIDS[@]}"; do
+		dnsf_stop_pid "${FD_PIDS[$n]}"
+		unset "FD_PIDS[$n]"
+	done
+}
+dnsf_on_exit fd_stop_all
+
+# run_cell FAULT RESOLVER: one process of benchlookup; writes $RAW/FAULT.RESOLVER.kv
+run_cell() {
+	local fault=$1 res=$2 pmode smode=pass paddr=$PRIMARY opts="" rc t0 t1
+	local -a envs=()
+	CELL=$W/cells/$fault.$res
+	mkdir -p "$W/cells"
+	case $fault in
+	healthy) pmode=pass ;;
+	blackhole) pmode=blackhole ;;
+	slow300) pmode=delay=300 ;;
+	servfail) pmode=servfail ;;
+	closed) pmode="" paddr=$CLOSED ;;
+	drop30) pmode=drop=30 ;;
+	alldown) pmode=blackhole smode=blackhole ;;
+	*) die "unknown fault $fault" ;;
+	esac
+	case $res in
+	glibc) ;;
+	glibc-t1) opts="timeout:1 attempts:1" ;;
+	race | hedge | sequence)
+		printf 'strategy = "%s";\n' "$res" >"$W/$res.conf"
+		mapfile -t envs < <(dnsf_shim_env)
+		envs+=("DNSFAILOVER_CONF=$W/$res.conf")
+		;;
+	*) die "unknown resolver $res" ;;
+	esac
+	rm -rf "$CELL.etc"
+	if [ -n "$opts" ]; then
+		make_etc "$CELL.etc" "$paddr" "$SECONDARY" --options "$opts"
+	else
+		make_etc "$CELL.etc" "$paddr" "$SECONDARY"
+	fi
+	if [ -n "$pmode" ]; then fd_start primary "$PRIMARY" "$pmode"; fi
+	fd_start secondary "$SECONDARY" "$smode"
+	t0=$(now_ms)
+	# The hard limit only guards against a hang: the budget ends a cell, but a
+	# lookup under way is always finished (glibc: up to 20 s with all down).
+	in_private_etc "$CELL.etc" timeout -k 5 $((BENCH_CELL_BUDGET_MS / 1000 + 150)) \
+		env "${envs[@]}" "$TOOLS/benchlookup" --family "$BENCH_FAMILY" --count "$BENCH_N" \
+		--budget-ms "$BENCH_CELL_BUDGET_MS" --distinct "c$$-$fault-$res" --suffix wild.dnsf.test \
+		>"$CELL.kv" 2>"$CELL.err"
+	rc=$?
+	t1=$(now_ms)
+	fd_stop_all
+	{
+		echo "fault=$fault"
+		echo "resolver=$res"
+		echo "primary=$paddr${pmode:+ ($pmode)}"
+		echo "secondary=$SECONDARY ($smode)"
+		echo "resolv_options=${opts:-default}"
+		echo "exit=$rc"
+		echo "cell_ms=$((t1 - t0))"
+		echo "stderr_lines=$(wc -l <"$CELL.err")"
+		cat "$CELL.kv"
+		if [ -f "$CELL.primary.stats" ]; then sed 's/^/primary_/; s/ /=/' "$CELL.primary.stats"; fi
+		if [ -f "$CELL.secondary.stats" ]; then sed 's/^/secondary_/; s/ /=/' "$CELL.secondary.stats"; fi
+	} >"$RAW/$fault.$res.kv"
+	rm -f "$CELL.primary.stats" "$CELL.secondary.stats"
+	if [ "$rc" != 0 ]; then
+		echo "bench: $fault/$res: benchlookup exited $rc" >&2
+		sed 's/^/bench:   /' "$CELL.err" | head -n 5 >&2
+	fi
+	printf '  %-10s %-9s %6d ms\n' "$fault" "$res" "$((t1 - t0))" >&2
+}
+
+bench_failover() {
+	local f r
+	out "" "## Failover: first lookup, p50, p99, failures, queries sent" ""
+	# Nothing may answer on the "closed" address, or the case means nothing.
+	if dnsq -s "$CLOSED" -t 0.3 www.dnsf.test A >/dev/null 2>&1; then
+		die "something answers DNS on $CLOSED:53; the closed-port case needs it unbound"
+	fi
+	echo "bench: failover cells (up to ${BENCH_CELL_BUDGET_MS} ms of lookups each):" >&2
+	for f in "${FAULTS[@]}"; do
+		for r in "${RESOLVERS[@]}"; do
+			run_cell "$f" "$r"
+		done
+	done
+	local -a files=()
+	for f in "${FAULTS[@]}"; do
+		for r in "${RESOLVERS[@]}"; do files+=("$RAW/$f.$r.kv"); done
+	done
+	"$DNSF_PYTHON" -I "$DNSF_ROOT/tests/bench_report.py" failover "${files[@]}" | tee -a "$RESULTS"
+	out "" "How: for each cell, fresh fault proxies and one new process" \
+		"(tests/tools/benchlookup.c) making up to $BENCH_N getaddrinfo calls (family $BENCH_FAMILY," \
+		"SOCK_STREAM) for distinct names (\`cNNN-FAULT-RESOLVER-0001.wild.dnsf.test\` ..., answered by" \
+		"NSD's wildcard: A 192.0.2.70, no AAAA), one after the other.  **first** is the process's" \
+		"first lookup (no health memory yet); p50/p99 are nearest-rank over all its lookups." \
+		"A cell stops starting lookups after $((BENCH_CELL_BUDGET_MS / 1000)) s, so the slow glibc cases have small N" \
+		"(their p99 is then their max).  Resolvers: glibc = glibc 2.36 alone, resolv.conf" \
+		"\`nameserver $PRIMARY\`, \`nameserver $SECONDARY\` with default options (timeout 5 s, attempts 2);" \
+		"glibc t1 = the same plus \`options timeout:1 attempts:1\`; race/hedge/sequence = the same" \
+		"resolv.conf with the shim preloaded and a config file holding only \`strategy\` (other keys" \
+		"default).  Faults on the primary: faultdns modes pass, blackhole, delay=300, servfail," \
+		"drop=30 (seeded, so every resolver sees the same drops); closed = resolv.conf names" \
+		"$CLOSED, where nothing listens (ICMP port unreachable); all down = primary and secondary" \
+		"blackholed.  Queries: received by the primary proxy + the pass-mode proxy in front of the" \
+		"secondary, divided by the lookups made (2 = one A and one AAAA per lookup; a closed port" \
+		"cannot count, so that cell shows the secondary only)." \
+		"Failures: lookups that returned anything but an answer (with all servers down every lookup fails;" \
+		"what matters there is how long it takes to say so)."
+}
+
+# ---------------------------------------------------------------- cache
+
+bench_cache() {
+	out "" "## Cache" "" \
+		"TODO (issue 4, the per-process cache, is not built yet): cache-hit latency per" \
+		"getaddrinfo call (median ns, AF_INET and AF_UNSPEC, 1 and 2 threads), glibc uncached and" \
+		"nscd in the same run, memory for 10,000 cached names, lookups/s for 8 threads on 100 hot" \
+		"names.  benchlookup already takes --threads and --names-file for these."
+}
+
+# ---------------------------------------------------------------- main
+
+if [ "$(id -u)" != 0 ]; then
+	die "must run as root (mount namespaces for a private resolv.conf; port 53 on 127.53.0.x)"
+fi
+unshare -m --propagation private true 2>/dev/null || die "unshare -m fails here; cannot run"
+[ -f "$DNSF_LIB" ] || die "$DNSF_LIB is missing (run: make bench)"
+for t in benchlookup faultdns; do
+	[ -x "$TOOLS/$t" ] || die "$TOOLS/$t is missing (run: make bench)"
+done
+command -v nsd >/dev/null || die "nsd is not installed (run tests/deps.sh)"
+shim_is_loaded || die "the shim does not load under LD_PRELOAD: $DNSF_LIB"
+
+if [ $# -gt 0 ]; then SECTIONS=("$@"); fi
+for s in "${SECTIONS[@]}"; do
+	declare -F "bench_$s" >/dev/null || die "unknown section '$s' (known: overhead failover cache)"
+done
+
+mkdir -p "$OUTDIR" "$RAW" "$W"
+: >"$RESULTS"
+started=$(now_ms)
+out "# dnsfailover benchmark" ""
+machine_info
+for s in "${SECTIONS[@]}"; do
+	if [ "$s" = failover ]; then
+		bench_ns_start "$DNSF_NS_ADDR" "$W/nsd" || die "cannot start NSD on $DNSF_NS_ADDR"
+	fi
+	"bench_$s"
+	if [ "$s" = failover ]; then bench_ns_stop; fi
+done
+out "" "Reproduce: \`make bench\` (root, Debian 12); this run took $((($(now_ms) - started) / 1000)) s." \
+	"Raw per-cell data: $RAW/*.kv."
+{
+	echo
+	echo "## Raw data"
+	for f in "$RAW"/*.kv; do
+		[ -f "$f" ] || continue
+		echo
+		echo "### ${f##*/}"
+		echo '```'
+		cat "$f"
+		echo '```'
+	done
+} >>"$RESULTS"
+echo "bench: written to $RESULTS" >&2
