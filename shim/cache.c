@@ -170,7 +170,8 @@ long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct ca
 }
 
 enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_t qtype,
-                         uint64_t now_ms, int allow_stale, uint8_t **pkt, int *len)
+                         uint64_t now_ms, int allow_stale, uint8_t **pkt, int *len,
+                         uint64_t *expire_ms)
 {
     char key[256];
     enum cache_hit hit = CACHE_MISS;
@@ -201,6 +202,8 @@ enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_
             memcpy(copy, e->pkt, (size_t)e->len);
             *pkt = copy;
             *len = e->len;
+            if (expire_ms != NULL)
+                *expire_ms = now_ms < e->expire_ms ? e->expire_ms : e->stale_window_ms;
             lru_unlink(s, e);
             lru_push_front(s, e);
         }

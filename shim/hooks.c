@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "dnsf/log.h"
+#include "dnsf/note.h"
 #include "dnsf/real.h"
 #include "dnsf/state.h"
 
@@ -36,16 +37,28 @@ static void prepare(const char *fn)
 HOOK int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                      struct addrinfo **res)
 {
-    int saved = errno;
+    int saved = errno, rc;
     prepare("getaddrinfo");
-    int rc = real_getaddrinfo(node, service, hints, res);
+    if (in_hook || !state_active())
+        return real_getaddrinfo(node, service, hints, res);
+    if (state_gai_memo_get(node, service, hints, &rc, res)) {
+        if (rc == 0)
+            errno = saved;
+        return rc;
+    }
+    struct lookup_note note;
+    uint64_t gen = state_memo_generation();
+    note_begin();
+    rc = real_getaddrinfo(node, service, hints, res);
+    note_end(&note);
+    state_gai_memo_put(node, service, hints, rc, rc == 0 ? *res : NULL, &note, gen);
     if (rc == 0)
         errno = saved;
     return rc;
 }
 
-/* Every list comes from libc's getaddrinfo, so libc frees it. (The cache
- * issue adds lists of our own; they will be recognised here.) */
+/* Lists come from libc's getaddrinfo or from the memo, which builds them in
+ * libc's exact allocation layout, so libc frees both. */
 HOOK void freeaddrinfo(struct addrinfo *ai)
 {
     int saved = errno;

@@ -11,6 +11,7 @@
 #include "dnsf/answer.h"
 #include "dnsf/dnsmsg.h"
 #include "dnsf/log.h"
+#include "dnsf/note.h"
 #include "dnsf/resolve.h"
 #include "dnsf/state.h"
 
@@ -68,6 +69,7 @@ int hostlookup_byname4(const char *name, struct gaih_addrtuple **pat, char *buff
         return 0;
     if (state_lookup_ctx(&ctx, &rc) < 0)
         return -1;
+    note_dns_called();
     if (strchr(name, '.') == NULL) {
         const char *cp = resolve_hostalias(&ctx, name, alias, sizeof alias);
         if (cp != NULL)
@@ -109,6 +111,7 @@ int hostlookup_byname3(const char *name, int af, struct hostent *result, char *b
 
     if (state_lookup_ctx(&ctx, &rc) < 0)
         return -1;
+    note_dns_called();
     switch (af) {
     case AF_INET:
         type = DNS_T_A;
@@ -188,6 +191,7 @@ int hostlookup_byaddr2(const void *addr, socklen_t len, int af, struct hostent *
     }
     if (state_lookup_ctx(&ctx, &rc) < 0)
         return -1;
+    note_dns_called();
     if (af == AF_INET6 && len == 16
         && (memcmp(ua, mapped, sizeof mapped) == 0
             || (memcmp(ua, tunnelled, sizeof tunnelled) == 0

@@ -84,3 +84,30 @@ int nsswitch_install(const char *line)
 {
     return __nss_configure_lookup("hosts", line) == 0 ? 0 : -1;
 }
+
+int nsswitch_memo_safe(const char *line)
+{
+    if (strstr(line, "continue") != NULL || strstr(line, "merge") != NULL)
+        return 0;
+    const char *p = line;
+    while (*p != 0) {
+        while (isspace((unsigned char)*p))
+            p++;
+        const char *start = p;
+        if (*p == '[') {
+            while (*p != 0 && *p != ']')
+                p++;
+            if (*p == ']')
+                p++;
+            continue;
+        }
+        while (*p != 0 && !isspace((unsigned char)*p) && *p != '[')
+            p++;
+        size_t n = (size_t)(p - start);
+        if (n == 11 && strncmp(start, "dnsfailover", 11) == 0)
+            return 1;
+        if (!(n == 5 && strncmp(start, "files", 5) == 0) && n > 0)
+            return 0;
+    }
+    return 0;
+}

@@ -16,6 +16,7 @@
 #include "dnsf/clock.h"
 #include "dnsf/dnsmsg.h"
 #include "dnsf/log.h"
+#include "dnsf/note.h"
 
 void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
                       const struct resconf *rc)
@@ -132,17 +133,28 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
         now = clock_now_ms();
         for (int k = 0; k < nm; k++) {
             out->r[missing[k]] = got[k];
-            if (got[k].status == REPLY_OK)
+            if (got[k].status == REPLY_OK) {
+                long life = cache_lifetime(got[k].pkt, got[k].len, mq[k], &ctx->cache);
+                note_expiry(life > 0 && ctx->cache.enabled ? now + (uint64_t)life * 1000 : 0);
                 cache_put(&ctx->cache, name, mq[k], got[k].pkt, got[k].len, now);
+            }
         }
     }
     for (int k = 0; k < nm; k++) {
         struct dnsf_reply *r = &out->r[missing[k]];
-        if (r->status == REPLY_OK || !ctx->cache.serve_stale)
+        if (r->status == REPLY_OK)
             continue;
+        if (!ctx->cache.serve_stale) {
+            note_uncacheable();
+            continue;
+        }
         uint8_t *pkt;
         int len;
-        if (cache_get(&ctx->cache, name, mq[k], now, 1, &pkt, &len) != CACHE_MISS) {
+        uint64_t exp;
+        if (cache_get(&ctx->cache, name, mq[k], now, 1, &pkt, &len, &exp) == CACHE_MISS) {
+            note_uncacheable();
+        } else {
+            note_expiry(exp);
             LOGI("%s type %u: every server failed; serving a stale answer (RFC 8767)", name,
                  mq[k]);
             r->pkt = pkt;
@@ -169,7 +181,10 @@ static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t
         for (int i = 0; i < nq; i++) {
             if (out->r[i].pkt != NULL)
                 continue;
-            if (cache_get(cp, name, qt[i], now, 0, &out->r[i].pkt, &out->r[i].len) == CACHE_FRESH) {
+            uint64_t exp;
+            if (cache_get(cp, name, qt[i], now, 0, &out->r[i].pkt, &out->r[i].len, &exp)
+                == CACHE_FRESH) {
+                note_expiry(exp);
                 out->r[i].status = REPLY_OK;
                 out->r[i].rcode = out->r[i].pkt[3] & 0xf;
                 out->r[i].server = -1;

@@ -6,12 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "dnsf/cache.h"
 #include "dnsf/health.h"
+#include "dnsf/clock.h"
 #include "dnsf/log.h"
+#include "dnsf/memo.h"
 #include "dnsf/nsswitch.h"
 #include "dnsf/transport.h"
 
@@ -22,6 +28,23 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static struct dnsf_config config_storage;
 static const struct dnsf_config *config_published;   /* written once, in init */
 static int engine_active;                             /* written once, in init */
+
+static int memo_enabled;                              /* written once, in init */
+
+/* Generation: bumped whenever something a memoised result depends on
+ * changes. Files are checked at most once a second, the netlink socket
+ * (addresses and routes, which drive glibc's RFC 6724 sort and
+ * AI_ADDRCONFIG) at most every 100 ms. */
+static _Atomic uint64_t generation = 1;
+static _Atomic uint64_t next_file_check_ms, next_nl_check_ms;
+static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
+static int nl_fd = -1;
+static const char *const watched_paths[] = {
+    "/etc/hosts", RESOLV_CONF, "/etc/gai.conf", NSSWITCH_CONF, "/etc/services",
+    "/etc/host.conf",
+};
+#define NWATCHED (sizeof watched_paths / sizeof watched_paths[0])
+static struct stat watched_stat[NWATCHED];
 
 static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct resconf rc_snapshot;
@@ -34,9 +57,32 @@ int state_disabled_by_env(void)
     return v != NULL && v[0] != 0 && strcmp(v, "0") != 0;
 }
 
+static void netlink_open(void)
+{
+    nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+    if (nl_fd < 0)
+        return;
+    struct sockaddr_nl sa;
+    memset(&sa, 0, sizeof sa);
+    sa.nl_family = AF_NETLINK;
+    sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE
+                 | RTMGRP_IPV6_ROUTE;
+    if (bind(nl_fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        close(nl_fd);
+        nl_fd = -1;
+    }
+}
+
 static void on_fork_child(void)
 {
     pthread_mutex_init(&rc_lock, NULL);
+    pthread_mutex_init(&gen_lock, NULL);
+    if (nl_fd >= 0) {
+        close(nl_fd);               /* shared with the parent: get our own */
+        netlink_open();
+        generation++;
+    }
+    memo_fork_child();
     health_fork_child();
     cache_fork_child();
     transport_fork_child();
@@ -97,6 +143,19 @@ static void init_once_routine(void)
         goto out;
     }
     pthread_atfork(NULL, NULL, on_fork_child);
+    /* The memo may serve results only when nothing but files and us can
+     * answer before DNS is asked (so a hit cannot skip mdns, say). */
+    memo_enabled = config_storage.cache.enabled && config_storage.cache.max_entries > 0
+                && nsswitch_memo_safe(line);
+    if (memo_enabled) {
+        netlink_open();
+        if (nl_fd < 0)
+            memo_enabled = 0;       /* cannot see route changes: no memo */
+        for (size_t i = 0; i < NWATCHED; i++)
+            if (stat(watched_paths[i], &watched_stat[i]) != 0)
+                memset(&watched_stat[i], 0, sizeof watched_stat[i]);
+        next_file_check_ms = clock_now_coarse_ms() + 1000;
+    }
     LOGD("active in %s: hosts: %s; config %s; strategy %s", id.progname, line,
          rc == 0 ? path : "(defaults)", config_strategy_name(config_storage.strategy));
     engine_active = 1;
@@ -158,6 +217,79 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
     if (ctx->plan.nservers < 1)
         return -1;
     return 0;
+}
+
+static int stat_changed(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino != b->st_ino || a->st_dev != b->st_dev || a->st_size != b->st_size
+        || a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
+static uint64_t generation_at(uint64_t now)
+{
+    if (now >= next_nl_check_ms || now >= next_file_check_ms) {
+        if (pthread_mutex_trylock(&gen_lock) == 0) {   /* one checker at a time */
+            if (now >= next_nl_check_ms) {
+                next_nl_check_ms = now + 100;
+                char buf[8192];
+                ssize_t n;
+                int changed = 0;
+                while ((n = recv(nl_fd, buf, sizeof buf, MSG_DONTWAIT)) > 0
+                       || (n < 0 && errno == ENOBUFS))
+                    changed = 1;
+                if (changed)
+                    generation++;
+            }
+            if (now >= next_file_check_ms) {
+                next_file_check_ms = now + 1000;
+                for (size_t i = 0; i < NWATCHED; i++) {
+                    struct stat st;
+                    if (stat(watched_paths[i], &st) != 0)
+                        memset(&st, 0, sizeof st);
+                    if (stat_changed(&st, &watched_stat[i])) {
+                        watched_stat[i] = st;
+                        generation++;
+                    }
+                }
+            }
+            pthread_mutex_unlock(&gen_lock);
+        }
+    }
+    return generation;
+}
+
+uint64_t state_memo_generation(void)
+{
+    return memo_enabled ? generation_at(clock_now_coarse_ms()) : 0;
+}
+
+int state_gai_memo_get(const char *node, const char *service, const struct addrinfo *hints,
+                       int *rc, struct addrinfo **res)
+{
+    if (!memo_enabled)
+        return 0;
+    uint64_t now = clock_now_coarse_ms();
+    return memo_lookup(node, service, hints, now, generation_at(now), rc, res);
+}
+
+void state_gai_memo_put(const char *node, const char *service, const struct addrinfo *hints,
+                        int rc, const struct addrinfo *res, const struct lookup_note *n,
+                        uint64_t gen)
+{
+    if (!memo_enabled || n->uncacheable)
+        return;
+    /* Outcomes that depend only on the data (not on a passing failure). */
+    if (rc != 0 && rc != EAI_NONAME && rc != EAI_NODATA && rc != EAI_SERVICE && rc != EAI_FAMILY
+        && rc != EAI_SOCKTYPE && rc != EAI_BADFLAGS)
+        return;
+    uint64_t now = clock_now_coarse_ms();
+    uint64_t cap = now + (uint64_t)config_published->cache.max_ttl * 1000;
+    uint64_t expire = n->dns_called && n->expire_ms != UINT64_MAX ? n->expire_ms : cap;
+    if (expire > cap)
+        expire = cap;
+    if (expire <= now)
+        return;
+    memo_store(node, service, hints, rc, res, expire, gen, config_published->cache.max_entries);
 }
 
 void state_shutdown(void)

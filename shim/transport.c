@@ -231,6 +231,9 @@ struct lookup {
     struct probe *probes;          /* in flight, for this lookup */
     uint64_t start_ms, deadline_ms, grace_ms;
     int hedges, retries, internal_error;
+    unsigned events;               /* bumped by every callback */
+    int probe_si;                  /* server probed for q[0], or -1 */
+    int unreachable[DNSF_MAX_SERVERS];
 };
 
 /* One query in flight. While its lookup runs, LK points to it; when the
@@ -329,6 +332,7 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
         return;
     }
     unlink_probe(lk, p);
+    lk->events++;
     struct qstate *q = &lk->q[p->qi];
     const struct dnsf_server *srv = &lk->plan->servers[p->si];
     uint64_t now_us = clock_now_us();
@@ -376,9 +380,13 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
         server_failed(lk, q, p->si, 1);
         break;
     case HEALTH_UNREACHABLE:
+        /* One ICMP error reaches one of the queries sharing the socket;
+         * the server is unreachable for all of them (handled after
+         * ares_process_fd returns, where cancelling is safe). */
         LOGD("%s: %s type %u unreachable (ICMP)", srv->text, lk->name, q->qtype);
         q->saw_refused = 1;
         server_failed(lk, q, p->si, 0);
+        lk->unreachable[p->si] = 1;
         break;
     default:
         /* glibc moves on at once on SERVFAIL, NOTIMP and REFUSED; so do
@@ -428,65 +436,81 @@ static int launch(struct lookup *lk, int qi, int si, const char *why)
     return 0;
 }
 
-/* Start whatever the strategy wants running now, for one qtype. */
+/* Start whatever the strategy wants running now, for one qtype.
+ * Up to WANT servers are in flight at once (sequence 1, race all, hedge a
+ * window that grows by one per hedge delay). A free slot goes to the
+ * least-tried usable server, in ranked order: like glibc's rounds, every
+ * server gets its first try before any gets a second. */
 static void pump_one(struct lookup *lk, int qi, uint64_t now)
 {
     struct qstate *q = &lk->q[qi];
     const struct transport_plan *pl = lk->plan;
-    int n = pl->nservers, want, active = 0, open = 0, skipped = 0;
+    int n = pl->nservers, inflight = 0, open = 0, idle = 0;
 
     if (q->done)
         return;
-    want = pl->strategy == STRATEGY_RACE ? n : pl->strategy == STRATEGY_HEDGE ? q->window : 1;
-    for (int k = 0; k < n; k++) {
-        int si = lk->hp.order[k];
-        if (q->st[si] == SRV_FINAL)
-            continue;
-        if (lk->hp.down[si] && q->st[si] == SRV_IDLE) {
-            skipped++;
-            continue;               /* marked down: skipped, no delay */
-        }
-        open++;
-        if (active >= want)
-            continue;
-        active++;
-        if (q->st[si] == SRV_IDLE) {
-            const char *why = q->tries[si] > 0 ? "retry" : active > 1 && pl->strategy == STRATEGY_HEDGE
-                            ? "hedge" : pl->strategy == STRATEGY_RACE ? "race" : "first";
-            if (launch(lk, qi, si, why) < 0)
-                return;
-            if (pl->strategy == STRATEGY_HEDGE)
-                q->next_hedge_ms = now + (uint64_t)lk->hp.hedge_ms[si];
-        }
+    int want = pl->strategy == STRATEGY_RACE ? n : pl->strategy == STRATEGY_HEDGE ? q->window : 1;
+    for (int si = 0; si < n; si++) {
+        /* A probe runs beside the strategy, never in its place. */
+        inflight += q->st[si] == SRV_INFLIGHT && !(qi == 0 && si == lk->probe_si);
+        if (q->st[si] == SRV_IDLE && !lk->hp.down[si])
+            idle++;
     }
-    (void)skipped;
+    open = inflight + idle;
     if (open == 0) {
-        int inflight = 0;
-        for (int si = 0; si < n; si++)
-            inflight |= q->st[si] == SRV_INFLIGHT;
-        if (!inflight)
-            q->done = 1;           /* every server failed: q->saw_* say how */
+        q->done = 1;               /* every server failed: q->saw_* say how */
         return;
     }
-    /* Hedge: widen the window once the newest active server has had its
-     * adaptive delay, if the budget allows a speculative query. */
-    if (pl->strategy == STRATEGY_HEDGE && now >= q->next_hedge_ms && q->window < n
-        && active >= q->window) {
-        int more = 0;
-        for (int k = 0, seen = 0; k < n; k++) {
+    while (inflight < want && idle > 0) {
+        int best = -1;
+        for (int k = 0; k < n; k++) {
             int si = lk->hp.order[k];
-            if (q->st[si] == SRV_FINAL || (lk->hp.down[si] && q->st[si] == SRV_IDLE))
+            if (q->st[si] != SRV_IDLE || lk->hp.down[si])
                 continue;
-            if (++seen > q->window && q->st[si] == SRV_IDLE)
-                more = 1;
+            if (best < 0 || q->tries[si] < q->tries[best])
+                best = si;
         }
-        if (more && health_budget_take()) {
+        const char *why = q->tries[best] > 0 ? "retry" : pl->strategy == STRATEGY_RACE ? "race"
+                        : inflight > 0 ? "hedge" : "first";
+        if (launch(lk, qi, best, why) < 0)
+            return;
+        if (q->st[best] == SRV_INFLIGHT)
+            inflight++;
+        idle--;
+        if (pl->strategy == STRATEGY_HEDGE)
+            q->next_hedge_ms = now + (uint64_t)lk->hp.hedge_ms[best];
+        if (q->done)
+            return;
+    }
+    /* Hedge: once the newest query has had its server's adaptive delay,
+     * widen the window, if the budget allows a speculative query. */
+    if (pl->strategy == STRATEGY_HEDGE && now >= q->next_hedge_ms && idle > 0
+        && inflight >= q->window) {
+        if (health_budget_take()) {
             q->window++;
             lk->hedges++;
             health_count(lk->hp.slot[lk->hp.order[0]], 1, 0, 0);
             pump_one(lk, qi, now);
         } else
             q->next_hedge_ms = UINT64_MAX;   /* no budget: wait for a failure */
+    }
+}
+
+/* After a callback saw an ICMP unreachable: fail that server for every
+ * query of this lookup at once (glibc moves on at once too). */
+static void fail_unreachable(struct lookup *lk)
+{
+    for (int si = 0; si < lk->plan->nservers; si++) {
+        if (!lk->unreachable[si])
+            continue;
+        lk->unreachable[si] = 0;
+        if (lk->ch[si] != NULL && lk->inflight[si] > 0)
+            ares_cancel(lk->ch[si]->ch);     /* callbacks free the probes */
+        for (int i = 0; i < lk->nq; i++)
+            if (!lk->q[i].done && lk->q[i].st[si] != SRV_FINAL) {
+                lk->q[i].st[si] = SRV_FINAL;
+                lk->q[i].saw_refused = 1;
+            }
     }
 }
 
@@ -688,13 +712,19 @@ int transport_query(const struct transport_plan *plan, const char *name,
         if (lk.hp.down[si])
             health_count(lk.hp.slot[si], 0, 1, 0);
     /* A probe goes out alongside the real query and is never waited for. */
+    lk.probe_si = -1;
     if (lk.hp.probe >= 0 && launch(&lk, 0, lk.hp.probe, "probe") == 0)
-        lk.q[0].st[lk.hp.probe] = SRV_INFLIGHT;
+        lk.probe_si = lk.hp.probe;
 
     for (;;) {
         uint64_t now = clock_now_ms();
-        for (int i = 0; i < nq; i++)
-            pump_one(&lk, i, now);
+        unsigned seen;
+        do {                       /* a failure can start the next try at once */
+            seen = lk.events;
+            fail_unreachable(&lk);
+            for (int i = 0; i < nq; i++)
+                pump_one(&lk, i, now);
+        } while (seen != lk.events && !lk.internal_error);
         if (lk.grace_ms && now >= lk.grace_ms)
             for (int i = 0; i < nq; i++)
                 if (!lk.q[i].done) {

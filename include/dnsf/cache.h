@@ -35,11 +35,12 @@ enum cache_hit { CACHE_MISS = 0, CACHE_FRESH, CACHE_STALE };
 long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct cache_params *p);
 
 /* Look (NAME, QTYPE) up. FRESH: within its lifetime, or inside a stale
- * serving window. With ALLOW_STALE, an expired entry no older than
+ * serving window; *EXPIRE_MS (if not NULL) is when that ends. With ALLOW_STALE, an expired entry no older than
  * max_stale is returned as STALE, and its stale window is opened. On a hit
  * *PKT is a malloc'ed copy (the caller frees it). */
 enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_t qtype,
-                         uint64_t now_ms, int allow_stale, uint8_t **pkt, int *len);
+                         uint64_t now_ms, int allow_stale, uint8_t **pkt, int *len,
+                         uint64_t *expire_ms);
 /* Store a usable reply; return 1 if stored. */
 int cache_put(const struct cache_params *p, const char *name, uint16_t qtype,
               const uint8_t *pkt, int len, uint64_t now_ms);

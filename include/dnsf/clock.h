@@ -4,4 +4,5 @@
 #include <stdint.h>
 uint64_t clock_now_us(void);
 static inline uint64_t clock_now_ms(void) { return clock_now_us() / 1000; }
+uint64_t clock_now_coarse_ms(void);
 #endif

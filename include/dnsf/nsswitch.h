@@ -16,6 +16,10 @@
 int nsswitch_hosts_line(const char *path, char *out, size_t outlen);
 /* Rewrite one hosts specification (the text after "hosts:"). Same returns. */
 int nsswitch_rewrite(const char *spec, char *out, size_t outlen);
+/* 1 if in LINE only "files" (and actions) come before "dnsfailover" and no
+ * action continues or merges after a success: then a result that did not
+ * come from DNS came from /etc/hosts (or a numeric address). */
+int nsswitch_memo_safe(const char *line);
 /* Install LINE for the hosts database (glibc __nss_configure_lookup). This
  * also bypasses nscd for hosts, which would otherwise answer for us. */
 int nsswitch_install(const char *line);

@@ -7,7 +7,10 @@
 #ifndef DNSF_STATE_H
 #define DNSF_STATE_H
 
+#include <netdb.h>
+
 #include "dnsf/config.h"
+#include "dnsf/note.h"
 #include "dnsf/resconf.h"
 #include "dnsf/resolve.h"
 
@@ -23,6 +26,15 @@ const struct dnsf_config *state_config(void);
 int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc);
 /* The DNSFAILOVER_DISABLE switch (secure_getenv), read once. */
 int state_disabled_by_env(void);
+/* The memo in front of getaddrinfo (see memo.h). get: 1 on a hit, with
+ * *RC and *RES set. put: remember the outcome of a call whose note is N,
+ * made in generation GEN (read with state_memo_generation before it). */
+int state_gai_memo_get(const char *node, const char *service, const struct addrinfo *hints,
+                       int *rc, struct addrinfo **res);
+uint64_t state_memo_generation(void);
+void state_gai_memo_put(const char *node, const char *service, const struct addrinfo *hints,
+                        int rc, const struct addrinfo *res, const struct lookup_note *n,
+                        uint64_t gen);
 /* Release what can be released at exit. */
 void state_shutdown(void);
 
