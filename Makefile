@@ -23,8 +23,9 @@ PICFLAGS    := -fPIC -fvisibility=hidden
 LIBDIR_ARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 CARES_A     ?= /usr/lib/$(LIBDIR_ARCH)/libcares.a
 
+# Kept apart from CFLAGS, which a command line may replace wholesale.
 ifneq ($(SANITIZER),)
-  CFLAGS    += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+  SANFLAGS  := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
   LDSAN     := -fsanitize=$(SANITIZER)
 endif
 
@@ -63,7 +64,7 @@ all: $(LIB) $(CLI)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PICFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(WARN) $(PICFLAGS) -c $< -o $@
 
 $(CORE_A): $(CORE_OBJ)
 	@rm -f $@
@@ -77,16 +78,16 @@ $(CLI): $(CLI_OBJ) $(CORE_A)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(CORE_A) $(CARES_A) -lcmocka -ldl -lpthread $(LDSAN)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(WARN) -o $@ $< $(CORE_A) $(CARES_A) -lcmocka -ldl -lpthread $(LDSAN)
 
 # Test programs: plain executables, some of them shared objects (lib*.c).
 $(BUILD)/tests/lib%: tests/tools/lib%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -shared -o $@.so $< $(LDSAN) && touch $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(WARN) -fPIC -shared -o $@.so $< $(LDSAN) && touch $@
 
 $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -lpthread -ldl -lresolv $(LDSAN)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(WARN) -o $@ $< -lpthread -ldl -lresolv $(LDSAN)
 
 tools: $(TOOL_BIN) $(UNIT_BIN)
 

@@ -214,14 +214,14 @@ enum nss_status answer_ptr(const uint8_t *pkt, int len, struct abuf *ab, char **
         return NSS_STATUS_UNAVAIL;
     }
     memcpy(expected, m.qname, dnsmsg_name_len(m.qname));
-    for (int an = m.ancount; an > 0;) {
+    /* Only the answer section counts, and the PTR target must be a host
+     * name: Debian's glibc 2.36-9+deb12u14 carries these fixes
+     * (CVE-2026-4437, CVE-2026-4438); upstream 2.36 did neither. */
+    for (int an = m.ancount; an > 0; an--) {
         if (dnsmsg_next_rr(&m, &rr) < 0) {
             *h_errnop = NO_RECOVERY;
             return NSS_STATUS_UNAVAIL;
         }
-        /* Like glibc's getanswer_ptr, this loop does not count answers: it
-         * ends at a matching PTR or when the cursor runs off the message
-         * (UNAVAIL). It is bounded because every record advances. */
         if (rr.rclass != DNS_C_IN)
             continue;
         if ((rr.type == DNS_T_CNAME || rr.type == DNS_T_PTR) && ttlp != NULL
@@ -234,7 +234,7 @@ enum nss_status answer_ptr(const uint8_t *pkt, int len, struct abuf *ab, char **
             }
         } else if (rr.type == DNS_T_PTR && dnsmsg_name_equal(rr.name, expected)) {
             char text[HOSTNAME_TEXT_MAX + 1];
-            if (dnsmsg_unpack_name(&m, rr.rdata, target) < 0 || !dnsmsg_binary_hnok(expected)
+            if (dnsmsg_unpack_name(&m, rr.rdata, target) < 0 || !dnsmsg_binary_hnok(target)
                 || dnsmsg_name_ntop(target, text, sizeof text) < 0) {
                 *h_errnop = NO_RECOVERY;
                 return NSS_STATUS_UNAVAIL;

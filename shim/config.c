@@ -197,10 +197,13 @@ int config_parse_server(const char *text, struct dnsf_server *s)
 
 /* ---- applying a group of settings -------------------------------------- */
 
+#define NSCHEMA (sizeof schema / sizeof schema[0])
+
 struct loadctx {
     const char *path;
     char *err;
     size_t errlen;
+    unsigned lines[NSCHEMA];       /* where each key was last set */
 };
 
 static int fail(struct loadctx *lx, const config_setting_t *s, const char *key,
@@ -216,6 +219,27 @@ static int fail(struct loadctx *lx, const config_setting_t *s, const char *key,
     const char *file = s && s->file ? s->file : lx->path;
     snprintf(lx->err, lx->errlen, "%s:%u: %s: %s", file, s ? s->line : 0, key, msg);
     return -1;
+}
+
+static int fail_line(struct loadctx *lx, unsigned line, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail_line(struct loadctx *lx, unsigned line, const char *key, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(lx->err, lx->errlen, "%s:%u: %s: %s", lx->path, line, key, msg);
+    return -1;
+}
+
+static unsigned line_of(const struct loadctx *lx, const char *path)
+{
+    for (size_t i = 0; i < NSCHEMA; i++)
+        if (strcmp(schema[i].path, path) == 0)
+            return lx->lines[i];
+    return 0;
 }
 
 static const char *type_name(int t)
@@ -254,15 +278,15 @@ static int apply_string_list(struct loadctx *lx, const config_setting_t *s,
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = t == CONFIG_TYPE_STRING ? s : lc.elem(s, (unsigned)i);
         if (e == NULL || config_setting_type(e) != CONFIG_TYPE_STRING)
-            return fail(lx, e ? e : s, k->path, "entry %d is not a string", i + 1);
+            return fail(lx, s, k->path, "entry %d is not a string", i + 1);
         const char *v = e->value.sval;
         if (k->type == K_SERVERS) {
             if (config_parse_server(v, &c->servers[i]) < 0)
-                return fail(lx, e, k->path, "bad nameserver address \"%s\" "
+                return fail(lx, s, k->path, "bad nameserver address \"%s\" "
                             "(want IPv4, IPv6, [IPv6]:port or IPv4:port)", v);
         } else {
             if (strlen(v) == 0 || strlen(v) >= sizeof c->search[0])
-                return fail(lx, e, k->path, "bad search domain \"%s\"", v);
+                return fail(lx, s, k->path, "bad search domain \"%s\"", v);
             snprintf(c->search[i], sizeof c->search[i], "%s", v);
         }
     }
@@ -275,6 +299,7 @@ static int apply_key(struct loadctx *lx, const config_setting_t *s, const struct
 {
     int t = config_setting_type(s);
     void *dst = (char *)c + k->off;
+    lx->lines[k - schema] = s->line;
     switch (k->type) {
     case K_BOOL:
         if (t != CONFIG_TYPE_BOOL)
@@ -356,14 +381,22 @@ static int apply_group(struct loadctx *lx, const config_setting_t *g, const char
     return 0;
 }
 
-static int check_consistency(struct loadctx *lx, const struct dnsf_config *c, const char *where)
+/* Rules between keys; the error names the later of the two lines. */
+static int check_consistency(struct loadctx *lx, const struct dnsf_config *c)
 {
-    if (c->hedge_min_ms > c->hedge_max_ms)
-        return fail(lx, NULL, where, "hedge_min_ms (%d) is above hedge_max_ms (%d)",
-                    c->hedge_min_ms, c->hedge_max_ms);
-    if (c->cache.min_ttl > c->cache.max_ttl)
-        return fail(lx, NULL, where, "cache.min_ttl (%d) is above cache.max_ttl (%d)",
-                    c->cache.min_ttl, c->cache.max_ttl);
+    unsigned a, b;
+    if (c->hedge_min_ms > c->hedge_max_ms) {
+        a = line_of(lx, "hedge_min_ms"), b = line_of(lx, "hedge_max_ms");
+        return fail_line(lx, a > b ? a : b, a > b ? "hedge_min_ms" : "hedge_max_ms",
+                         "hedge_min_ms (%d) is above hedge_max_ms (%d)", c->hedge_min_ms,
+                         c->hedge_max_ms);
+    }
+    if (c->cache.min_ttl > c->cache.max_ttl) {
+        a = line_of(lx, "cache.min_ttl"), b = line_of(lx, "cache.max_ttl");
+        return fail_line(lx, a > b ? a : b, a > b ? "cache.min_ttl" : "cache.max_ttl",
+                         "cache.min_ttl (%d) is above cache.max_ttl (%d)", c->cache.min_ttl,
+                         c->cache.max_ttl);
+    }
     return 0;
 }
 
@@ -418,8 +451,12 @@ static int apply_apps(struct loadctx *lx, const config_setting_t *apps,
         }
         /* Validate on a scratch copy so a non-matching entry is still checked. */
         struct dnsf_config scratch = *c;
-        if (apply_group(lx, app, "", &scratch, " match ") < 0)
+        struct loadctx alx = *lx;
+        if (apply_group(&alx, app, "", &scratch, " match ") < 0
+            || check_consistency(&alx, &scratch) < 0) {
+            memcpy(lx->err, alx.err, lx->errlen);
             return -1;
+        }
         if (!matched && id != NULL && app_matches(match, id)) {
             matched = 1;
             *c = scratch;
@@ -432,7 +469,11 @@ static int apply_apps(struct loadctx *lx, const config_setting_t *apps,
 int config_load_file(const char *path, const struct dnsf_identity *id,
                      struct dnsf_config *c, char *err, size_t errlen)
 {
-    struct loadctx lx = { path, err, errlen };
+    struct loadctx lx;
+    memset(&lx, 0, sizeof lx);
+    lx.path = path;
+    lx.err = err;
+    lx.errlen = errlen;
     config_t cf;
     int rc = -1;
 
@@ -466,14 +507,10 @@ int config_load_file(const char *path, const struct dnsf_identity *id,
     }
     if (apply_group(&lx, root, "", c, " apps ") < 0)
         goto done;
-    if (check_consistency(&lx, c, "config") < 0)
+    if (check_consistency(&lx, c) < 0)
         goto done;
-    if (apps != NULL) {
-        if (apply_apps(&lx, apps, id, c) < 0)
-            goto done;
-        if (check_consistency(&lx, c, c->app[0] ? c->app : "config") < 0)
-            goto done;
-    }
+    if (apps != NULL && apply_apps(&lx, apps, id, c) < 0)
+        goto done;
     snprintf(c->source, sizeof c->source, "%s", path);
     rc = 0;
 done:

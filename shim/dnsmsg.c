@@ -240,3 +240,38 @@ long dnsmsg_negative_ttl(struct dnsmsg *m)
     }
     return -1;
 }
+
+int dnsmsg_text_wire_len(const char *text)
+{
+    /* RFC 1035 §3.1 limits, with master-file escapes (\X and \DDD) as
+     * res_mkquery's ns_name_pton reads them. */
+    size_t total = 1, label = 0;
+    const char *p = text;
+    if (p[0] == '.' && p[1] == 0)
+        return 1;
+    while (*p != 0) {
+        if (*p == '.') {
+            if (label == 0)
+                return -1;          /* empty label */
+            total += label + 1;
+            label = 0;
+            p++;
+            continue;
+        }
+        if (*p == '\\') {
+            if (p[1] >= '0' && p[1] <= '9') {
+                if (!(p[2] >= '0' && p[2] <= '9' && p[3] >= '0' && p[3] <= '9'))
+                    return -1;
+                p += 4;
+            } else if (p[1] != 0)
+                p += 2;
+            else
+                return -1;
+        } else
+            p++;
+        if (++label > 63)
+            return -1;
+    }
+    total += label ? label + 1 : 0;
+    return total > DNSMSG_MAXCDNAME ? -1 : (int)total;
+}

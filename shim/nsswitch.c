@@ -34,7 +34,7 @@ int nsswitch_rewrite(const char *spec, char *out, size_t outlen)
             n = strlen(tok);
             replaced = 1;
         }
-        if (o + n + 2 > outlen)
+        if (o + (o > 0) + n + 1 > outlen)
             return -1;
         if (o > 0)
             out[o++] = ' ';

@@ -225,6 +225,13 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
     } else
         qt[0] = qtype;
     out->nq = nq;
+    /* res_mkquery fails on a name that cannot be encoded: NO_RECOVERY,
+     * and nothing is sent. */
+    if (dnsmsg_text_wire_len(name) < 0) {
+        *herrno = NO_RECOVERY;
+        *err = 0;
+        return -1;
+    }
     if (fetch(ctx, name, qt, nq, qtype, out) == -2) {
         resolve_answer_free(out);
         return -2;

@@ -291,6 +291,8 @@ static enum health_outcome classify(int status, const unsigned char *abuf, int a
         return HEALTH_TIMEOUT;
     if (status == ARES_ECONNREFUSED)
         return HEALTH_UNREACHABLE;
+    if (status == ARES_EBADNAME || status == ARES_EBADQUERY || status == ARES_ENOMEM)
+        return HEALTH_LOCAL;       /* our side: no server's fault */
     return HEALTH_ERROR;
 }
 
@@ -305,7 +307,7 @@ static void on_orphan(struct probe *p, int status, const unsigned char *abuf, in
          * unknown: the reply may have waited in the socket buffer. */
         if (o == HEALTH_OK)
             health_report(p->slot, o, 0, p->lost_race ? -1 : 0, &p->params, clock_now_ms());
-        else if (!p->lost_race)
+        else if (!p->lost_race && o != HEALTH_LOCAL)
             health_report(p->slot, o, 0, -1, &p->params, clock_now_ms());
     }
     free(p);
@@ -347,7 +349,8 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
         return;
     }
     enum health_outcome o = classify(status, abuf, alen, lk->name, q->qtype, &rcode);
-    health_report(p->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, &lk->params, now_us / 1000);
+    if (o != HEALTH_LOCAL)
+        health_report(p->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, &lk->params, now_us / 1000);
     if (q->done) {                 /* the other family's grace ended it */
         free(p);
         return;
@@ -551,9 +554,10 @@ static int add_fds(ares_channel ch, struct pollfd *pfd, int *owner, int npfd, in
     int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
     for (int k = 0; k < ARES_GETSOCK_MAXNUM && npfd < MAXPFD; k++) {
         short ev = 0;
-        if (ARES_GETSOCK_READABLE(bits, k))
+        /* c-ares's own macros shift a signed 1 into bit 31 (UB). */
+        if ((unsigned)bits & (1u << k))
             ev |= POLLIN;
-        if (ARES_GETSOCK_WRITABLE(bits, k))
+        if ((unsigned)bits & (1u << (k + ARES_GETSOCK_MAXNUM)))
             ev |= POLLOUT;
         if (ev == 0)
             continue;

@@ -65,6 +65,11 @@ static inline int dnsmsg_rcode(const struct dnsmsg *m) { return m->flags & 0xf; 
 static inline int dnsmsg_tc(const struct dnsmsg *m) { return (m->flags >> 9) & 1; }
 static inline int dnsmsg_is_response(const struct dnsmsg *m) { return (m->flags >> 15) & 1; }
 
+/* Wire length of the presentation-form name TEXT (escapes allowed), or -1
+ * if it cannot be a domain name (a label over 63 octets, an empty label, a
+ * name over 255 octets). */
+int dnsmsg_text_wire_len(const char *text);
+
 /* Minimum of the SOA TTL and SOA MINIMUM of the first SOA in the authority
  * section (RFC 2308 §5), or -1 if there is none. Consumes the cursor. */
 long dnsmsg_negative_ttl(struct dnsmsg *m);

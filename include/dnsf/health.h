@@ -54,7 +54,7 @@ void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy st
                  const struct health_params *p, uint64_t now_ms, struct health_plan *out);
 
 enum health_outcome { HEALTH_OK, HEALTH_TIMEOUT, HEALTH_ERROR, HEALTH_UNREACHABLE,
-                      HEALTH_LOST_RACE };
+                      HEALTH_LOST_RACE, HEALTH_LOCAL /* our failure, not reported */ };
 /* Report one finished query. RTT_VALID: 1, RTT_US is a sample; 0, the RTT
  * is unknown (a reply processed after its lookup ended) and the estimate is
  * forgotten; -1, keep the estimate as it is. For HEALTH_LOST_RACE, RTT_US is
