@@ -477,6 +477,11 @@ ns_start() {
 		echo "	reuseport: no"
 		echo "	refuse-any: no"
 		echo "	zonefiles-write: 0"
+		# Debian's NSD rate-limits responses (RRL, 200/s per /24 and class);
+		# tests send far more from 127/8, and dropped replies would look like
+		# server faults.
+		echo "	rrl-ratelimit: 0"
+		echo "	rrl-whitelist-ratelimit: 0"
 		echo "remote-control:"
 		echo "	control-enable: no"
 		for z in . dnsf.test other.test 2.0.192.in-addr.arpa 8.b.d.0.1.0.0.2.ip6.arpa; do
