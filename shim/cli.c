@@ -42,7 +42,13 @@ static void usage(FILE *f)
 static int load(const char *path, const char *app, struct dnsf_config *c)
 {
     char err[PATH_MAX + 300];
+    /* --app takes a program name, or an absolute path for path globs. */
     struct dnsf_identity id = { app ? app : "dnsfailover", NULL };
+    if (app != NULL && app[0] == '/') {
+        const char *slash = strrchr(app, '/');
+        id.progname = slash + 1;
+        id.exe = app;
+    }
     if (path == NULL)
         path = getenv("DNSFAILOVER_CONF");
     if (path == NULL || *path == 0)
@@ -70,7 +76,21 @@ static void print_config(const struct dnsf_config *c, const struct resconf *rc)
     printf("timeout_ms    %d\nattempts      %d\ndeadline_ms   %d\n", c->timeout_ms, c->attempts,
            c->deadline_ms);
     printf("hedge_min_ms  %d\nhedge_max_ms  %d\n", c->hedge_min_ms, c->hedge_max_ms);
+    printf("health        fail_threshold=%d probe_interval_ms=%d max_down_ms=%d\n",
+           c->health.fail_threshold, c->health.probe_interval_ms, c->health.max_down_ms);
+    printf("cache         %s max_entries=%d min_ttl=%d max_ttl=%d negative_max_ttl=%d "
+           "serve_stale=%s max_stale=%d\n", c->cache.enabled ? "enabled" : "disabled",
+           c->cache.max_entries, c->cache.min_ttl, c->cache.max_ttl, c->cache.negative_max_ttl,
+           c->cache.serve_stale ? "true" : "false", c->cache.max_stale);
+    printf("ndots         %d%s\n", c->ndots >= 0 ? c->ndots : rc->ndots,
+           c->ndots >= 0 ? "" : "   (from /etc/resolv.conf)");
+    printf("search       ");
+    int ns = c->nsearch >= 0 ? c->nsearch : rc->nsearch;
+    for (int i = 0; i < ns; i++)
+        printf(" %s", c->nsearch >= 0 ? c->search[i] : rc->search[i]);
+    printf("%s\n", c->nsearch >= 0 ? "" : "   (from /etc/resolv.conf)");
     printf("log           %s -> %s\n", log_level_name(c->log_level), c->log_target);
+    printf("stats_on_exit %s\n", c->stats_on_exit ? "true" : "false");
 }
 
 static void print_key(const char *path, const char *type, long min, long max, void *arg)
@@ -115,8 +135,10 @@ int main(int argc, char **argv)
     }
     if (load(path, app, &cfg) < 0)
         return 3;
-    const char *lvl = getenv("DNSFAILOVER_LOG");
-    log_configure(lvl && log_level_parse(lvl) >= 0 ? log_level_parse(lvl) : LOG_LVL_WARN, "stderr");
+    /* resolve prints its trace (the engine's debug lines) on stdout. */
+    log_configure(strcmp(cmd, "resolve") == 0 ? LOG_LVL_DEBUG : LOG_LVL_WARN,
+                  strcmp(cmd, "resolve") == 0 ? "stdout" : "stderr");
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (resconf_load(&rc) < 0) {
         fprintf(stderr, "dnsfailover: cannot read /etc/resolv.conf\n");
         return 3;
@@ -134,8 +156,25 @@ int main(int argc, char **argv)
     int herrno = 0, err = 0;
     resolve_ctx_init(&ctx, &cfg, &rc);
     uint16_t qt = family == AF_INET ? DNS_T_A : family == AF_INET6 ? DNS_T_AAAA : RESOLVE_A_AND_AAAA;
+    char rev[DNSMSG_MAXDNAME];
+    unsigned char a[16];
+    int reverse = 0;
+    if (inet_pton(AF_INET, name, a) == 1) {
+        snprintf(rev, sizeof rev, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
+        reverse = 1;
+    } else if (inet_pton(AF_INET6, name, a) == 1) {
+        char *q = rev;
+        for (int i = 15; i >= 0; i--)
+            q += sprintf(q, "%x.%x.", a[i] & 0xf, a[i] >> 4);
+        strcpy(q, "ip6.arpa");
+        reverse = 1;
+    }
+    printf(";; %s via %s, strategy %s\n", reverse ? rev : name,
+           cfg.nservers ? "the configured nameservers" : "/etc/resolv.conf's nameservers",
+           config_strategy_name(cfg.strategy));
     uint64_t t0 = clock_now_us();
-    int r = resolve_search(&ctx, name, qt, &ans, &herrno, &err);
+    int r = reverse ? resolve_query(&ctx, rev, DNS_T_PTR, &ans, &herrno, &err)
+                    : resolve_search(&ctx, name, qt, &ans, &herrno, &err);
     double ms = (double)(clock_now_us() - t0) / 1000.0;
     if (r != 0) {
         printf("%s: %s (%.1f ms)\n", name, r == -2 ? "internal error" : hstrerror(herrno), ms);
@@ -159,7 +198,7 @@ int main(int argc, char **argv)
                 inet_ntop(AF_INET, rr.rdata, text, sizeof text);
             else if (rr.type == DNS_T_AAAA && rr.rdlength == 16)
                 inet_ntop(AF_INET6, rr.rdata, text, sizeof text);
-            else if (rr.type == DNS_T_CNAME) {
+            else if (rr.type == DNS_T_CNAME || rr.type == DNS_T_PTR) {
                 uint8_t w[DNSMSG_MAXCDNAME];
                 if (dnsmsg_unpack_name(&m, rr.rdata, w) < 0 || dnsmsg_name_ntop(w, text, sizeof text) < 0)
                     snprintf(text, sizeof text, "?");
@@ -167,7 +206,7 @@ int main(int argc, char **argv)
                 snprintf(text, sizeof text, "(type %u, %u bytes)", rr.type, rr.rdlength);
             printf("%s\t%u\t%s\t%s\n", owner, rr.ttl,
                    rr.type == DNS_T_A ? "A" : rr.type == DNS_T_AAAA ? "AAAA"
-                   : rr.type == DNS_T_CNAME ? "CNAME" : "?", text);
+                   : rr.type == DNS_T_CNAME ? "CNAME" : rr.type == DNS_T_PTR ? "PTR" : "?", text);
         }
     }
     printf(";; total %.1f ms\n", ms);

@@ -275,3 +275,18 @@ int dnsmsg_text_wire_len(const char *text)
     total += label ? label + 1 : 0;
     return total > DNSMSG_MAXCDNAME ? -1 : (int)total;
 }
+
+int dnsmsg_make_nodata(const uint8_t *pkt, int len, uint16_t qtype, uint8_t *out, int outlen)
+{
+    struct dnsmsg m;
+    if (dnsmsg_init(&m, pkt, (size_t)len) < 0)
+        return -1;
+    int n = (int)(m.cur - m.begin);            /* header + question */
+    if (n > outlen)
+        return -1;
+    memcpy(out, pkt, (size_t)n);
+    memset(out + 6, 0, 6);                     /* ANCOUNT, NSCOUNT, ARCOUNT */
+    out[n - 4] = (uint8_t)(qtype >> 8);        /* QTYPE, just before QCLASS */
+    out[n - 3] = (uint8_t)qtype;
+    return n;
+}

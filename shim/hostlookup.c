@@ -83,7 +83,9 @@ int hostlookup_byname4(const char *name, struct gaih_addrtuple **pat, char *buff
         errno = olderr;
         return -1;
     }
-    errno = olderr;
+    /* glibc restores errno only on failure; a successful search leaves the
+     * 0 that res_search set (the _r callers can return errno). */
+    errno = n == 0 ? 0 : olderr;
     if (n == 0) {
         *status = answer_gaih(ans.r[0].pkt, ans.r[0].len, noaaaa ? NULL : ans.r[1].pkt,
                               noaaaa ? 0 : ans.r[1].len, &ab, pat, errnop, herrnop, ttlp);
@@ -133,7 +135,7 @@ int hostlookup_byname3(const char *name, int af, struct hostent *result, char *b
             name = cp;
     }
     n = resolve_search(&ctx, name, (uint16_t)type, &ans, &herrno, &err);
-    errno = olderr;
+    errno = n == 0 ? 0 : olderr;
     if (n == -2)
         return -1;
     if (n < 0) {
@@ -233,7 +235,7 @@ int hostlookup_byaddr2(const void *addr, socklen_t len, int af, struct hostent *
         strcpy(q, "ip6.arpa");
     }
     int n = resolve_query(&ctx, qbuf, DNS_T_PTR, &ans, &herrno, &err);
-    errno = olderr;
+    errno = n == 0 ? 0 : olderr;
     if (n == -2)
         return -1;
     if (n < 0) {

@@ -38,6 +38,8 @@ void log_configure(int level, const char *target)
         fd = -1;
     else if (strcmp(target, "stderr") == 0)
         fd = STDERR_FILENO;
+    else if (strcmp(target, "stdout") == 0)
+        fd = STDOUT_FILENO;
     else {
         fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
         own = fd >= 0;

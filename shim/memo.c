@@ -12,7 +12,7 @@
 #define MEMO_MAX_NODES 64
 
 struct mnode {
-    int family, socktype, protocol;
+    int flags, family, socktype, protocol;
     socklen_t addrlen;
     struct sockaddr_storage addr;
 };
@@ -80,6 +80,7 @@ static struct addrinfo *build(const struct mentry *e)
         if (ai == NULL)
             goto fail;
         memset(ai, 0, sizeof *ai);
+        ai->ai_flags = n->flags;
         ai->ai_family = n->family;
         ai->ai_socktype = n->socktype;
         ai->ai_protocol = n->protocol;
@@ -159,6 +160,7 @@ void memo_store(const char *node, const char *service, const struct addrinfo *hi
     }
     int i = 0;
     for (const struct addrinfo *ai = res; rc == 0 && ai != NULL; ai = ai->ai_next, i++) {
+        e->nodes[i].flags = ai->ai_flags;
         e->nodes[i].family = ai->ai_family;
         e->nodes[i].socktype = ai->ai_socktype;
         e->nodes[i].protocol = ai->ai_protocol;

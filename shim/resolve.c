@@ -232,9 +232,32 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
         *err = 0;
         return -1;
     }
+    /* options no-aaaa: glibc sends an A query in place of every AAAA query
+     * and hides the answer (res_send.c, __res_handle_no_aaaa). */
+    int noaaaa[2] = { 0, 0 };
+    for (int i = 0; i < nq; i++)
+        if ((ctx->options & RES_NOAAAA) && qt[i] == DNS_T_AAAA) {
+            qt[i] = DNS_T_A;
+            noaaaa[i] = 1;
+        }
     if (fetch(ctx, name, qt, nq, qtype, out) == -2) {
         resolve_answer_free(out);
         return -2;
+    }
+    for (int i = 0; i < nq; i++) {
+        if (!noaaaa[i] || out->r[i].pkt == NULL)
+            continue;
+        uint8_t *synth = malloc((size_t)out->r[i].len);
+        int n = synth ? dnsmsg_make_nodata(out->r[i].pkt, out->r[i].len, DNS_T_AAAA, synth,
+                                           out->r[i].len) : -1;
+        free(out->r[i].pkt);
+        out->r[i].pkt = n > 0 ? synth : NULL;
+        out->r[i].len = n > 0 ? n : 0;
+        if (n <= 0) {
+            free(synth);
+            resolve_answer_free(out);
+            return -2;
+        }
     }
 
     int ok = 0, refused = 0;

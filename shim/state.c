@@ -25,9 +25,8 @@
 #define NSSWITCH_CONF "/etc/nsswitch.conf"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static struct dnsf_config config_storage;
-static const struct dnsf_config *config_published;   /* written once, in init */
-static int engine_active;                             /* written once, in init */
+static struct dnsf_config config_storage;             /* defaults, before any file */
+static int engine_active;                             /* set once, under config_lock */
 
 static int memo_enabled;                              /* written once, in init */
 
@@ -88,6 +87,9 @@ static void on_fork_child(void)
     transport_fork_child();
 }
 
+static void on_fork_child(void);
+static void netlink_open(void);
+
 static void identity(struct dnsf_identity *id, char *exe, size_t exelen)
 {
     ssize_t n = readlink("/proc/self/exe", exe, exelen - 1);
@@ -99,54 +101,76 @@ static void identity(struct dnsf_identity *id, char *exe, size_t exelen)
     id->progname = program_invocation_short_name;
 }
 
-static void init_once_routine(void)
+/* ---- configuration: loaded once, reloaded when the file changes ------ */
+
+/* Every published config is immutable; a reload publishes a new one with
+ * one atomic store. Old ones are kept on a list, never freed, because a
+ * lookup in another thread may still read them (a few KiB per reload). */
+struct config_node {
+    struct dnsf_config cfg;
+    struct config_node *older;
+};
+static _Atomic(const struct dnsf_config *) config_current;
+static struct config_node *config_retired;
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static char config_path[PATH_MAX];
+static struct stat config_stat;
+static _Atomic uint64_t next_config_check_ms;
+static struct dnsf_identity self_id;
+static char self_exe[PATH_MAX];
+static int level_override = -1;
+static int nss_installed;          /* under config_lock; never undone */
+static char hosts_line[1024];
+/* How often a running process looks at its config file's mtime. */
+#define CONFIG_CHECK_MS 3000
+
+/* Build and publish a config from the file; return the new config. On
+ * error the config is the defaults with enabled = 0: the process passes
+ * everything through (fail open) and never half-applies a broken file. */
+static const struct dnsf_config *config_publish_nolock(void)
 {
-    int saved = errno;
-    char err[PATH_MAX + 300], exe[PATH_MAX], line[1024];
-    struct dnsf_identity id;
-    const char *env_level = secure_getenv("DNSFAILOVER_LOG");
-    int level_override = env_level ? log_level_parse(env_level) : -1;
-
-    config_defaults(&config_storage);
-    config_published = &config_storage;
-    if (level_override >= 0)
-        log_configure(level_override, config_storage.log_target);
-    if (state_disabled_by_env())
-        goto out;
-
-    const char *path = secure_getenv("DNSFAILOVER_CONF");
-    if (path == NULL || path[0] == 0)
-        path = DNSF_SYSTEM_CONF;
-    identity(&id, exe, sizeof exe);
-    int rc = config_load_file(path, &id, &config_storage, err, sizeof err);
+    char err[PATH_MAX + 300];
+    struct config_node *n = calloc(1, sizeof *n);
+    if (n == NULL)
+        return atomic_load(&config_current);
+    int rc = config_load_file(config_path, &self_id, &n->cfg, err, sizeof err);
     if (rc < 0) {
-        /* Fail open: the whole process passes through to libc. */
+        n->cfg.enabled = 0;
+        log_configure(level_override >= 0 ? level_override : LOG_LVL_WARN, "syslog");
         LOGE("%s; passing every lookup through to libc", err);
-        fprintf(stderr, "dnsfailover: %s; passing every lookup through to libc\n", err);
-        goto out;
+        if (log_level_current >= LOG_LVL_ERROR)
+            fprintf(stderr, "dnsfailover: %s; passing every lookup through to libc\n", err);
+    } else {
+        /* DNSFAILOVER_LOG overrides the level only; the target stays. */
+        log_configure(level_override >= 0 ? level_override : n->cfg.log_level,
+                      n->cfg.log_target);
     }
-    /* DNSFAILOVER_LOG overrides the level only; the target stays. */
-    log_configure(level_override >= 0 ? level_override : config_storage.log_level,
-                  config_storage.log_target);
-    if (!config_storage.enabled) {
-        LOGI("disabled for %s by %s%s%s", id.progname, path,
-             config_storage.app[0] ? " " : "", config_storage.app);
-        goto out;
-    }
-    int r = nsswitch_hosts_line(NSSWITCH_CONF, line, sizeof line);
+    if (stat(config_path, &config_stat) != 0)
+        memset(&config_stat, 0, sizeof config_stat);
+    n->older = config_retired;
+    config_retired = n;
+    atomic_store(&config_current, &n->cfg);
+    return &n->cfg;
+}
+
+/* Take over the hosts database, once, the first time a config enables us. */
+static void install_nolock(const struct dnsf_config *c)
+{
+    if (nss_installed || !c->enabled)
+        return;
+    int r = nsswitch_hosts_line(NSSWITCH_CONF, hosts_line, sizeof hosts_line);
     if (r <= 0) {
         LOGI("the hosts line of %s has no \"dns\" source; nothing to take over", NSSWITCH_CONF);
-        goto out;
+        return;
     }
-    if (nsswitch_install(line) < 0) {
-        LOGW("__nss_configure_lookup(\"hosts\", \"%s\") failed; passing through", line);
-        goto out;
+    if (nsswitch_install(hosts_line) < 0) {
+        LOGW("__nss_configure_lookup(\"hosts\", \"%s\") failed; passing through", hosts_line);
+        return;
     }
     pthread_atfork(NULL, NULL, on_fork_child);
     /* The memo may serve results only when nothing but files and us can
      * answer before DNS is asked (so a hit cannot skip mdns, say). */
-    memo_enabled = config_storage.cache.enabled && config_storage.cache.max_entries > 0
-                && nsswitch_memo_safe(line);
+    memo_enabled = nsswitch_memo_safe(hosts_line);
     if (memo_enabled) {
         netlink_open();
         if (nl_fd < 0)
@@ -156,11 +180,61 @@ static void init_once_routine(void)
                 memset(&watched_stat[i], 0, sizeof watched_stat[i]);
         next_file_check_ms = clock_now_coarse_ms() + 1000;
     }
-    LOGD("active in %s: hosts: %s; config %s; strategy %s", id.progname, line,
-         rc == 0 ? path : "(defaults)", config_strategy_name(config_storage.strategy));
+    LOGD("active in %s: hosts: %s; config %s; strategy %s", self_id.progname, hosts_line,
+         c->source[0] ? c->source : "(defaults)", config_strategy_name(c->strategy));
+    nss_installed = 1;
     engine_active = 1;
+}
+
+static void init_once_routine(void)
+{
+    int saved = errno;
+    const char *env_level = secure_getenv("DNSFAILOVER_LOG");
+    level_override = env_level ? log_level_parse(env_level) : -1;
+
+    config_defaults(&config_storage);
+    atomic_store(&config_current, &config_storage);
+    if (level_override >= 0)
+        log_configure(level_override, config_storage.log_target);
+    if (state_disabled_by_env())
+        goto out;
+    const char *path = secure_getenv("DNSFAILOVER_CONF");
+    snprintf(config_path, sizeof config_path, "%s",
+             path != NULL && path[0] != 0 ? path : DNSF_SYSTEM_CONF);
+    identity(&self_id, self_exe, sizeof self_exe);
+    pthread_mutex_lock(&config_lock);
+    const struct dnsf_config *c = config_publish_nolock();
+    if (!c->enabled && c->source[0])
+        LOGI("disabled for %s by %s %s", self_id.progname, config_path, c->app);
+    install_nolock(c);
+    pthread_mutex_unlock(&config_lock);
+    next_config_check_ms = clock_now_coarse_ms() + CONFIG_CHECK_MS;
 out:
     errno = saved;
+}
+
+/* Look at the config file at most every CONFIG_CHECK_MS; reload it when
+ * it changed (or appeared, or vanished). */
+static void maybe_reload(uint64_t now)
+{
+    if (config_path[0] == 0 || now < next_config_check_ms)
+        return;
+    if (pthread_mutex_trylock(&config_lock) != 0)
+        return;                     /* another thread is on it */
+    next_config_check_ms = now + CONFIG_CHECK_MS;
+    struct stat st;
+    if (stat(config_path, &st) != 0)
+        memset(&st, 0, sizeof st);
+    if (st.st_ino != config_stat.st_ino || st.st_dev != config_stat.st_dev
+        || st.st_size != config_stat.st_size || st.st_mtim.tv_sec != config_stat.st_mtim.tv_sec
+        || st.st_mtim.tv_nsec != config_stat.st_mtim.tv_nsec) {
+        const struct dnsf_config *c = config_publish_nolock();
+        LOGI("configuration %s reloaded: %s", config_path,
+             c->enabled ? "enabled" : "passing through");
+        install_nolock(c);
+        generation++;               /* memoised results may depend on it */
+    }
+    pthread_mutex_unlock(&config_lock);
 }
 
 void state_ensure_init(void)
@@ -171,13 +245,16 @@ void state_ensure_init(void)
 int state_active(void)
 {
     state_ensure_init();
-    return engine_active;
+    if (!engine_active)
+        return 0;
+    maybe_reload(clock_now_coarse_ms());
+    return atomic_load(&config_current)->enabled;
 }
 
 const struct dnsf_config *state_config(void)
 {
     state_ensure_init();
-    return config_published;
+    return atomic_load(&config_current);
 }
 
 /* Reload resolv.conf when its identity or mtime changed, as glibc does
@@ -213,7 +290,7 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
         return -1;
     if (resconf_current(rc) < 0)
         return -1;
-    resolve_ctx_init(ctx, config_published, rc);
+    resolve_ctx_init(ctx, atomic_load(&config_current), rc);
     if (ctx->plan.nservers < 1)
         return -1;
     return 0;
@@ -266,7 +343,7 @@ uint64_t state_memo_generation(void)
 int state_gai_memo_get(const char *node, const char *service, const struct addrinfo *hints,
                        int *rc, struct addrinfo **res)
 {
-    if (!memo_enabled)
+    if (!memo_enabled || !atomic_load(&config_current)->cache.enabled)
         return 0;
     uint64_t now = clock_now_coarse_ms();
     return memo_lookup(node, service, hints, now, generation_at(now), rc, res);
@@ -276,23 +353,57 @@ void state_gai_memo_put(const char *node, const char *service, const struct addr
                         int rc, const struct addrinfo *res, const struct lookup_note *n,
                         uint64_t gen)
 {
-    if (!memo_enabled || n->uncacheable)
+    const struct dnsf_config *cfg = atomic_load(&config_current);
+    if (!memo_enabled || n->uncacheable || !cfg->enabled || !cfg->cache.enabled)
         return;
     /* Outcomes that depend only on the data (not on a passing failure). */
     if (rc != 0 && rc != EAI_NONAME && rc != EAI_NODATA && rc != EAI_SERVICE && rc != EAI_FAMILY
         && rc != EAI_SOCKTYPE && rc != EAI_BADFLAGS)
         return;
     uint64_t now = clock_now_coarse_ms();
-    uint64_t cap = now + (uint64_t)config_published->cache.max_ttl * 1000;
+    uint64_t cap = now + (uint64_t)cfg->cache.max_ttl * 1000;
     uint64_t expire = n->dns_called && n->expire_ms != UINT64_MAX ? n->expire_ms : cap;
     if (expire > cap)
         expire = cap;
     if (expire <= now)
         return;
-    memo_store(node, service, hints, rc, res, expire, gen, config_published->cache.max_entries);
+    memo_store(node, service, hints, rc, res, expire, gen, cfg->cache.max_entries);
+}
+
+/* stats_on_exit: one line with every server's counters and the cache's. */
+static void log_stats(void)
+{
+    char line[900];
+    size_t o = 0;
+    for (int i = 0; i < HEALTH_MAX_SLOTS && o < sizeof line - 200; i++) {
+        char name[64];
+        struct health_counters c;
+        int down, fails;
+        double srtt;
+        if (health_snapshot(i, name, sizeof name, &c, &down, &fails, &srtt) < 0)
+            continue;
+        o += (size_t)snprintf(line + o, sizeof line - o,
+                              "%s%s queries=%llu answers=%llu timeouts=%llu errors=%llu "
+                              "hedges=%llu skips=%llu probes=%llu srtt_ms=%.1f%s",
+                              o ? "; " : "", name, (unsigned long long)c.queries,
+                              (unsigned long long)c.answers, (unsigned long long)c.timeouts,
+                              (unsigned long long)c.errors, (unsigned long long)c.hedges,
+                              (unsigned long long)c.skips, (unsigned long long)c.probes, srtt,
+                              down ? " down" : "");
+    }
+    struct cache_stats cs;
+    cache_get_stats(&cs);
+    /* Asked for explicitly, so written whatever log.level says. */
+    log_msg(LOG_LVL_INFO, "stats: %s; cache hits=%llu misses=%llu stale=%llu entries=%llu evictions=%llu",
+         o ? line : "no server asked", (unsigned long long)cs.hits,
+         (unsigned long long)cs.misses, (unsigned long long)cs.stale,
+         (unsigned long long)cs.entries, (unsigned long long)cs.evictions);
 }
 
 void state_shutdown(void)
 {
+    const struct dnsf_config *c = atomic_load(&config_current);
+    if (engine_active && c != NULL && c->stats_on_exit)
+        log_stats();
     transport_shutdown();
 }

@@ -70,6 +70,12 @@ static inline int dnsmsg_is_response(const struct dnsmsg *m) { return (m->flags 
  * name over 255 octets). */
 int dnsmsg_text_wire_len(const char *text);
 
+/* glibc 2.36's "options no-aaaa" (res_send's __res_handle_no_aaaa): from
+ * the reply PKT to an A query, write a reply for QTYPE with the same header
+ * and rcode, the question's type set to QTYPE, and no records (NODATA, or
+ * NXDOMAIN if PKT was). Return its length, or -1. */
+int dnsmsg_make_nodata(const uint8_t *pkt, int len, uint16_t qtype, uint8_t *out, int outlen);
+
 /* Minimum of the SOA TTL and SOA MINIMUM of the first SOA in the authority
  * section (RFC 2308 §5), or -1 if there is none. Consumes the cursor. */
 long dnsmsg_negative_ttl(struct dnsmsg *m);
