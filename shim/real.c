@@ -19,7 +19,43 @@
 
 static _Atomic(void *) p_getaddrinfo, p_freeaddrinfo, p_gethostbyname, p_gethostbyname2,
     p_gethostbyname_r, p_gethostbyname2_r, p_gethostbyaddr, p_gethostbyaddr_r, p_getnameinfo,
-    p_dns4, p_dns3, p_dns2, p_dns1, p_dnsaddr2;
+    p_dns4, p_dns3, p_dns2, p_dns1, p_dnsaddr2, p_nquery, p_nsearch, p_nquerydomain;
+
+int real_res_nquery(res_state statp, const char *dname, int class, int type,
+                    unsigned char *answer, int anslen)
+{
+    int (*fn)(res_state, const char *, int, int, unsigned char *, int);
+    BIND(p_nquery, "res_nquery");
+    if (fn == NULL) {
+        h_errno = NO_RECOVERY;
+        return -1;
+    }
+    return fn(statp, dname, class, type, answer, anslen);
+}
+
+int real_res_nsearch(res_state statp, const char *dname, int class, int type,
+                     unsigned char *answer, int anslen)
+{
+    int (*fn)(res_state, const char *, int, int, unsigned char *, int);
+    BIND(p_nsearch, "res_nsearch");
+    if (fn == NULL) {
+        h_errno = NO_RECOVERY;
+        return -1;
+    }
+    return fn(statp, dname, class, type, answer, anslen);
+}
+
+int real_res_nquerydomain(res_state statp, const char *name, const char *domain, int class,
+                          int type, unsigned char *answer, int anslen)
+{
+    int (*fn)(res_state, const char *, const char *, int, int, unsigned char *, int);
+    BIND(p_nquerydomain, "res_nquerydomain");
+    if (fn == NULL) {
+        h_errno = NO_RECOVERY;
+        return -1;
+    }
+    return fn(statp, name, domain, class, type, answer, anslen);
+}
 
 int real_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                      struct addrinfo **res)

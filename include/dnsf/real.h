@@ -6,6 +6,7 @@
 
 #include <netdb.h>
 #include <nss.h>
+#include <resolv.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -23,6 +24,13 @@ int real_gethostbyaddr_r(const void *addr, socklen_t len, int type, struct hoste
                          char *buf, size_t buflen, struct hostent **result, int *h_errnop);
 int real_getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
                      char *serv, socklen_t servlen, int flags);
+
+int real_res_nquery(res_state statp, const char *dname, int class, int type,
+                    unsigned char *answer, int anslen);
+int real_res_nsearch(res_state statp, const char *dname, int class, int type,
+                     unsigned char *answer, int anslen);
+int real_res_nquerydomain(res_state statp, const char *name, const char *domain, int class,
+                          int type, unsigned char *answer, int anslen);
 
 /* glibc's DNS module (in libc since 2.34), our fail-open path. */
 enum nss_status real_nss_dns_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,

@@ -1,0 +1,147 @@
+/* rawquery — the res_* API over the engine. */
+#include "dnsf/rawquery.h"
+
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <netdb.h>
+#include <string.h>
+
+#include "dnsf/dnsmsg.h"
+#include "dnsf/log.h"
+#include "dnsf/resolve.h"
+#include "dnsf/state.h"
+
+/* Options we cannot honour through our transport: pass such calls on. */
+#define RAW_PASSTHROUGH_OPTIONS (RES_USEVC | RES_IGNTC | RES_USE_EDNS0 | RES_USE_DNSSEC)
+
+static int same_server(const struct sockaddr *sa, const struct dnsf_server *s)
+{
+    if (sa->sa_family != s->addr.ss_family)
+        return 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)sa, *b = (const void *)&s->addr;
+        return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *a = (const void *)sa, *b = (const void *)&s->addr;
+    return a->sin6_port == b->sin6_port
+        && memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
+}
+
+/* Did the program point its resolver state at servers of its own? */
+static int own_servers(res_state statp, const struct resconf *rc)
+{
+    if (statp->nscount != rc->nservers)
+        return 1;
+    for (int i = 0; i < statp->nscount && i < MAXNS; i++) {
+        const struct sockaddr *sa = statp->nsaddr_list[i].sin_family == AF_INET
+                                  ? (const struct sockaddr *)&statp->nsaddr_list[i]
+                                  : (const struct sockaddr *)statp->_u._ext.nsaddrs[i];
+        if (sa == NULL || !same_server(sa, &rc->servers[i]))
+            return 1;
+    }
+    return 0;
+}
+
+int rawquery_copy(const unsigned char *pkt, int len, unsigned char *answer, int anslen)
+{
+    if (len <= anslen) {
+        memcpy(answer, pkt, (size_t)len);
+        return len;
+    }
+    /* A reply longer than the buffer: over UDP (at most 512 octets, no
+     * EDNS) glibc's recvfrom keeps what fits and returns that length; over
+     * TCP it keeps what fits, sets TC in the copy, and returns the full
+     * length (res_send.c, send_dg and send_vc). */
+    memcpy(answer, pkt, (size_t)anslen);
+    if (len <= PACKETSZ)
+        return anslen;
+    if (anslen >= 3)
+        answer[2] |= 0x02;
+    return len;
+}
+
+int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
+                 const char *domain, int class, int type, unsigned char *answer, int anslen,
+                 int *herrno)
+{
+    struct resolve_ctx ctx;
+    struct resconf rc;
+    struct resolve_answer ans;
+    char longname[NS_MAXDNAME];
+    int err = 0, n;
+    const char *dnsrch[RESCONF_MAXDNSRCH];
+
+    if (name == NULL || answer == NULL || anslen < 0 || class != C_IN || type < 0 || type > 65535)
+        return -2;
+    if (state_lookup_ctx(&ctx, &rc) < 0)
+        return -2;
+    if (statp->options & RES_INIT) {
+        /* The program's resolver state, as glibc would use it. */
+        if (own_servers(statp, &rc) || (statp->options & RAW_PASSTHROUGH_OPTIONS))
+            return -2;
+        ctx.options = statp->options;
+        ctx.ndots = statp->ndots;
+        ctx.nsearch = 0;
+        for (int i = 0; i < RESCONF_MAXDNSRCH && statp->dnsrch[i] != NULL; i++)
+            dnsrch[ctx.nsearch++] = statp->dnsrch[i];
+        for (int i = 0; i < ctx.nsearch; i++)
+            ctx.search[i] = dnsrch[i];
+    }
+    /* res_send needs room for at least a header (res_send.c). */
+    if (anslen < HFIXEDSZ) {
+        *herrno = TRY_AGAIN;
+        statp->res_h_errno = *herrno;
+        errno = EINVAL;
+        return -1;
+    }
+    switch (kind) {
+    case RAW_QUERY:
+        n = resolve_query(&ctx, name, (uint16_t)type, &ans, herrno, &err);
+        break;
+    case RAW_SEARCH:
+        n = resolve_search(&ctx, name, (uint16_t)type, &ans, herrno, &err);
+        break;
+    default: {
+        /* res_nquerydomain: NAME.DOMAIN, or NAME without one trailing dot. */
+        size_t nl = strlen(name), dl = domain ? strlen(domain) : 0;
+        if (domain == NULL) {
+            if (nl >= NS_MAXDNAME) {
+                *herrno = NO_RECOVERY;
+                statp->res_h_errno = *herrno;
+                return -1;
+            }
+            memcpy(longname, name, nl + 1);
+            if (nl > 0 && longname[nl - 1] == '.')
+                longname[nl - 1] = 0;
+        } else {
+            if (nl + dl + 1 >= NS_MAXDNAME) {
+                *herrno = NO_RECOVERY;
+                statp->res_h_errno = *herrno;
+                return -1;
+            }
+            memcpy(longname, name, nl);
+            longname[nl] = '.';
+            memcpy(longname + nl + 1, domain, dl + 1);
+        }
+        n = resolve_query(&ctx, longname, (uint16_t)type, &ans, herrno, &err);
+        break;
+    }
+    }
+    if (n == -2)
+        return -2;
+    if (n < 0) {
+        statp->res_h_errno = *herrno;
+        if (err != 0)
+            errno = err;
+        return -1;
+    }
+    int ret = rawquery_copy(ans.r[0].pkt, ans.r[0].len, answer, anslen);
+    resolve_answer_free(&ans);
+    /* glibc leaves h_errno alone on success, except that res_search has
+     * set it on the way (HOST_NOT_FOUND first, then each failure). */
+    if (kind == RAW_SEARCH)
+        statp->res_h_errno = *herrno;
+    else
+        *herrno = -1;
+    return ret;
+}
