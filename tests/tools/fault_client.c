@@ -1,0 +1,276 @@
+/*
+ * fault_client -- many name lookups in ONE process, one result line each, for
+ * the failover tests (tests/integration/40_*.sh .. 42_*.sh).
+ *
+ * The shim's health memory lives in the process, so "the first lookup pays
+ * the hedge delay, later ones do not" can only be seen by a program that keeps
+ * running; benchlookup gives only a distribution and no addresses, lookup only
+ * one call per argv group.  This prints every call: when it started, how long
+ * it took, what came back.
+ *
+ *   fault_client [-n COUNT | -d MS] [-i MS] CALL...
+ *
+ *   CALL     FAMILY:NAME
+ *            FAMILY  unspec | inet | inet6: getaddrinfo(NAME, NULL) with that
+ *                    ai_family, ai_socktype SOCK_STREAM, no flags;
+ *                    gh: gethostbyname(NAME) (rc is the h_errno name).
+ *            Every "{}" in NAME becomes the call number, 4 digits
+ *            ("h{}.wild.dnsf.test" -> "h0007.wild.dnsf.test"), so a run can ask
+ *            a fresh name each time (no cache can answer it).
+ *   -n COUNT make COUNT calls, cycling through the CALLs (default: one each)
+ *   -d MS    instead: keep making calls until MS ms have passed
+ *   -i MS    start consecutive calls MS ms apart (default 0: back to back;
+ *            a call that overruns is followed at once by the next)
+ *
+ * Output, one line per call (stdout, flushed each line):
+ *   call=N start=EPOCH_MS ms=LATENCY fam=FAMILY name=NAME rc=RC addrs=LIST
+ *   N counts from 1; EPOCH_MS is CLOCK_REALTIME in ms with 3 decimals (to line
+ *   up with a shell's $EPOCHREALTIME); LATENCY is CLOCK_MONOTONIC ms (3
+ *   decimals) around the call alone; RC is 0 or the EAI_xxx / h_errno name;
+ *   LIST is the distinct addresses, sorted as strings, comma-separated, or "-".
+ *
+ * Exit status: 0 when every call ran (whatever it returned), 2 usage error.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXADDR 256
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(double ms)
+{
+	struct timespec ts;
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1e3);
+	ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1e3) * 1e6);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static const char *eai_name(int rc)
+{
+	switch (rc) {
+	case 0: return "0";
+	case EAI_BADFLAGS: return "EAI_BADFLAGS";
+	case EAI_NONAME: return "EAI_NONAME";
+	case EAI_AGAIN: return "EAI_AGAIN";
+	case EAI_FAIL: return "EAI_FAIL";
+	case EAI_FAMILY: return "EAI_FAMILY";
+	case EAI_SOCKTYPE: return "EAI_SOCKTYPE";
+	case EAI_SERVICE: return "EAI_SERVICE";
+	case EAI_MEMORY: return "EAI_MEMORY";
+	case EAI_SYSTEM: return "EAI_SYSTEM";
+	case EAI_OVERFLOW: return "EAI_OVERFLOW";
+	case EAI_NODATA: return "EAI_NODATA";
+	case EAI_ADDRFAMILY: return "EAI_ADDRFAMILY";
+	default: return NULL;
+	}
+}
+
+static const char *herr_name(int h)
+{
+	switch (h) {
+	case 0: return "0";
+	case HOST_NOT_FOUND: return "HOST_NOT_FOUND";
+	case TRY_AGAIN: return "TRY_AGAIN";
+	case NO_RECOVERY: return "NO_RECOVERY";
+	case NO_DATA: return "NO_DATA";
+	case NETDB_INTERNAL: return "NETDB_INTERNAL";
+	default: return NULL;
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sort and print the distinct addresses in ADDRS (freed here). */
+static void print_addrs(char **addrs, int n)
+{
+	int printed = 0;
+	qsort(addrs, (size_t)n, sizeof *addrs, cmp_str);
+	for (int i = 0; i < n; i++) {
+		if (i == 0 || strcmp(addrs[i], addrs[i - 1]) != 0) {
+			printf("%s%s", printed ? "," : "", addrs[i]);
+			printed = 1;
+		}
+	}
+	if (!printed)
+		printf("-");
+	for (int i = 0; i < n; i++)
+		free(addrs[i]);
+}
+
+static char *addr_text(int family, const void *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+	if (inet_ntop(family, a, buf, sizeof buf) == NULL)
+		snprintf(buf, sizeof buf, "?");
+	return strdup(buf);
+}
+
+/* Expand every "{}" in TEMPLATE to the call number. */
+static void expand(const char *tmpl, unsigned long call, char *out, size_t outlen)
+{
+	size_t o = 0;
+	for (const char *p = tmpl; *p != 0 && o + 1 < outlen;) {
+		if (p[0] == '{' && p[1] == '}') {
+			int w = snprintf(out + o, outlen - o, "%04lu", call);
+			if (w < 0 || (size_t)w >= outlen - o)
+				break;
+			o += (size_t)w;
+			p += 2;
+		} else
+			out[o++] = *p++;
+	}
+	out[o] = 0;
+}
+
+static void one_call(unsigned long call, const char *fam, const char *name)
+{
+	char *addrs[MAXADDR];
+	int n = 0;
+	const char *rcs;
+	char rcbuf[32];
+	double start = real_ms(), t0, t1;
+
+	if (strcmp(fam, "gh") == 0) {
+		struct hostent *h;
+		h_errno = 0;
+		t0 = mono_ms();
+		h = gethostbyname(name);
+		t1 = mono_ms();
+		if (h != NULL) {
+			rcs = "0";
+			for (char **a = h->h_addr_list; *a != NULL && n < MAXADDR; a++)
+				addrs[n++] = addr_text(h->h_addrtype, *a);
+		} else {
+			int e = h_errno;
+			rcs = herr_name(e);
+			if (rcs == NULL) {
+				snprintf(rcbuf, sizeof rcbuf, "h_errno%d", e);
+				rcs = rcbuf;
+			}
+		}
+	} else {
+		struct addrinfo hints, *res = NULL;
+		int rc;
+		memset(&hints, 0, sizeof hints);
+		hints.ai_family = strcmp(fam, "inet") == 0 ? AF_INET
+		                : strcmp(fam, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		t0 = mono_ms();
+		rc = getaddrinfo(name, NULL, &hints, &res);
+		t1 = mono_ms();
+		rcs = eai_name(rc);
+		if (rcs == NULL) {
+			snprintf(rcbuf, sizeof rcbuf, "EAI%d", rc);
+			rcs = rcbuf;
+		}
+		for (struct addrinfo *ai = res; ai != NULL && n < MAXADDR; ai = ai->ai_next) {
+			if (ai->ai_family == AF_INET)
+				addrs[n++] = addr_text(AF_INET,
+				                       &((struct sockaddr_in *)ai->ai_addr)->sin_addr);
+			else if (ai->ai_family == AF_INET6)
+				addrs[n++] = addr_text(AF_INET6,
+				                       &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+		}
+		if (res != NULL)
+			freeaddrinfo(res);
+	}
+	for (int i = 0; i < n; i++)
+		if (addrs[i] == NULL) {
+			fprintf(stderr, "fault_client: out of memory\n");
+			exit(1);
+		}
+	printf("call=%lu start=%.3f ms=%.3f fam=%s name=%s rc=%s addrs=", call, start, t1 - t0,
+	       fam, name, rcs);
+	print_addrs(addrs, n);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: fault_client [-n COUNT | -d MS] [-i MS] FAMILY:NAME...\n"
+	                "  FAMILY: unspec | inet | inet6 | gh; \"{}\" in NAME = call number\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long count = 0, call;
+	double duration = -1, interval = 0, begin, next;
+	int c, ncalls;
+	char name[1100];
+
+	while ((c = getopt(argc, argv, "n:d:i:")) != -1) {
+		switch (c) {
+		case 'n': count = strtoul(optarg, NULL, 10); break;
+		case 'd': duration = strtod(optarg, NULL); break;
+		case 'i': interval = strtod(optarg, NULL); break;
+		default: usage();
+		}
+	}
+	ncalls = argc - optind;
+	if (ncalls < 1)
+		usage();
+	for (int i = optind; i < argc; i++) {
+		const char *colon = strchr(argv[i], ':');
+		size_t fl = colon ? (size_t)(colon - argv[i]) : 0;
+		if (colon == NULL || colon[1] == 0
+		    || !((fl == 6 && strncmp(argv[i], "unspec", 6) == 0)
+		         || (fl == 4 && strncmp(argv[i], "inet", 4) == 0)
+		         || (fl == 5 && strncmp(argv[i], "inet6", 5) == 0)
+		         || (fl == 2 && strncmp(argv[i], "gh", 2) == 0))) {
+			fprintf(stderr, "fault_client: bad call \"%s\"\n", argv[i]);
+			usage();
+		}
+	}
+	if (count == 0)
+		count = (unsigned long)ncalls;
+	begin = next = mono_ms();
+	for (call = 1;; call++) {
+		if (duration >= 0 ? mono_ms() - begin >= duration : call > count)
+			break;
+		const char *arg = argv[optind + (int)((call - 1) % (unsigned long)ncalls)];
+		const char *colon = strchr(arg, ':');
+		char fam[8];
+		snprintf(fam, sizeof fam, "%.*s", (int)(colon - arg), arg);
+		expand(colon + 1, call, name, sizeof name);
+		one_call(call, fam, name);
+		if (interval > 0) {
+			next += interval;
+			double now = mono_ms();
+			if (next > now)
+				sleep_ms(next - now);
+			else
+				next = now;
+		}
+	}
+	return 0;
+}
