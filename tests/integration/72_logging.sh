@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# 72_logging: where the shim's log goes, what each level lets through, and the stats line.
+#
+#   target file      the debug trace lands in the file (appended, one line per message,
+#                    "dnsfailover[PID]: LEVEL: ..."), nothing on stderr or stdout
+#   target stderr    the trace is on stderr, the program's stdout stays clean
+#   levels           debug: the trace; info (not debug): "disabled for ..."; warn (not
+#                    info): "server ... marked down"; error: none of these
+#   DNSFAILOVER_LOG  overrides log.level in both directions and nothing else (the target
+#                    stays the file); a value that is not a level is ignored
+#   cache in debug   a repeated gethostbyname (not getaddrinfo: its repeats are answered
+#                    by the memo in front of the cache) asks once, then "cache hit"; a
+#                    stale answer served while every server fails says so
+#   stats_on_exit    exactly one "stats:" line, the last one, written at exit whatever the
+#                    level, with counters that match what happened; none without the key
+# (DNSFAILOVER_LOG for setuid programs is 36_config_errors.sh's.)
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=tests/lib/shimrun.sh
+. "$DNSF_ROOT/tests/lib/shimrun.sh"
+# shellcheck source=tests/tools/fault_lib.sh
+. "$DNSF_ROOT/tests/tools/fault_lib.sh"
+
+require_root
+require_cmd nsd "$DNSF_PYTHON"
+require_tool lookup
+require_tool faultdns
+[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+
+sr_ns_start
+sr_fault 127.53.0.2 blackhole
+GOOD=$(sr_etc good "$DNSF_NS_ADDR")
+BH=$(sr_etc blackhole 127.53.0.2 "$DNSF_NS_ADDR")
+NS=$DNSF_NS_ADDR:53
+O=$DNSF_TMP/out E=$DNSF_TMP/err
+SHIMLOG=$DNSF_TMP/shim.log
+ASK="debug: ask $NS for www.dnsf.test type 1 "
+WIN="debug: $NS: www.dnsf.test type 1 rcode 0 in "
+
+# conf NAME LEVEL TARGET [LINE...]: a config file; prints its path.
+conf() {
+	local name=$1 level=$2 target=$3
+	shift 3
+	printf '%s\n' "log: { level = \"$level\"; target = \"$target\"; };" "$@" | sr_conf "$name"
+}
+# run ETC CONF [VAR=VALUE...] -- CMD...: CMD under the shim (env VARs added), stdout to $O,
+# stderr to $E; the shim's log file is emptied first. DNSFAILOVER_LOG is unset unless given.
+run() {
+	local etc=$1 c=$2
+	shift 2
+	local -a vars=()
+	while [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	shift
+	rm -f "$SHIMLOG"
+	sr_timed "$O" "$E" sr_shim "$etc" "$c" env -u DNSFAILOVER_LOG "${vars[@]}" "$@"
+}
+gh2() { echo "$TOOLS/lookup" gh www.dnsf.test -- gh www.dnsf.test; }
+logf() { cat "$SHIMLOG" 2>/dev/null; }
+nlines() { grep -c -- "$2" "$1" 2>/dev/null || true; }
+show() { for f in "$O" "$E" "$SHIMLOG"; do [ -f "$f" ] && sed "s|^|#   ${f##*/}: |" "$f" | head -n 15; done; }
+# resolved: the last run printed www.dnsf.test's address twice.
+resolved() { assert_eq "0|2" "$SR_RC|$(nlines "$O" 'h_addr=192.0.2.10')" "$1: both lookups answered"; }
+
+# ---------------------------------------------------------------- targets
+
+C=$(conf file debug "$SHIMLOG")
+read -ra CMD <<<"$(gh2)"
+run "$GOOD" "$C" -- "${CMD[@]}"
+resolved "target file"
+assert_contains "$(logf)" "$ASK" "target file: the query is logged in the file"
+assert_contains "$(logf)" "$WIN" "target file: the winning reply is logged in the file"
+if grep -qvE '^dnsfailover\[[0-9]+\]: (error|warn|info|debug): ' "$SHIMLOG"; then
+	not_ok "target file: every line is 'dnsfailover[PID]: LEVEL: message'"
+	grep -vE '^dnsfailover\[[0-9]+\]: (error|warn|info|debug): ' "$SHIMLOG" | head -n 5 | sed 's/^/#   /'
+else
+	ok "target file: every line is 'dnsfailover[PID]: LEVEL: message' ($(grep -c '' "$SHIMLOG") lines)"
+fi
+assert_eq "" "$(cat "$E")" "target file: nothing on stderr"
+assert_eq 0 "$(nlines "$O" dnsfailover)" "target file: nothing of the shim's on stdout"
+pid1=$(sed -n 's/^dnsfailover\[\([0-9]*\)\].*/\1/p' "$SHIMLOG" | sort -u)
+# A second process appends to the same file.
+sr_timed "$O" "$E" sr_shim "$GOOD" "$C" env -u DNSFAILOVER_LOG "${CMD[@]}"
+npids=$(sed -n 's/^dnsfailover\[\([0-9]*\)\].*/\1/p' "$SHIMLOG" | sort -u | wc -l)
+assert_eq "1|2|2" "$(wc -w <<<"$pid1" | tr -d ' ')|$npids|$(nlines "$SHIMLOG" "$ASK")" \
+	"target file: a second process appends (lines of 2 PIDs, 2 queries), never truncates"
+
+C=$(conf stderr debug stderr)
+run "$GOOD" "$C" -- "${CMD[@]}"
+resolved "target stderr"
+assert_contains "$(cat "$E")" "$ASK" "target stderr: the query is logged on stderr"
+assert_contains "$(cat "$E")" "$WIN" "target stderr: the winning reply is logged on stderr"
+assert_eq 0 "$(nlines "$O" dnsfailover)" "target stderr: stdout stays clean"
+
+# ---------------------------------------------------------------- levels and DNSFAILOVER_LOG
+
+C=$(conf error error "$SHIMLOG")
+run "$GOOD" "$C" -- "${CMD[@]}"
+resolved "level error"
+assert_eq "0|" "$(nlines "$SHIMLOG" 'debug:')|$(cat "$E")" "level error: no debug line in the file, nothing on stderr"
+run "$GOOD" "$C" DNSFAILOVER_LOG=debug -- "${CMD[@]}"
+resolved "level error + DNSFAILOVER_LOG=debug"
+assert_contains "$(logf)" "$ASK" "DNSFAILOVER_LOG=debug overrides level \"error\": the trace is in the file"
+assert_eq "" "$(cat "$E")" "DNSFAILOVER_LOG=debug: only the level changes, the target stays the file (stderr empty)"
+C=$(conf debug debug "$SHIMLOG")
+run "$GOOD" "$C" DNSFAILOVER_LOG=error -- "${CMD[@]}"
+assert_eq "0|0" "$SR_RC|$(nlines "$SHIMLOG" 'debug:')" "DNSFAILOVER_LOG=error overrides level \"debug\": no debug line"
+run "$GOOD" "$C" DNSFAILOVER_LOG=verbose -- "${CMD[@]}"
+assert_contains "$(logf)" "$ASK" "DNSFAILOVER_LOG=verbose (not a level) is ignored: the config's debug applies"
+
+# info: "disabled for PROGRAM by FILE" (enabled = false), not at warn.
+C=$(conf info info "$SHIMLOG" 'enabled = false;')
+run "$GOOD" "$C" -- "${CMD[@]}"
+resolved "level info, enabled = false"
+assert_contains "$(logf)" "info: disabled for lookup by $C" "level info: the info line is written"
+assert_eq 0 "$(nlines "$SHIMLOG" 'debug:')" "level info: no debug line"
+C=$(conf warn warn "$SHIMLOG" 'enabled = false;')
+run "$GOOD" "$C" -- "${CMD[@]}"
+assert_eq "0|0" "$SR_RC|$(nlines "$SHIMLOG" 'info:')" "level warn: no info line"
+
+# warn: a server marked down (it loses the hedge race once, fail_threshold = 1), not at error.
+C=$(conf warnbh warn "$SHIMLOG" 'health: { fail_threshold = 1; };')
+run "$BH" "$C" -- "${CMD[@]}"
+resolved "level warn, blackholed primary"
+assert_contains "$(logf)" "warn: server 127.53.0.2:53 marked down after 1 consecutive failures" \
+	"level warn: the warning is written"
+assert_eq "0|0" "$(nlines "$SHIMLOG" 'info:')|$(nlines "$SHIMLOG" 'debug:')" "level warn: no info or debug line"
+C=$(conf errbh error "$SHIMLOG" 'health: { fail_threshold = 1; };')
+run "$BH" "$C" -- "${CMD[@]}"
+assert_eq "0|" "$SR_RC|$(logf)" "level error: not even the warning (file empty or absent)"
+
+# ---------------------------------------------------------------- the cache in the debug trace
+
+C=$(conf cache debug "$SHIMLOG")
+run "$GOOD" "$C" -- "${CMD[@]}"
+resolved "debug, gethostbyname twice"
+assert_eq 1 "$(nlines "$SHIMLOG" "$ASK")" "debug cache: one query for two gethostbyname calls"
+hit=$(grep -n 'debug: www.dnsf.test type 1: cache hit' "$SHIMLOG" | head -n 1 | cut -d: -f1)
+win=$(grep -n -F "$WIN" "$SHIMLOG" | head -n 1 | cut -d: -f1)
+if [ -n "$hit" ] && [ -n "$win" ] && [ "$hit" -gt "$win" ]; then
+	ok "debug cache: 'www.dnsf.test type 1: cache hit' for the second call, after the first call's reply"
+else
+	not_ok "debug cache: 'www.dnsf.test type 1: cache hit' for the second call, after the first call's reply"
+	show
+fi
+C=$(conf nocache debug "$SHIMLOG" 'cache: { enabled = false; };')
+run "$GOOD" "$C" -- "${CMD[@]}"
+assert_eq "2|0" "$(nlines "$SHIMLOG" "$ASK")|$(nlines "$SHIMLOG" 'cache hit')" \
+	"debug, cache disabled (control): two queries, no cache hit"
+
+# Serve-stale: one process resolves through a pass proxy, the proxy turns into a black hole,
+# the entry expires (cache.max_ttl = 1), and the second lookup gets the stale answer.
+fl_init
+fl_proxy P 127.53.0.5 pass
+GO=$DNSF_TMP/go
+C=$(conf stale debug "$SHIMLOG" "nameservers = [ \"${FL_SRV[P]}\" ];" 'timeout_ms = 200;' \
+	'attempts = 1;' 'deadline_ms = 600;' 'stats_on_exit = true;' \
+	'cache: { max_ttl = 1; serve_stale = true; };')
+rm -f "$SHIMLOG" "$GO"
+(
+	sr_shim "$GOOD" "$C" env -u DNSFAILOVER_LOG "$DNSF_PYTHON" -I -c '
+import os, socket, sys, time
+def q():
+    try:
+        return socket.gethostbyname("www.dnsf.test")
+    except OSError as e:
+        return "error %s" % e
+print("first", q(), flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.02)
+print("second", q(), flush=True)' "$GO" >"$O" 2>"$E"
+) &
+spid=$!
+dnsf_track_pid "$spid"
+for ((i = 0; i < 100; i++)); do
+	grep -q '^first' "$O" 2>/dev/null && break
+	sleep 0.05
+done
+fl_setmode P blackhole
+sleep 1.3
+touch "$GO"
+wait "$spid"
+dnsf_untrack_pid "$spid"
+assert_eq "first 192.0.2.10|second 192.0.2.10" "$(paste -sd'|' "$O")" \
+	"serve-stale: both lookups answered, the second after the server went dark and the entry expired"
+assert_contains "$(logf)" "info: www.dnsf.test type 1: every server failed; serving a stale answer" \
+	"serve-stale: the log says the answer was stale"
+assert_contains "$(logf)" "${FL_SRV[P]}: www.dnsf.test type 1 timeout after" "serve-stale: after the server's timeout"
+assert_contains "$(grep 'stats:' "$SHIMLOG")" " stale=1 " "serve-stale: the stats count it (stale=1)"
+
+# ---------------------------------------------------------------- stats_on_exit
+
+# stat_of LINE SERVER KEY: KEY's value in SERVER's part of the stats line ("cache" for the
+# cache counters).
+stat_of() {
+	awk -v s="$2" -v k="$3" '{
+		sub(/.*stats: /, ""); n = split($0, part, "; ")
+		for (i = 1; i <= n; i++) {
+			m = split(part[i], w, " ")
+			if (w[1] != s) continue
+			for (j = 2; j <= m; j++) if (index(w[j], k "=") == 1) { print substr(w[j], length(k) + 2); exit }
+		}
+	}' <<<"$1"
+}
+
+C=$(conf stats error "$SHIMLOG" 'stats_on_exit = true;')
+run "$GOOD" "$C" -- "${CMD[@]}"
+resolved "stats_on_exit"
+assert_eq 1 "$(nlines "$SHIMLOG" 'stats:')" "stats_on_exit: exactly one stats line (level error: written anyway)"
+S=$(grep 'stats:' "$SHIMLOG")
+diag "$S"
+assert_eq "1|1|0|0|1|1|1" \
+	"$(stat_of "$S" "$NS" queries)|$(stat_of "$S" "$NS" answers)|$(stat_of "$S" "$NS" timeouts)|$(stat_of "$S" "$NS" errors)|$(stat_of "$S" cache hits)|$(stat_of "$S" cache misses)|$(stat_of "$S" cache entries)" \
+	"stats: $NS queries=1 answers=1 timeouts=0 errors=0; cache hits=1 misses=1 entries=1"
+assert_eq "" "$(cat "$E")" "stats_on_exit with target file: nothing on stderr"
+
+C=$(conf statsdbg debug "$SHIMLOG" 'stats_on_exit = true;')
+run "$GOOD" "$C" -- "${CMD[@]}"
+assert_contains "$(tail -n 1 "$SHIMLOG")" "info: stats: $NS queries=1 " "stats_on_exit: the stats line is the last line (at exit)"
+
+C=$(conf statsbh error "$SHIMLOG" 'stats_on_exit = true;' 'timeout_ms = 300;')
+run "$BH" "$C" -- "$TOOLS/lookup" gh www.dnsf.test -- gh v4only.dnsf.test -- gh multi.dnsf.test -- gh www.dnsf.test
+S=$(grep 'stats:' "$SHIMLOG")
+diag "$S"
+assert_eq 1 "$(nlines "$SHIMLOG" 'stats:')" "stats, blackholed primary: exactly one stats line"
+assert_eq "0|0|3|3|1|3" \
+	"$(stat_of "$S" 127.53.0.2:53 answers)|$(stat_of "$S" 127.53.0.2:53 errors)|$(stat_of "$S" "$NS" queries)|$(stat_of "$S" "$NS" answers)|$(stat_of "$S" cache hits)|$(stat_of "$S" cache misses)" \
+	"stats, blackholed primary: it answered nothing; NSD answered 3 of 3; cache 1 hit, 3 misses"
+q=$(stat_of "$S" 127.53.0.2:53 queries)
+if [ -n "$q" ] && [ "$q" -ge 1 ]; then ok "stats, blackholed primary: it was asked ($q queries)"
+else not_ok "stats, blackholed primary: queries='$q', want >= 1"; fi
+
+C=$(conf nostats debug "$SHIMLOG")
+run "$GOOD" "$C" -- "${CMD[@]}"
+assert_eq "0|0" "$SR_RC|$(nlines "$SHIMLOG" 'stats:')" "no stats_on_exit (default false): no stats line"
+
+finish
