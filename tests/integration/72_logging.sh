@@ -13,6 +13,10 @@
 #                    stale answer served while every server fails says so
 #   stats_on_exit    exactly one "stats:" line, the last one, written at exit whatever the
 #                    level, with counters that match what happened; none without the key
+#   target syslog    the default: messages reach /dev/log (a sink bound in a private mount
+#                    namespace) as daemon.<level>, with the default level warn letting a
+#                    warning through, DNSFAILOVER_LOG=debug the trace; a broken config's
+#                    message goes to syslog (daemon.err) and to stderr
 # (DNSFAILOVER_LOG for setuid programs is 36_config_errors.sh's.)
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -235,5 +239,65 @@ else not_ok "stats, blackholed primary: queries='$q', want >= 1"; fi
 C=$(conf nostats debug "$SHIMLOG")
 run "$GOOD" "$C" -- "${CMD[@]}"
 assert_eq "0|0" "$SR_RC|$(nlines "$SHIMLOG" 'stats:')" "no stats_on_exit (default false): no stats line"
+
+# ---------------------------------------------------------------- target syslog (the default)
+# /dev/log does not exist here (no syslog daemon), so a sink stands in: inside a private mount
+# namespace, a directory holding the sink's socket as "log" (plus null, zero, random and
+# urandom device nodes) is bind-mounted over /dev.
+DEVD=$DNSF_TMP/dev SINK=$DNSF_TMP/syslog.out
+mkdir -p "$DEVD"
+for d in null:3 zero:5 random:8 urandom:9; do
+	mknod -m 666 "$DEVD/${d%:*}" c 1 "${d#*:}" || skip "cannot mknod in $DEVD (nodev?)"
+done
+: >"$SINK"
+dnsf_on_exit "touch '$DNSF_TMP/sink.stop'"
+dnsf_spawn "$DNSF_TMP/sink.log" "$DNSF_PYTHON" -I "$DNSF_ROOT/tests/tools/cli_syslog_sink.py" \
+	"$DEVD/log" "$SINK" "$DNSF_TMP/sink.stop"
+for ((i = 0; i < 100; i++)); do
+	grep -qx ready "$DNSF_TMP/sink.log" 2>/dev/null && break
+	sleep 0.05
+done
+grep -qx ready "$DNSF_TMP/sink.log" || bail "the syslog sink did not start: $(cat "$DNSF_TMP/sink.log")"
+# run_syslog ETC CONF [VAR=VALUE...] -- CMD...: like run, with the sink as /dev/log.
+run_syslog() {
+	local etc=$1 c=$2 pre
+	shift 2
+	local -a vars=()
+	while [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	shift
+	pre=$(sr_preload "$DNSF_LIB")
+	: >"$SINK"
+	sr_timed "$O" "$E" dnsf_private_mounts "$etc/resolv.conf" /etc/resolv.conf "$etc/hosts" /etc/hosts \
+		"$etc/nsswitch.conf" /etc/nsswitch.conf "$DEVD" /dev -- \
+		env -u DNSFAILOVER_LOG "LD_PRELOAD=$pre" "DNSFAILOVER_CONF=$c" "${vars[@]}" "$@"
+	sleep 0.2   # the sink polls every 100 ms
+}
+sunk() { grep -cE -- "$1" "$SINK" || true; }
+
+C=$(sr_conf syslog_debug <<<'stats_on_exit = true;')
+run_syslog "$GOOD" "$C" DNSFAILOVER_LOG=debug -- "${CMD[@]}"
+resolved "syslog"
+assert_eq 1 "$(sunk "^<31>.* lookup: dnsfailover\[[0-9]+\]: debug: ask $NS for www\.dnsf\.test type 1 ")" \
+	"syslog: the query reaches /dev/log as daemon.debug (<31>), ident 'lookup'"
+assert_eq 1 "$(sunk "^<30>.* dnsfailover\[[0-9]+\]: info: stats: $NS queries=1 ")" \
+	"syslog: the stats line as daemon.info (<30>)"
+assert_eq "" "$(cat "$E")" "syslog: nothing on stderr"
+
+C=$(sr_conf syslog_warn <<<'health: { fail_threshold = 1; };')
+run_syslog "$BH" "$C" -- "${CMD[@]}"
+resolved "syslog, default level"
+assert_eq 1 "$(sunk "^<28>.* dnsfailover\[[0-9]+\]: warn: server 127\.53\.0\.2:53 marked down after 1 consecutive failures")" \
+	"syslog, default level warn: the warning as daemon.warning (<28>)"
+assert_eq 0 "$(sunk 'debug:|info:')" "syslog, default level warn: no info or debug message"
+
+C=$(sr_conf syslog_broken <<<'timeout_ms = "fast";')
+run_syslog "$GOOD" "$C" -- "${CMD[@]}"
+resolved "syslog, broken config"
+assert_eq 1 "$(sunk "^<27>.* dnsfailover\[[0-9]+\]: error: ${C//./\\.}:1: timeout_ms: ")" \
+	"syslog, broken config: the message as daemon.err (<27>) names FILE:1 and the key"
+assert_eq 1 "$(grep -c "^dnsfailover: ${C//./\\.}:1: timeout_ms: " "$E")" "syslog, broken config: and once on stderr"
 
 finish
