@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# 63_cache_diff: results built from the cache are the uncached ones, field for field;
+# and the getaddrinfo memo sees /etc/hosts change.
+#
+# Differential: one tests/tools/lookup process runs a table of calls (names x hints x
+# getaddrinfo / gethostbyname* / gethostbyaddr* / getnameinfo) twice over, each call twice
+# in a row. Inside one process every call after the first for a name is answered from the
+# shim's cache or its memo, so the table is also a cache test: the whole output must equal
+# glibc's own (glibc alone, same private resolv.conf, hosts and nsswitch.conf), every
+# occurrence of a call must print what its first (uncached) one did, and the shim's run
+# must send exactly as many queries as a run that makes each call once (repeats are
+# free), and fewer than glibc. Both resolve through the counting faultdns proxy (127.53.0.2:53) in front of
+# NSD; the shim has no config file (defaults: cache on), so it reads the same resolv.conf.
+#
+# Memo invalidation: a cache_client in a mount namespace whose /etc/hosts is a bind-mounted
+# temp file. After getaddrinfo memoised (1) an NXDOMAIN and (2) a hosts-file answer, the
+# file is rewritten in place (same inode, so the namespace sees it): more than 1 s later
+# (the shim checks file metadata at most once a second) both lookups see the new file.
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=tests/tools/cache_lib.sh
+. "$DNSF_ROOT/tests/tools/cache_lib.sh"
+
+require_root
+require_cmd nsd diff
+require_tool lookup
+[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+cl_init
+cl_ns_start
+cl_proxy_start pass
+
+OUT=$DNSF_BUILD/test-out/63_cache_diff
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+# Names of fixtures (tests/fixtures/README.md) and of cache.test, TTLs >= 60 s.
+CASES=(
+	"gai www.dnsf.test -"
+	"gai www.dnsf.test - family=inet"
+	"gai www.dnsf.test http family=inet6 socktype=stream"
+	"gai www.dnsf.test - flags=AI_CANONNAME"
+	"gai www.dnsf.test. - socktype=stream flags=AI_CANONNAME"
+	"gai www.dnsf.test - hints=null"
+	"gai www.dnsf.test 53 socktype=dgram"
+	"gai www.dnsf.test - family=inet6 flags=AI_V4MAPPED,AI_ALL socktype=stream"
+	"gai multi.dnsf.test - socktype=stream"
+	"gai multi.dnsf.test http family=inet flags=AI_CANONNAME"
+	"gai multi.dnsf.test - family=inet6 socktype=dgram"
+	"gai alias1.dnsf.test - socktype=stream flags=AI_CANONNAME"
+	"gai alias2.dnsf.test - family=inet socktype=stream flags=AI_CANONNAME"
+	"gai alias1.dnsf.test - family=inet6 flags=AI_V4MAPPED,AI_ALL,AI_CANONNAME socktype=stream"
+	"gai cname-out.dnsf.test - socktype=stream flags=AI_CANONNAME"
+	"gai cname-dangling.dnsf.test -"
+	"gai v4only.dnsf.test -"
+	"gai v4only.dnsf.test - family=inet6"
+	"gai v4only.dnsf.test - family=inet6 flags=AI_V4MAPPED socktype=stream"
+	"gai v6only.dnsf.test - family=inet"
+	"gai v6only.dnsf.test - socktype=stream"
+	"gai nodata.dnsf.test -"
+	"gai nosuch.dnsf.test -"
+	"gai nosuch -"
+	"gai host - socktype=stream"
+	"gai deep.host - family=inet"
+	"gai many.dnsf.test - family=inet socktype=stream"
+	"gai shadowed.dnsf.test - family=inet"
+	"gai hostsonly - socktype=stream"
+	"gai dual.cache.test - socktype=stream"
+	"gai dual.cache.test - family=inet6 flags=AI_V4MAPPED socktype=stream"
+	"gai v4.cache.test - family=inet6 flags=AI_V4MAPPED,AI_ALL socktype=stream"
+	"gai v4.cache.test - family=inet6"
+	"gai 192.0.2.10 - socktype=stream"
+	"gh www.dnsf.test"
+	"gh alias1.dnsf.test"
+	"gh nosuch.dnsf.test"
+	"gh nodata.dnsf.test"
+	"gh host"
+	"gh2 www.dnsf.test inet6"
+	"gh2 v4only.dnsf.test inet6"
+	"ghr many.dnsf.test grow"
+	"ghr www.dnsf.test 64"
+	"gh2r multi.dnsf.test inet6 grow"
+	"gha 192.0.2.10"
+	"gha 192.0.2.12"
+	"gha 2001:db8::10"
+	"ghar 192.0.2.13 grow"
+	"ghar 192.0.2.11"
+	"gni 192.0.2.10 80 0"
+	"gni 192.0.2.21 80 NI_NAMEREQD"
+	"gni 192.0.2.11 80 0"
+	"gni 2001:db8::21 53 NI_DGRAM"
+)
+# One name in several spellings, in one process: each later spelling is answered from
+# the entry the first one filled (keys are case-insensitive), yet must print what an
+# uncached lookup prints (NSD echoes the query's spelling in the answer's owner names,
+# which become the canonical name and h_name).
+# shellcheck disable=SC2034 # used through args_for's nameref
+CASE_CASES=(
+	"gai MiXeD.dnsf.test - flags=AI_CANONNAME socktype=stream"
+	"gai mixed.dnsf.test - flags=AI_CANONNAME socktype=stream"
+	"gai MIXED.DNSF.TEST - flags=AI_CANONNAME socktype=stream"
+	"gai www.dnsf.test - family=inet flags=AI_CANONNAME"
+	"gai WWW.DNSF.TEST - family=inet flags=AI_CANONNAME"
+	"gh Www.Dnsf.Test"
+)
+
+# The lookup argument list: the table TABLE (an array's name) PASSES times, each call
+# TIMES times in a row.
+args_for() {
+	local -n table=$1
+	local pass c k
+	ARGS=()
+	for ((pass = 0; pass < $2; pass++)); do
+		for c in "${table[@]}"; do
+			for ((k = 0; k < $3; k++)); do
+				# shellcheck disable=SC2206 # the cases are plain words
+				local -a w=($c)
+				[ ${#ARGS[@]} -eq 0 ] || ARGS+=(--)
+				ARGS+=("${w[@]}")
+			done
+		done
+	done
+}
+
+mkdir -p "$OUT/etc"
+make_etc "$OUT/etc" "$CL_PROXY" --search "sub.dnsf.test dnsf.test" --options "ndots:1"
+mapfile -t SHIM_ENV < <(dnsf_shim_env)
+declare -A Q=()
+
+# run NAME TABLE PASSES TIMES [env...]: lookup in the private /etc; output in
+# $OUT/NAME.out, exit status in RUN_RC, queries at the proxy in Q[NAME].
+run() {
+	local name=$1 table=$2 passes=$3 times=$4
+	shift 4
+	args_for "$table" "$passes" "$times"
+	cl_qmark
+	in_private_etc "$OUT/etc" env LC_ALL=C.UTF-8 "$@" "$TOOLS/lookup" "${ARGS[@]}" \
+		>"$OUT/$name.out" 2>"$OUT/$name.err"
+	RUN_RC=$?
+	Q[$name]=$(cl_qdelta)
+	diag "$name: exit $RUN_RC, ${Q[$name]} queries, $(grep -c '' "$OUT/$name.out") lines"
+}
+
+run glibc CASES 2 2
+assert_eq 0 "$RUN_RC" "glibc alone ran the table"
+grep -q '192.0.2.10 port=' "$OUT/glibc.out" || bail "glibc never got www's address: the table did not reach NSD"
+run shim-once CASES 1 1 "${SHIM_ENV[@]}"
+run shim CASES 2 2 "${SHIM_ENV[@]}"
+assert_eq 0 "$RUN_RC" "with the shim, lookup ran the table"
+
+# A failed getaddrinfo leaves *res alone in glibc (lookup prints res=untouched); checked
+# on its own, then set aside so the comparisons below see every other difference.
+calls_res() { awk '/^gai /{c=$0} /^  res=/{print c " -> " $0}' "$1"; }
+if diff -u --label glibc --label shim <(calls_res "$OUT/glibc.out") <(calls_res "$OUT/shim.out") >"$OUT/res.diff"; then
+	ok "failed getaddrinfo calls leave *res as glibc does, cached or not"
+else
+	not_ok "failed getaddrinfo calls leave *res as glibc does (untouched), also when answered from the cache"
+	grep '^[-+]g' "$OUT/res.diff" | head -n 12 | sed 's/^/#   /'
+fi
+# errno after a successful call may differ (POSIX allows it): a note, not a failure.
+norm() { grep -v 'errno-after-success' "$1" | sed 's/^  res=\(NULL\|untouched\)$/  res=(failed)/'; }
+if diff -u --label glibc --label shim <(norm "$OUT/glibc.out") <(norm "$OUT/shim.out") >"$OUT/diff.txt"; then
+	ok "shim output (first call uncached, the rest from cache and memo) equals glibc's: ${#CASES[@]} calls x 2 passes x 2 in a row"
+else
+	not_ok "shim output (first call uncached, the rest from cache and memo) equals glibc's (${#CASES[@]} calls x 2 passes x 2 in a row)"
+	head -n 80 "$OUT/diff.txt" | sed 's/^/#   /'
+fi
+if ! diff -q <(grep 'errno-after-success' "$OUT/glibc.out") <(grep 'errno-after-success' "$OUT/shim.out") >/dev/null; then
+	diag "note: errno-after-success lines differ (allowed by POSIX)"
+fi
+# Within the shim's run: every call printed what its first, uncached, occurrence did.
+if awk -v out="$OUT/repeats.txt" '
+	/^[a-z0-9]+ / { if (call != "") seen[call] = seen[call]; call = $0; body[call, ++n[call]] = "" ; cur = n[call]; next }
+	{ body[call, cur] = body[call, cur] $0 "\n" }
+	END { bad = 0
+	      for (k in n) for (i = 2; i <= n[k]; i++) if (body[k, i] != body[k, 1]) {
+	          bad++; printf "%s\n--- first:\n%s--- occurrence %d:\n%s", k, body[k, 1], i, body[k, i] > out }
+	      exit bad > 0 }' < <(norm "$OUT/shim.out"); then
+	ok "shim: every call printed the same all 4 times (uncached, then cached and memoised)"
+else
+	not_ok "shim: every call printed the same all 4 times (uncached, then cached and memoised)"
+	head -n 40 "$OUT/repeats.txt" | sed 's/^/#   /'
+fi
+if [ "${Q[shim]}" = "${Q[shim-once]}" ]; then
+	ok "shim: the table twice with every call doubled sent the queries of one plain pass (${Q[shim]})"
+else
+	not_ok "shim: the table twice with every call doubled sent ${Q[shim]} queries, one plain pass ${Q[shim-once]}: repeats were not all cached"
+fi
+if [ "${Q[shim]}" -lt $((Q[glibc] / 4)) ]; then
+	ok "shim: ${Q[shim]} queries where glibc sent ${Q[glibc]} for the same calls"
+else
+	not_ok "shim: ${Q[shim]} queries, glibc ${Q[glibc]}: want fewer than a quarter"
+fi
+
+run glibc-case CASE_CASES 1 1
+run shim-case CASE_CASES 1 1 "${SHIM_ENV[@]}"
+if diff -u --label glibc --label shim <(norm "$OUT/glibc-case.out") <(norm "$OUT/shim-case.out") >"$OUT/case.diff"; then
+	ok "a name asked in another spelling, answered from the cache, prints what glibc prints"
+else
+	not_ok "a name asked in another spelling, answered from the cache, prints what glibc prints (canonical name / h_name)"
+	grep '^[-+] ' "$OUT/case.diff" | head -n 12 | sed 's/^/#   /'
+fi
+
+# ---- memo invalidation through /etc/hosts
+ETC=$CL_DIR/etc-memo
+cl_etc "$ETC"
+HOSTS=$ETC/hosts
+cl_conf "$CL_DIR/memo.conf" "$CL_DIR/memo.log" "cache: { enabled = true; };"
+cl_start memo "$CL_DIR/memo.conf" "$ETC"
+cl_step memo 1 EAI_NONAME - "memo: newhost.cache.test is not in hosts, NXDOMAIN" -- gai newhost.cache.test inet
+cl_step memo 0 EAI_NONAME - "memo: repeated, answered without DNS" -- gai newhost.cache.test inet
+cl_step memo 0 0 192.0.2.200 "memo: hostsonly from the hosts file" -- gai hostsonly inet
+cl_step memo 0 0 192.0.2.200 "memo: repeated" -- gai hostsonly inet
+ino0=$(stat -c %i "$HOSTS")
+# In place (same inode): a rename would leave the namespace's bind mount on the old file.
+{
+	sed 's/^192\.0\.2\.200[[:space:]].*/192.0.2.210\thostsonly.dnsf.test hostsonly hosts-alias/' "$DNSF_FIXTURES/hosts"
+	printf '192.0.2.77\tnewhost.cache.test\n'
+} >"$HOSTS"
+[ "$(stat -c %i "$HOSTS")" = "$ino0" ] || bail "the hosts file was replaced, not rewritten"
+grep -q '^192.0.2.210' "$HOSTS" || bail "the hosts rewrite did not change hostsonly"
+cl_cmd memo sleep 1200
+cl_step memo 0 0 192.0.2.77 "memo: 1.2 s after /etc/hosts gained newhost.cache.test, getaddrinfo sees it" -- gai newhost.cache.test inet
+cl_step memo 0 0 192.0.2.210 "memo: ... and hostsonly's new address" -- gai hostsonly inet
+cl_stop memo
+
+finish
