@@ -269,6 +269,7 @@ run_syslog() {
 	done
 	shift
 	pre=$(sr_preload "$DNSF_LIB")
+	if [[ ${DNSF_SANITIZER:-} == *address* ]]; then vars+=("ASAN_OPTIONS=$SR_ASAN_OPTS"); fi
 	: >"$SINK"
 	sr_timed "$O" "$E" dnsf_private_mounts "$etc/resolv.conf" /etc/resolv.conf "$etc/hosts" /etc/hosts \
 		"$etc/nsswitch.conf" /etc/nsswitch.conf "$DEVD" /dev -- \
