@@ -120,9 +120,24 @@ moved_on_at_once() {
 	fi
 }
 
+# raced DESC: in call 1 race asked the secondary at once, beside the primary (a race that
+# waited for the primary would look like a hedge).
+raced() {
+	local a srv why plus
+	a=$(fl_first_ask "$C.log" www.dnsf.test 1 "${FL_SRV[s]}")
+	read -r srv why plus <<<"$a"
+	if [ "${srv:-}" = "${FL_SRV[s]}" ] && [ "${why:-}" = race ] && [ "${plus:-999}" -le 5 ]; then
+		ok "$1: both servers asked at once (the secondary at +$plus ms)"
+	else
+		not_ok "$1: race did not ask the secondary at once; first ask to it: '${a:-none}'"
+		grep -E 'ask|winner' "$C.log" | head -n 6 | sed 's/^/#   /'
+	fi
+}
+
 # expect_cell MODE STRATEGY: the checks for one cell, after run_cell.
 expect_cell() {
 	local mode=$1 st=$2 d="$1/$2"
+	if [ "$st" = race ]; then raced "$d"; fi
 	case $mode in
 	nxdomain)
 		# NXDOMAIN is an answer, never a reason to fail over (split horizon): hedge and
