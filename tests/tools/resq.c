@@ -17,8 +17,8 @@
  *                                the same through the pre-2.34 names (__res_query ...),
  *                                bound as __res_query@GLIBC_2.2.5 the way binaries built
  *                                against an older glibc bind them
- * NAME or DOMAIN "-" is NULL ("" is the empty string). TYPE is A AAAA MX TXT SRV PTR
- * CNAME NS SOA ANY (or a number).
+ * DOMAIN "-" is NULL ("" is the empty string; NAME cannot be NULL). TYPE is A AAAA MX TXT
+ * SRV PTR CNAME NS SOA ANY (or a number).
  *
  * Settings (after the arguments):
  *   class=IN|CH|HS|ANY|N   query class (default IN)
@@ -38,12 +38,12 @@
  * h_errno and res_h_errno are set to 77 and errno to EDOM, so "unchanged" is visible.
  *
  * Output per call:
- *   [i] res_query("NAME", C_IN, T_MX, len=512)
+ *   [i] res_query("NAME", class=IN, type=MX, len=512[, settings])
  *     return=N h_errno=NAME|unchanged res_h_errno=NAME|unchanged
  *     errno=NAME|unchanged              (on failure; "errno-after-success=" on success)
  *     buffer=...                         what the call left in the answer buffer
  *     header/question/answer/... lines   the bytes it returned (or left there on failure)
- *     hex lines                          the same bytes, ID masked as "....".
+ *     hex lines                          the same bytes, the ID's two bytes shown as "..".
  * On success the bytes shown are the first min(return, len) ("buffer=N bytes"; what lies
  * after them in the buffer is not part of the contract and not shown). On failure, the
  * bytes up to the last one that changed are shown ("buffer=untouched" when none did):
