@@ -114,7 +114,18 @@ assert_contains "$(cat "$W/perl.glibc")" "getnameinfo(2001:db8::10, 22, NAMEREQD
 	"perl reference: getnameinfo over IPv6 PTR"
 assert_eq "rc=0" "$(tail -n 1 "$W/perl.glibc")" "perl reference: exit 0"
 
+# ---- control: with the "only" resolv.conf, glibc alone answers nothing.
+sr_plain "$DEAD" getent ahosts www.dnsf.test >/dev/null 2>&1
+assert_eq 2 "$?" "control: glibc alone with the dead resolv.conf: getent fails"
+sr_plain "$DEAD" "$DNSF_PYTHON" -I -c 'import socket; socket.getaddrinfo("www.dnsf.test", 80)' >/dev/null 2>&1
+assert_eq 1 "$?" "control: glibc alone with the dead resolv.conf: python's getaddrinfo fails"
+
 # ---- curl against a local HTTP server, by name
+# (curl hangs under an LD_PRELOADed ASan runtime even without the shim, so not under ASan)
+if [[ ${DNSF_SANITIZER:-} == *address* ]]; then
+	diag "curl part skipped under ASan (curl hangs with the ASan runtime preloaded, shim or not)"
+	finish
+fi
 PORT=18053
 mkdir -p "$W/www"
 echo "hello from dnsfailover test 30" >"$W/www/hello.txt"
@@ -130,7 +141,7 @@ done
 curl -s --noproxy '*' --max-time 2 "http://$DNSF_NS_ADDR:$PORT/hello.txt" >/dev/null ||
 	bail "the HTTP server on $DNSF_NS_ADDR:$PORT did not come up: $(cat "$W/http.log")"
 URL="http://ns1.dnsf.test:$PORT/hello.txt"
-three_ways curl curl -sS -v --noproxy '*' --max-time 10 "$URL"
+three_ways curl timeout -k 2 30 curl -sS -v --noproxy '*' --max-time 10 "$URL"
 assert_eq "hello from dnsfailover test 30
 rc=0" "$(cat "$W/curl.glibc")" "curl reference (glibc): fetched $URL"
 compare curl "curl $URL" 1
@@ -138,13 +149,7 @@ for v in shim only; do
 	assert_contains "$(cat "$W/curl.$v.err")" "Trying $DNSF_NS_ADDR:$PORT" "curl [$v]: connected to the address the shim resolved"
 	assert_contains "$(cat "$W/curl.$v.err")" "ask $DNSF_NS_ADDR:53 for ns1.dnsf.test" "curl [$v]: the shim looked up ns1.dnsf.test"
 done
-
-# ---- control: with the "only" resolv.conf, glibc alone answers nothing.
-sr_plain "$DEAD" getent ahosts www.dnsf.test >/dev/null 2>&1
-assert_eq 2 "$?" "control: glibc alone with the dead resolv.conf: getent fails"
-sr_plain "$DEAD" curl -sS --noproxy '*' --max-time 10 "$URL" >/dev/null 2>&1
+sr_plain "$DEAD" timeout -k 2 30 curl -sS --noproxy '*' --max-time 10 "$URL" >/dev/null 2>&1
 assert_eq 6 "$?" "control: glibc alone with the dead resolv.conf: curl cannot resolve (exit 6)"
-sr_plain "$DEAD" "$DNSF_PYTHON" -I -c 'import socket; socket.getaddrinfo("www.dnsf.test", 80)' >/dev/null 2>&1
-assert_eq 1 "$?" "control: glibc alone with the dead resolv.conf: python's getaddrinfo fails"
 
 finish

@@ -76,10 +76,16 @@ CACHE=$(sr_conf cache <<EOF
 nameservers = ["127.53.0.2", "$DNSF_NS_ADDR"];
 EOF
 )
-fork_case "hedge, 4 resolving threads" "$HEDGE" -t 4 -f 20 -b 3000
-fork_case "sequence (every lookup ~200 ms in flight), 4 resolving threads" "$SEQ" -t 4 -f 10 -b 3000
 fork_case "parent never resolved" "$SEQ" -n -f 10 -b 3000
-fork_case "default config (answer cache on), 4 resolving threads" "$CACHE" -t 4 -f 40 -b 3000
+if [[ ${DNSF_SANITIZER:-} == *address* ]]; then
+	# GCC 12's ASan runtime does not lock its allocator around fork: a child forked while
+	# another thread is in malloc can hang on the allocator's own mutex, shim or not.
+	diag "multi-threaded fork cases skipped under ASan (its allocator is not fork-safe)"
+else
+	fork_case "hedge, 4 resolving threads" "$HEDGE" -t 4 -f 20 -b 3000
+	fork_case "sequence (every lookup ~200 ms in flight), 4 resolving threads" "$SEQ" -t 4 -f 10 -b 3000
+	fork_case "default config (answer cache on), 4 resolving threads" "$CACHE" -t 4 -f 40 -b 3000
+fi
 # Control: without the shim nothing can answer (resolv.conf is dead), so the children's
 # right answers above came from the shim.
 sr_plain "$DEAD" "$TOOLS/forktest" -n -f 2 -b 3000 www.dnsf.test 192.0.2.10 >"$O" 2>&1

@@ -87,6 +87,11 @@ fi
 # (in a command substitution whose stderr is /dev/null, so bash's "Aborted" note is quiet)
 rc=$(
 	exec 2>/dev/null
+	if [[ ${DNSF_SANITIZER:-} == *address* ]]; then # an ASan-built libclash needs the runtime
+		export LD_PRELOAD ASAN_OPTIONS
+		LD_PRELOAD=$(sr_preload)
+		ASAN_OPTIONS=$SR_ASAN_OPTS
+	fi
 	"$DNSF_PYTHON" -I -c 'import ctypes, sys; ctypes.CDLL(sys.argv[1]).config_init(None)' "$LIBCLASH" >"$O" 2>&1
 	echo $?
 )
