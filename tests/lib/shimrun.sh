@@ -110,8 +110,8 @@ sr_count() {
 # (rrl-ratelimit 200, rrl-slip 2): beyond that it drops replies or sends truncated ones.
 # Every test client is 127.0.0.1, so a multi-threaded client asking the same name through
 # the shim (fast enough to exceed 200 q/s, unlike glibc) sees timeouts and EAI_AGAIN that
-# are the server's doing. If ns_start's config keeps RRL on, NSD is restarted with
-# "rrl-ratelimit: 0"; once ns_start turns it off itself, this is plain ns_start.
+# are the server's doing. ns_start turns RRL off itself now; should its config ever keep
+# RRL on again, NSD is restarted here with "rrl-ratelimit: 0", so these tests stay exact.
 # shellcheck disable=SC2153,SC2004 # DNSF_NS_DIR and DNSF_NS_PID are associative arrays of common.sh
 sr_ns_start() {
 	local addr=$DNSF_NS_ADDR dir conf pid
