@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dnsf/clock.h"
 #include "dnsf/config.h"
@@ -35,7 +36,8 @@ static void usage(FILE *f)
         "\n"
         "examples:\n"
         "  dnsfailover check --app curl\n"
-        "  DNSFAILOVER_LOG=debug dnsfailover resolve www.example.org -4\n",
+        "  dnsfailover resolve www.example.org -4\n"
+        "  dnsfailover resolve 192.0.2.1 --config /tmp/test.conf\n",
         DNSF_SYSTEM_CONF);
 }
 
@@ -133,6 +135,14 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (strcmp(cmd, "check") != 0 && (strcmp(cmd, "resolve") != 0 || name == NULL)) {
+        usage(stderr);
+        return 2;
+    }
+    if (path != NULL && access(path, F_OK) != 0) {
+        fprintf(stderr, "dnsfailover: %s: %s\n", path, strerror(errno));
+        return 3;
+    }
     if (load(path, app, &cfg) < 0)
         return 3;
     /* resolve prints its trace (the engine's debug lines) on stdout. */
@@ -154,6 +164,9 @@ int main(int argc, char **argv)
     struct resolve_ctx ctx;
     struct resolve_answer ans;
     int herrno = 0, err = 0;
+    if (!cfg.enabled)
+        printf(";; note: the configuration disables dnsfailover for %s; a preloaded\n"
+               ";; program would pass this lookup to libc\n", app ? app : "this program");
     resolve_ctx_init(&ctx, &cfg, &rc);
     uint16_t qt = family == AF_INET ? DNS_T_A : family == AF_INET6 ? DNS_T_AAAA : RESOLVE_A_AND_AAAA;
     char rev[DNSMSG_MAXDNAME];

@@ -241,6 +241,55 @@ long dnsmsg_negative_ttl(struct dnsmsg *m)
     return -1;
 }
 
+int dnsmsg_name_pton(const char *text, uint8_t *wire)
+{
+    /* The escapes res_mkquery's ns_name_pton reads: \X and \DDD. */
+    size_t o = 0, lab = 0;
+    const char *p = text;
+    if (p[0] == '.' && p[1] == 0) {
+        wire[0] = 0;
+        return 1;
+    }
+    wire[0] = 0;
+    while (*p != 0) {
+        if (*p == '.') {
+            if (wire[lab] == 0)
+                return -1;
+            lab = ++o;
+            if (lab >= DNSMSG_MAXCDNAME)
+                return -1;
+            wire[lab] = 0;
+            p++;
+            continue;
+        }
+        unsigned c;
+        if (*p == '\\') {
+            if (p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' && p[3] >= '0'
+                && p[3] <= '9') {
+                c = (unsigned)(p[1] - '0') * 100 + (unsigned)(p[2] - '0') * 10 + (unsigned)(p[3] - '0');
+                if (c > 255)
+                    return -1;
+                p += 4;
+            } else if (p[1] != 0) {
+                c = (unsigned char)p[1];
+                p += 2;
+            } else
+                return -1;
+        } else
+            c = (unsigned char)*p++;
+        if (wire[lab] == 63 || o + 2 >= DNSMSG_MAXCDNAME)
+            return -1;
+        wire[++o] = (uint8_t)c;
+        wire[lab]++;
+    }
+    if (wire[lab] != 0) {              /* close the last label */
+        if (o + 1 >= DNSMSG_MAXCDNAME)
+            return -1;
+        wire[++o] = 0;
+    }
+    return (int)o + 1;
+}
+
 int dnsmsg_text_wire_len(const char *text)
 {
     /* RFC 1035 §3.1 limits, with master-file escapes (\X and \DDD) as

@@ -73,11 +73,17 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
 
     if (name == NULL || answer == NULL || anslen < 0 || class != C_IN || type < 0 || type > 65535)
         return -2;
+    /* A state never initialised (glibc then fails with ESRCH), one pointing
+     * at the program's own servers, RD cleared, or options our transport
+     * cannot honour: libc handles it. */
+    if (!(statp->options & RES_INIT) || !(statp->options & RES_RECURSE)
+        || (statp->options & RAW_PASSTHROUGH_OPTIONS))
+        return -2;
     if (state_lookup_ctx(&ctx, &rc) < 0)
         return -2;
-    if (statp->options & RES_INIT) {
+    {
         /* The program's resolver state, as glibc would use it. */
-        if (own_servers(statp, &rc) || (statp->options & RAW_PASSTHROUGH_OPTIONS))
+        if (own_servers(statp, &rc))
             return -2;
         ctx.options = statp->options;
         ctx.ndots = statp->ndots;
@@ -87,6 +93,9 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
         for (int i = 0; i < ctx.nsearch; i++)
             ctx.search[i] = dnsrch[i];
     }
+    /* __res_context_query clears the rcode in the caller's buffer first. */
+    if (anslen >= 4)
+        answer[3] &= 0xf0;
     /* res_send needs room for at least a header (res_send.c). */
     if (anslen < HFIXEDSZ) {
         *herrno = TRY_AGAIN;
@@ -94,6 +103,8 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
         errno = EINVAL;
         return -1;
     }
+    struct dnsf_reply negative = { 0 };
+    ctx.negative_sink = &negative;
     switch (kind) {
     case RAW_QUERY:
         n = resolve_query(&ctx, name, (uint16_t)type, &ans, herrno, &err);
@@ -105,7 +116,8 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
         /* res_nquerydomain: NAME.DOMAIN, or NAME without one trailing dot. */
         size_t nl = strlen(name), dl = domain ? strlen(domain) : 0;
         if (domain == NULL) {
-            if (nl >= NS_MAXDNAME) {
+            /* glibc decrements the length first, so "" wraps: NO_RECOVERY. */
+            if (nl == 0 || nl - 1 >= NS_MAXDNAME - 1) {
                 *herrno = NO_RECOVERY;
                 statp->res_h_errno = *herrno;
                 return -1;
@@ -127,14 +139,20 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
         break;
     }
     }
-    if (n == -2)
+    if (n == -2) {
+        dnsf_reply_free(&negative);
         return -2;
+    }
     if (n < 0) {
+        /* glibc leaves the server's negative reply in the buffer. */
+        if (negative.pkt != NULL)
+            rawquery_copy(negative.pkt, negative.len, answer, anslen);
+        dnsf_reply_free(&negative);
         statp->res_h_errno = *herrno;
-        if (err != 0)
-            errno = err;
+        errno = err;               /* 0 after NXDOMAIN/NODATA, as in glibc */
         return -1;
     }
+    dnsf_reply_free(&negative);
     int ret = rawquery_copy(ans.r[0].pkt, ans.r[0].len, answer, anslen);
     resolve_answer_free(&ans);
     /* glibc leaves h_errno alone on success, except that res_search has

@@ -189,8 +189,11 @@ static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t
                 out->r[i].rcode = out->r[i].pkt[3] & 0xf;
                 out->r[i].server = -1;
                 LOGD("%s type %u: cache hit", name, qt[i]);
-            } else
+            } else {
+                if (pass == 0 && cp->enabled)
+                    LOGD("%s type %u: cache miss", name, qt[i]);
                 missing[nm++] = i;
+            }
         }
         if (nm == 0 || !cp->enabled || pass == 1)
             break;
@@ -229,7 +232,7 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
      * and nothing is sent. */
     if (dnsmsg_text_wire_len(name) < 0) {
         *herrno = NO_RECOVERY;
-        *err = 0;
+        *err = EMSGSIZE;
         return -1;
     }
     /* options no-aaaa: glibc sends an A query in place of every AAAA query
@@ -293,6 +296,14 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
         || (rc2 == DNS_R_NOERROR && header_ancount(hp2) > 0)) {
         *err = 0;
         return 0;
+    }
+    if (ctx->negative_sink != NULL) {
+        dnsf_reply_free(ctx->negative_sink);
+        *ctx->negative_sink = *hp;
+        if (hp == &out->r[0])
+            out->r[0].pkt = NULL;
+        else
+            out->r[1].pkt = NULL;
     }
     switch (rc1 == DNS_R_NOERROR ? rc2 : rc1) {
     case DNS_R_NXDOMAIN:

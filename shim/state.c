@@ -205,7 +205,8 @@ static void init_once_routine(void)
     pthread_mutex_lock(&config_lock);
     const struct dnsf_config *c = config_publish_nolock();
     if (!c->enabled && c->source[0])
-        LOGI("disabled for %s by %s %s", self_id.progname, config_path, c->app);
+        LOGI("disabled for %s by %s%s%s", self_id.progname, config_path, c->app[0] ? " " : "",
+             c->app);
     install_nolock(c);
     pthread_mutex_unlock(&config_lock);
     next_config_check_ms = clock_now_coarse_ms() + CONFIG_CHECK_MS;
@@ -245,9 +246,11 @@ void state_ensure_init(void)
 int state_active(void)
 {
     state_ensure_init();
+    /* Also when inactive: a process that started with a broken or disabled
+     * config must notice the fix (maybe_reload installs us then). */
+    maybe_reload(clock_now_coarse_ms());
     if (!engine_active)
         return 0;
-    maybe_reload(clock_now_coarse_ms());
     return atomic_load(&config_current)->enabled;
 }
 

@@ -266,14 +266,36 @@ static void unlink_probe(struct lookup *lk, struct probe *p)
         }
 }
 
+/* The reply answers the question we asked: compared in wire form, so
+ * escaped names ("w\\119w") match, case-insensitively (RFC 4343). */
 static int question_matches(const struct dnsmsg *m, const char *name, uint16_t qtype)
 {
-    char got[DNSMSG_MAXDNAME];
+    uint8_t want[DNSMSG_MAXCDNAME];
     if (m->qtype != qtype || m->qclass != DNS_C_IN)
         return 0;
-    if (dnsmsg_name_ntop(m->qname, got, sizeof got) < 0)
+    if (dnsmsg_name_pton(name[0] ? name : ".", want) < 0)
         return 0;
-    return strcasecmp(got, name) == 0 || (strcmp(got, ".") == 0 && name[0] == 0);
+    return dnsmsg_name_equal(m->qname, want);
+}
+
+/* Every record of every section can be read: a reply cut inside a record
+ * is garbage, and must not win over a server that answers properly. */
+static int records_parse(const struct dnsmsg *m)
+{
+    struct dnsmsg c = *m;
+    struct dnsmsg_rr rr;
+    unsigned total = (unsigned)c.ancount + c.nscount + c.arcount;
+    for (unsigned i = 0; i < total; i++)
+        if (dnsmsg_next_rr(&c, &rr) < 0)
+            return 0;
+    return 1;
+}
+
+/* A reply with at least one answer record (not NODATA, not NXDOMAIN). */
+static int has_answers(const unsigned char *abuf, int alen)
+{
+    return alen >= DNSMSG_HFIXEDSZ && (abuf[3] & 0xf) == DNS_R_NOERROR
+        && (abuf[6] << 8 | abuf[7]) > 0;
 }
 
 /* Classify a finished query: 0 usable, else the health outcome. */
@@ -284,7 +306,7 @@ static enum health_outcome classify(int status, const unsigned char *abuf, int a
     if (abuf != NULL && alen > 0) {
         struct dnsmsg m;
         if (dnsmsg_init(&m, abuf, (size_t)alen) == 0 && dnsmsg_is_response(&m)
-            && (name == NULL || question_matches(&m, name, qtype))) {
+            && (name == NULL || question_matches(&m, name, qtype)) && records_parse(&m)) {
             *rcode = dnsmsg_rcode(&m);
             /* Usable: NOERROR (with data or NODATA) or NXDOMAIN. NXDOMAIN is
              * an answer, never a reason to fail over (split horizon). */
@@ -378,8 +400,10 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
             r->latency_us = rtt_us;
         }
         q->done = 1;
-        /* RFC 8305 §3: wait a short while for the other family, no more. */
-        if (lk->grace_ms == 0)
+        /* RFC 8305 §3: once one family has addresses, wait a short while for
+         * the other, no more. A NODATA does not count: the other family may
+         * be all there is. */
+        if (lk->grace_ms == 0 && has_answers(abuf, alen))
             lk->grace_ms = now_us / 1000 + HEALTH_FAMILY_GRACE_MS;
         break;
     }
@@ -666,7 +690,8 @@ static void end_lookup(struct lookup *lk)
         struct probe *p = lk->probes;
         lk->probes = p->next;
         uint64_t waited_us = now_us - p->t0_us;
-        if (answered && waited_us >= (uint64_t)lk->hp.hedge_ms[p->si] * 1000) {
+        /* The hedge timer runs on whole milliseconds: allow 1 ms of slack. */
+        if (answered && waited_us + 1000 >= (uint64_t)lk->hp.hedge_ms[p->si] * 1000) {
             health_report(p->slot, HEALTH_LOST_RACE, (uint32_t)waited_us, 1, &lk->params,
                           now_us / 1000);
             p->lost_race = 1;

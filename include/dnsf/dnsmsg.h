@@ -65,6 +65,9 @@ static inline int dnsmsg_rcode(const struct dnsmsg *m) { return m->flags & 0xf; 
 static inline int dnsmsg_tc(const struct dnsmsg *m) { return (m->flags >> 9) & 1; }
 static inline int dnsmsg_is_response(const struct dnsmsg *m) { return (m->flags >> 15) & 1; }
 
+/* Encode the presentation-form name TEXT (escapes allowed, trailing dot
+ * optional) into WIRE (DNSMSG_MAXCDNAME bytes). Return its length, or -1. */
+int dnsmsg_name_pton(const char *text, uint8_t *wire);
 /* Wire length of the presentation-form name TEXT (escapes allowed), or -1
  * if it cannot be a domain name (a label over 63 octets, an empty label, a
  * name over 255 octets). */

@@ -21,6 +21,10 @@ struct resolve_ctx {
     const char *search[RESCONF_MAXDNSRCH];
     unsigned long options;         /* RES_* */
     struct cache_params cache;
+    /* If set, a negative reply (NXDOMAIN, NODATA) that ends a query is
+     * moved here instead of being freed: res_query callers find it in
+     * their buffer after -1, as with glibc. */
+    struct dnsf_reply *negative_sink;
     uint64_t deadline_ms;          /* absolute, clock_now_ms() based */
 };
 
