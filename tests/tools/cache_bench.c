@@ -1,0 +1,324 @@
+/*
+ * cache_bench -- the measurements behind the cache section of tests/bench.sh.
+ *
+ * Latency (default mode):
+ *   cache_bench [--family unspec|inet|inet6] [--threads N] [--iters N] [--warmup N]
+ *               NAME...
+ *   Each thread first makes --warmup untimed calls (default 1000; they fill the
+ *   cache when the shim is preloaded), then waits at a barrier, then makes --iters
+ *   timed calls (default 100000), cycling through the NAMEs (thread t starts at name
+ *   t). One call is getaddrinfo(NAME, NULL, {family, SOCK_STREAM}) and freeaddrinfo
+ *   of its result: the list is built and freed every time. Each call is timed with
+ *   CLOCK_MONOTONIC; gai_* figures time getaddrinfo alone, call_* the pair.
+ *   Keys: family threads calls failures gai_p50_ns gai_p90_ns gai_p99_ns gai_min_ns
+ *         call_p50_ns call_p90_ns call_p99_ns call_mean_ns wall_ns lookups_per_sec
+ *         clock_ns (the median cost of one clock_gettime pair, included in every
+ *         timed figure).
+ *
+ * Throughput:
+ *   cache_bench --duration-ms MS [--family F] [--threads N] [--warmup N] NAME...
+ *   As above, but untimed calls for MS ms after the barrier; lookups_per_sec is all
+ *   threads' calls over the wall time. Keys: family threads calls failures wall_ns
+ *   lookups_per_sec.
+ *
+ * Memory:
+ *   cache_bench --rss --count N --prefix P --suffix S [--family F]
+ *   Resolves P-00000.S, reads VmRSS (/proc/self/status), resolves P-00001.S ..
+ *   P-N.S (distinct names, each once), reads VmRSS again.
+ *   Keys: family count failures rss_before_kb rss_after_kb rss_delta_kb
+ *         bytes_per_name resolve_ms.
+ *
+ * Exit status 0 when it ran (failed lookups are counted, not fatal), 1 internal
+ * error, 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static struct addrinfo hints;
+static char **names;
+static int nnames;
+static long iters = 100000, warmup = 1000, duration_ms;
+static pthread_barrier_t barrier;
+static atomic_int stop_flag;
+
+struct tstate {
+	pthread_t tid;
+	int index;
+	uint64_t *gai_ns, *call_ns;
+	long calls, failures;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int one_call(const char *name)
+{
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(name, NULL, &hints, &res);
+	if (rc == 0)
+		freeaddrinfo(res);
+	return rc;
+}
+
+static void *worker(void *arg)
+{
+	struct tstate *t = arg;
+	int k = t->index % nnames;
+	for (long i = 0; i < warmup; i++) {
+		one_call(names[k]);
+		k = (k + 1) % nnames;
+	}
+	pthread_barrier_wait(&barrier);
+	if (duration_ms > 0) {
+		while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
+			for (int j = 0; j < 64; j++) {
+				if (one_call(names[k]) != 0)
+					t->failures++;
+				k = (k + 1) % nnames;
+			}
+			t->calls += 64;
+		}
+		return NULL;
+	}
+	for (long i = 0; i < iters; i++) {
+		struct addrinfo *res = NULL;
+		uint64_t t0 = now_ns();
+		int rc = getaddrinfo(names[k], NULL, &hints, &res);
+		uint64_t t1 = now_ns();
+		if (rc == 0)
+			freeaddrinfo(res);
+		else
+			t->failures++;
+		uint64_t t2 = now_ns();
+		t->gai_ns[i] = t1 - t0;
+		t->call_ns[i] = t2 - t0;
+		k = (k + 1) % nnames;
+	}
+	t->calls = iters;
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t pct(const uint64_t *v, size_t n, double p)
+{
+	size_t k = (size_t)(p / 100.0 * (double)n + 0.999999999);
+	if (n == 0)
+		return 0;
+	if (k < 1)
+		k = 1;
+	if (k > n)
+		k = n;
+	return v[k - 1];
+}
+
+static void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz);
+	if (p == NULL) {
+		fprintf(stderr, "cache_bench: out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+static uint64_t clock_cost(void)
+{
+	uint64_t v[1001];
+	for (int i = 0; i < 1001; i++) {
+		uint64_t a = now_ns(), b = now_ns();
+		v[i] = b - a;
+	}
+	qsort(v, 1001, sizeof *v, cmp_u64);
+	return v[500];
+}
+
+static long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kb = strtol(line + 6, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kb;
+}
+
+static int run_rss(long count, const char *prefix, const char *suffix, const char *family)
+{
+	char name[600];
+	long failures = 0;
+	snprintf(name, sizeof name, "%s-%05d.%s", prefix, 0, suffix);
+	failures += one_call(name) != 0;
+	long before = rss_kb();
+	uint64_t t0 = now_ns();
+	for (long i = 1; i <= count; i++) {
+		snprintf(name, sizeof name, "%s-%05ld.%s", prefix, i, suffix);
+		failures += one_call(name) != 0;
+	}
+	uint64_t t1 = now_ns();
+	long after = rss_kb();
+	printf("family=%s\ncount=%ld\nfailures=%ld\nrss_before_kb=%ld\nrss_after_kb=%ld\n"
+	       "rss_delta_kb=%ld\nbytes_per_name=%ld\nresolve_ms=%llu\n",
+	       family, count, failures, before, after, after - before,
+	       count ? (after - before) * 1024 / count : 0,
+	       (unsigned long long)((t1 - t0) / 1000000));
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: cache_bench [--family F] [--threads N] [--iters N] [--warmup N]\n"
+		"                   [--duration-ms MS] NAME...\n"
+		"       cache_bench --rss --count N --prefix P --suffix S [--family F]\n");
+	exit(2);
+}
+
+static long num(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *s == 0 || *end || v < min || v > max)
+		usage();
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "family", required_argument, NULL, 'f' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "iters", required_argument, NULL, 'n' },
+		{ "warmup", required_argument, NULL, 'w' },
+		{ "duration-ms", required_argument, NULL, 'd' },
+		{ "rss", no_argument, NULL, 'r' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "suffix", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *family = "unspec", *prefix = NULL, *suffix = NULL;
+	long nthreads = 1, count = 0;
+	int rss = 0, c;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			family = optarg;
+			if (strcmp(optarg, "unspec") == 0)
+				hints.ai_family = AF_UNSPEC;
+			else if (strcmp(optarg, "inet") == 0)
+				hints.ai_family = AF_INET;
+			else if (strcmp(optarg, "inet6") == 0)
+				hints.ai_family = AF_INET6;
+			else
+				usage();
+			break;
+		case 't': nthreads = num(optarg, 1, 256); break;
+		case 'n': iters = num(optarg, 1, 100000000); break;
+		case 'w': warmup = num(optarg, 0, 100000000); break;
+		case 'd': duration_ms = num(optarg, 1, 3600000); break;
+		case 'r': rss = 1; break;
+		case 'c': count = num(optarg, 1, 10000000); break;
+		case 'p': prefix = optarg; break;
+		case 's': suffix = optarg; break;
+		default: usage();
+		}
+	}
+	if (rss) {
+		if (prefix == NULL || suffix == NULL || count == 0 || optind != argc)
+			usage();
+		return run_rss(count, prefix, suffix, family);
+	}
+	if (optind >= argc)
+		usage();
+	names = argv + optind;
+	nnames = argc - optind;
+
+	struct tstate *ts = xcalloc((size_t)nthreads, sizeof *ts);
+	for (long i = 0; i < nthreads; i++) {
+		ts[i].index = (int)i;
+		if (duration_ms == 0) {
+			ts[i].gai_ns = xcalloc((size_t)iters, sizeof(uint64_t));
+			ts[i].call_ns = xcalloc((size_t)iters, sizeof(uint64_t));
+		}
+	}
+	if (pthread_barrier_init(&barrier, NULL, (unsigned)nthreads + 1) != 0)
+		return 1;
+	for (long i = 0; i < nthreads; i++)
+		if (pthread_create(&ts[i].tid, NULL, worker, &ts[i]) != 0) {
+			fprintf(stderr, "cache_bench: pthread_create failed\n");
+			return 1;
+		}
+	pthread_barrier_wait(&barrier);
+	uint64_t start = now_ns();
+	if (duration_ms > 0) {
+		struct timespec d = { duration_ms / 1000, (duration_ms % 1000) * 1000000L };
+		while (nanosleep(&d, &d) != 0 && errno == EINTR)
+			;
+		atomic_store(&stop_flag, 1);
+	}
+	for (long i = 0; i < nthreads; i++)
+		pthread_join(ts[i].tid, NULL);
+	uint64_t wall = now_ns() - start;
+
+	long calls = 0, failures = 0;
+	for (long i = 0; i < nthreads; i++) {
+		calls += ts[i].calls;
+		failures += ts[i].failures;
+	}
+	printf("family=%s\nthreads=%ld\ncalls=%ld\nfailures=%ld\nwall_ns=%llu\nlookups_per_sec=%.0f\n",
+	       family, nthreads, calls, failures, (unsigned long long)wall,
+	       wall ? (double)calls * 1e9 / (double)wall : 0.0);
+	if (duration_ms > 0)
+		return 0;
+
+	size_t n = (size_t)calls;
+	uint64_t *g = xcalloc(n, sizeof *g), *a = xcalloc(n, sizeof *a), sum = 0;
+	for (long i = 0, o = 0; i < nthreads; i++) {
+		memcpy(g + o, ts[i].gai_ns, (size_t)iters * sizeof *g);
+		memcpy(a + o, ts[i].call_ns, (size_t)iters * sizeof *a);
+		o += iters;
+	}
+	for (size_t i = 0; i < n; i++)
+		sum += a[i];
+	qsort(g, n, sizeof *g, cmp_u64);
+	qsort(a, n, sizeof *a, cmp_u64);
+	printf("gai_p50_ns=%llu\ngai_p90_ns=%llu\ngai_p99_ns=%llu\ngai_min_ns=%llu\n"
+	       "call_p50_ns=%llu\ncall_p90_ns=%llu\ncall_p99_ns=%llu\ncall_mean_ns=%llu\n"
+	       "clock_ns=%llu\n",
+	       (unsigned long long)pct(g, n, 50), (unsigned long long)pct(g, n, 90),
+	       (unsigned long long)pct(g, n, 99), (unsigned long long)g[0],
+	       (unsigned long long)pct(a, n, 50), (unsigned long long)pct(a, n, 90),
+	       (unsigned long long)pct(a, n, 99), (unsigned long long)(sum / n),
+	       (unsigned long long)clock_cost());
+	return 0;
+}
