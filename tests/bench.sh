@@ -12,7 +12,10 @@
 #   failover   issue 3's table: resolvers x faults on the primary nameserver,
 #              first-lookup latency, p50/p99, failures, queries per lookup
 #              (tests/tools/benchlookup.c; fault proxy tests/tools/faultdns.c)
-#   cache      TODO (issue 4): cache-hit latency, nscd, memory, lookups/s
+#   cache      issue 4's figures: cache-hit latency per getaddrinfo call (median,
+#              AF_UNSPEC and AF_INET, 1 and 2 threads) against glibc uncached and nscd
+#              (if installed); lookups/s for 8 threads on 100 hot names; memory for
+#              10,000 cached names (tests/tools/cache_bench.c)
 #
 # Knobs (environment):
 #   BENCH_N=200               lookups per failover cell (distinct names)
@@ -23,6 +26,10 @@
 #   BENCH_FAMILY=unspec       getaddrinfo family: unspec (A+AAAA), inet, inet6
 #   BENCH_IDLE_RUNS=200       runs of /bin/true per variant
 #   BENCH_FAULTS="healthy ..."   BENCH_RESOLVERS="glibc ..."   subsets
+#   BENCH_CACHE_ITERS=200000  timed calls per thread, cache-hit latency (and nscd)
+#   BENCH_CACHE_GLIBC_ITERS=2000  the same for glibc uncached
+#   BENCH_CACHE_SECONDS=3     per hot-set throughput run
+#   BENCH_CACHE_NAMES=10000   names for the memory figure
 #
 # Network: loopback only.  NSD serves tests/fixtures on 127.53.0.1; the primary
 # is a faultdns proxy on 127.53.0.2 (or the unbound address 127.53.0.9 for
@@ -47,6 +54,10 @@ BENCH_N=${BENCH_N:-200}
 BENCH_CELL_BUDGET_MS=${BENCH_CELL_BUDGET_MS:-25000}
 BENCH_FAMILY=${BENCH_FAMILY:-unspec}
 BENCH_IDLE_RUNS=${BENCH_IDLE_RUNS:-200}
+BENCH_CACHE_ITERS=${BENCH_CACHE_ITERS:-200000}
+BENCH_CACHE_GLIBC_ITERS=${BENCH_CACHE_GLIBC_ITERS:-2000}
+BENCH_CACHE_SECONDS=${BENCH_CACHE_SECONDS:-3}
+BENCH_CACHE_NAMES=${BENCH_CACHE_NAMES:-10000}
 ALL_FAULTS=(healthy blackhole slow300 servfail closed drop30 alldown)
 ALL_RESOLVERS=(glibc glibc-t1 race hedge sequence)
 read -ra FAULTS <<<"${BENCH_FAULTS:-${ALL_FAULTS[*]}}"
@@ -237,12 +248,136 @@ bench_failover() {
 
 # ---------------------------------------------------------------- cache
 
+# cb_run KV CMD...: run CMD in the private /etc of the cache section, stdout to KV;
+# a failure leaves a KV with exit=N so the report shows it.
+cb_run() {
+	local kv=$1 rc
+	shift
+	in_private_etc "$CB_ETC" timeout -k 5 600 "$@" >"$kv.tmp" 2>"$kv.err"
+	rc=$?
+	{
+		echo "exit=$rc"
+		cat "$kv.tmp"
+	} >"$kv"
+	rm -f "$kv.tmp"
+	if [ "$rc" != 0 ]; then
+		echo "bench: cache: ${kv##*/}: exit $rc" >&2
+		sed 's/^/bench:   /' "$kv.err" | head -n 5 >&2
+	fi
+}
+
+# cb_nscd KV CACHE_BENCH_ARGS...: the same measurement with glibc alone through an nscd
+# of our own (caching hosts), inside one mount namespace with the private /etc and a
+# private nscd socket directory. Writes KV with exit=... like cb_run.
+cb_nscd() {
+	local kv=$1 dir=$W/nscd
+	shift
+	mkdir -p "$dir/run"
+	cat >"$dir/nscd.conf" <<-EOF
+		debug-level 0
+		paranoia no
+		enable-cache hosts yes
+		positive-time-to-live hosts 3600
+		negative-time-to-live hosts 20
+		suggested-size hosts 211
+		check-files hosts yes
+		persistent hosts no
+		shared hosts yes
+		max-db-size hosts 33554432
+		enable-cache passwd no
+		enable-cache group no
+		enable-cache services no
+		enable-cache netgroup no
+	EOF
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	dnsf_private_mounts "$CB_ETC/resolv.conf" /etc/resolv.conf "$CB_ETC/hosts" /etc/hosts \
+		"$CB_ETC/nsswitch.conf" /etc/nsswitch.conf -- sh -c '
+		dir=$1; shift
+		sock=/var/run/nscd
+		[ -d /run/nscd ] && sock=/run/nscd
+		if [ ! -d "$sock" ]; then
+			mkdir "$sock" || { echo "exit=125"; exit 0; }
+			: >"$dir/created"       # the caller removes it again
+		fi
+		mount -t tmpfs bench-nscd "$sock" || { echo "exit=125"; exit 0; }
+		echo "$sock" >"$dir/sockdir"
+		nscd -F -f "$dir/nscd.conf" >"$dir/nscd.out" 2>&1 &
+		pid=$!
+		i=0
+		while [ ! -S "$sock/socket" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+		if [ ! -S "$sock/socket" ]; then kill $pid 2>/dev/null; echo "exit=124"; exit 0; fi
+		timeout -k 5 600 "$@" >"$dir/out" 2>"$dir/err"
+		echo "exit=$?"
+		cat "$dir/out"
+		kill $pid 2>/dev/null
+		wait $pid 2>/dev/null' cb-nscd "$dir" "$@" >"$kv" 2>"$kv.err"
+	# A socket directory made for this (nscd not running on the host): gone again.
+	if [ -f "$dir/created" ] && [ -s "$dir/sockdir" ]; then
+		rmdir "$(cat "$dir/sockdir")" 2>/dev/null
+		rm -f "$dir/created"
+	fi
+}
+
 bench_cache() {
-	out "" "## Cache" "" \
-		"TODO (issue 4, the per-process cache, is not built yet): cache-hit latency per" \
-		"getaddrinfo call (median ns, AF_INET and AF_UNSPEC, 1 and 2 threads), glibc uncached and" \
-		"nscd in the same run, memory for 10,000 cached names, lookups/s for 8 threads on 100 hot" \
-		"names.  benchlookup already takes --threads and --names-file for these."
+	local conf=$W/cache.conf memconf=$W/cache-mem.conf fam t i nscd=""
+	local -a shim hot=()
+	out "" "## Cache" ""
+	CB_ETC=$W/cache-etc
+	make_etc "$CB_ETC" "$DNSF_NS_ADDR"
+	mapfile -t shim < <(dnsf_shim_env)
+	printf '%s\n' "cache: { enabled = true; };" >"$conf"
+	# Room for 10,000 names x (A + AAAA) in the cache and the memo.
+	printf '%s\n' "cache: { enabled = true; max_entries = $((BENCH_CACHE_NAMES * 3)); };" \
+		"stats_on_exit = true;" "log: { level = \"warn\"; target = \"$W/cache-mem.log\"; };" >"$memconf"
+	for ((i = 1; i <= 100; i++)); do hot+=("$(printf 'hot-%03d.wild.dnsf.test' "$i")"); done
+	if command -v nscd >/dev/null 2>&1; then nscd=$(command -v nscd); fi
+	echo "bench: cache: latency (AF_UNSPEC, AF_INET x 1, 2 threads) ..." >&2
+	for fam in unspec inet; do
+		for t in 1 2; do
+			cb_run "$RAW/cache.shim.$fam.t$t.kv" env "${shim[@]}" "DNSFAILOVER_CONF=$conf" \
+				"$TOOLS/cache_bench" --family "$fam" --threads "$t" --iters "$BENCH_CACHE_ITERS" \
+				--warmup 1000 www.dnsf.test
+			cb_run "$RAW/cache.glibc.$fam.t$t.kv" "$TOOLS/cache_bench" --family "$fam" --threads "$t" \
+				--iters "$BENCH_CACHE_GLIBC_ITERS" --warmup 20 www.dnsf.test
+			if [ -n "$nscd" ]; then
+				cb_nscd "$RAW/cache.nscd.$fam.t$t.kv" "$TOOLS/cache_bench" --family "$fam" \
+					--threads "$t" --iters "$BENCH_CACHE_ITERS" --warmup 1000 www.dnsf.test
+			fi
+		done
+	done
+	echo "bench: cache: 8 threads on 100 hot names, ${BENCH_CACHE_SECONDS} s each ..." >&2
+	cb_run "$RAW/cache.shim.hot8.kv" env "${shim[@]}" "DNSFAILOVER_CONF=$conf" "$TOOLS/cache_bench" \
+		--threads 8 --warmup 200 --duration-ms $((BENCH_CACHE_SECONDS * 1000)) "${hot[@]}"
+	cb_run "$RAW/cache.glibc.hot8.kv" "$TOOLS/cache_bench" --threads 8 --warmup 0 \
+		--duration-ms $((BENCH_CACHE_SECONDS * 1000)) "${hot[@]}"
+	if [ -n "$nscd" ]; then
+		cb_nscd "$RAW/cache.nscd.hot8.kv" "$TOOLS/cache_bench" --threads 8 --warmup 200 \
+			--duration-ms $((BENCH_CACHE_SECONDS * 1000)) "${hot[@]}"
+	fi
+	echo "bench: cache: memory for $BENCH_CACHE_NAMES names ..." >&2
+	: >"$W/cache-mem.log"
+	cb_run "$RAW/cache.shim.mem.kv" env "${shim[@]}" "DNSFAILOVER_CONF=$memconf" "$TOOLS/cache_bench" \
+		--rss --count "$BENCH_CACHE_NAMES" --prefix "mem$$" --suffix wild.dnsf.test
+	sed -n 's/.*cache hits=\([0-9]*\) misses=\([0-9]*\) stale=[0-9]* entries=\([0-9]*\) evictions=\([0-9]*\).*/cache_hits=\1\ncache_misses=\2\ncache_entries=\3\ncache_evictions=\4/p' \
+		"$W/cache-mem.log" | tail -n 4 >>"$RAW/cache.shim.mem.kv"
+	cb_run "$RAW/cache.glibc.mem.kv" "$TOOLS/cache_bench" --rss --count "$BENCH_CACHE_NAMES" \
+		--prefix "memg$$" --suffix wild.dnsf.test
+	"$DNSF_PYTHON" -I "$DNSF_ROOT/tests/bench_report.py" cache "$RAW" "${nscd:-not installed}" |
+		tee -a "$RESULTS"
+	out "" "How: \`tests/tools/cache_bench.c\` in a private /etc (resolv.conf: the loopback NSD" \
+		"$DNSF_NS_ADDR, the fixtures' hosts, \`hosts: files dns\`). Latency: one process per cell;" \
+		"each thread makes 1000 untimed warm-up calls (they fill the cache), then" \
+		"$BENCH_CACHE_ITERS timed calls ($BENCH_CACHE_GLIBC_ITERS for glibc, which has no cache) of" \
+		"getaddrinfo(\"www.dnsf.test\", NULL, {family, SOCK_STREAM}) followed by freeaddrinfo of" \
+		"the list it returned; the median of those per-call times, CLOCK_MONOTONIC read around" \
+		"each pair (the clock pair's own cost, shown as clock, is included). dnsfailover:" \
+		"the shim preloaded with \`cache: { enabled = true; }\` and every other key at its default" \
+		"(a repeat is answered by its getaddrinfo memo, in front of the answer cache). Hot set:" \
+		"8 threads for $BENCH_CACHE_SECONDS s over \`hot-001.wild.dnsf.test\` .. \`hot-100\` (NSD's" \
+		"wildcard), no per-call timing. Memory: VmRSS of one process after resolving 1 name," \
+		"then after $BENCH_CACHE_NAMES more distinct wildcard names (AF_UNSPEC: an A and a NODATA" \
+		"AAAA entry each, plus a memo entry), with \`max_entries = $((BENCH_CACHE_NAMES * 3))\` so" \
+		"nothing is evicted; glibc alone the same way for comparison."
 }
 
 # ---------------------------------------------------------------- main
@@ -252,7 +387,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 unshare -m --propagation private true 2>/dev/null || die "unshare -m fails here; cannot run"
 [ -f "$DNSF_LIB" ] || die "$DNSF_LIB is missing (run: make bench)"
-for t in benchlookup faultdns; do
+for t in benchlookup faultdns cache_bench; do
 	[ -x "$TOOLS/$t" ] || die "$TOOLS/$t is missing (run: make bench)"
 done
 command -v nsd >/dev/null || die "nsd is not installed (run tests/deps.sh)"
@@ -269,11 +404,11 @@ started=$(now_ms)
 out "# dnsfailover benchmark" ""
 machine_info
 for s in "${SECTIONS[@]}"; do
-	if [ "$s" = failover ]; then
-		bench_ns_start "$DNSF_NS_ADDR" "$W/nsd" || die "cannot start NSD on $DNSF_NS_ADDR"
-	fi
+	case $s in failover | cache)
+		bench_ns_start "$DNSF_NS_ADDR" "$W/nsd-$s" || die "cannot start NSD on $DNSF_NS_ADDR" ;;
+	esac
 	"bench_$s"
-	if [ "$s" = failover ]; then bench_ns_stop; fi
+	case $s in failover | cache) bench_ns_stop ;; esac
 done
 out "" "Reproduce: \`make bench\` (root, Debian 12); this run took $((($(now_ms) - started) / 1000)) s." \
 	"Raw per-cell data: $RAW/*.kv."

@@ -5,6 +5,9 @@
   bench_report.py failover FILE...     one benchlookup cell per file (with the
                                        fault proxies' stats as primary_* and
                                        secondary_* keys, see run_cell)
+  bench_report.py cache DIR NSCD       the cache.*.kv files of bench_cache in DIR
+                                       (cache_bench's output); NSCD is nscd's path
+                                       or "not installed"
 
 Prints the markdown tables on stdout.  Standard library only.
 """
@@ -123,13 +126,137 @@ def failover(paths):
         print("\n\\* fewer than the %d lookups asked for: the cell's time budget ran out." % budget_note)
 
 
+def fmt_lat(ns):
+    if ns < 10000:
+        return "%d ns" % ns
+    if ns < 10000000:
+        return "%.1f µs" % (ns / 1e3)
+    return "%.1f ms" % (ns / 1e6)
+
+
+def fmt_rate(r):
+    if r >= 1e6:
+        return "%.2f M/s" % (r / 1e6)
+    if r >= 1e3:
+        return "%.1f k/s" % (r / 1e3)
+    return "%.0f /s" % r
+
+
+def cache(directory, nscd):
+    import os
+
+    def kv(name):
+        path = os.path.join(directory, "cache.%s.kv" % name)
+        try:
+            d = read_kv(path)
+        except OSError:
+            return None
+        if d.get("exit", "0") != "0" or "calls" not in d and "count" not in d:
+            return {"_error": "exit %s" % d.get("exit", "?")}
+        return d
+
+    have_nscd = nscd != "not installed"
+
+    def cell(d, key):
+        if d is None:
+            return "–", None
+        if "_error" in d:
+            return "failed (%s)" % d["_error"], None
+        v = num(d, key)
+        fails = num(d, "failures")
+        note = " (%d failed)" % fails if fails else ""
+        return (fmt_rate(v) if key == "lookups_per_sec" else fmt_lat(v)) + note, v
+
+    def ratio(a, b):
+        """How many times A beats B: B / A for latencies (A = dnsfailover's)."""
+        if a is None or b is None or a == 0 or b == 0:
+            return "–"
+        r = b / a
+        return "%.0f×" % r if r >= 10 else "%.1f×" % r
+
+    nscd_head = "nscd" if have_nscd else "nscd (%s)" % nscd
+    print("| per getaddrinfo call, list built and freed (median) | dnsfailover, cache hit "
+          "| glibc, uncached (loopback NSD) | %s | dnsfailover faster than glibc by | ... than nscd by |"
+          % nscd_head)
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    hits = {}
+    ratios = {}
+    for fam, flabel in (("unspec", "AF_UNSPEC"), ("inet", "AF_INET")):
+        for t in (1, 2):
+            s_txt, s_v = cell(kv("shim.%s.t%d" % (fam, t)), "call_p50_ns")
+            g_txt, g_v = cell(kv("glibc.%s.t%d" % (fam, t)), "call_p50_ns")
+            if have_nscd:
+                n_txt, n_v = cell(kv("nscd.%s.t%d" % (fam, t)), "call_p50_ns")
+            else:
+                n_txt, n_v = "not installed", None
+            hits[(fam, t)] = s_v
+            ratios[(fam, t)] = (g_v / s_v if s_v and g_v else None, n_v / s_v if s_v and n_v else None)
+            print("| %s, %d thread%s | %s | %s | %s | %s | %s |" % (
+                flabel, t, "s" if t > 1 else "", s_txt, g_txt, n_txt,
+                ratio(s_v, g_v), ratio(s_v, n_v)))
+    s_txt, s_v = cell(kv("shim.hot8"), "lookups_per_sec")
+    g_txt, g_v = cell(kv("glibc.hot8"), "lookups_per_sec")
+    if have_nscd:
+        n_txt, n_v = cell(kv("nscd.hot8"), "lookups_per_sec")
+    else:
+        n_txt, n_v = "not installed", None
+    # For rates the speedup is dnsfailover's rate over the other's.
+    print("| lookups per second, 8 threads, 100 hot names (AF_UNSPEC) | %s | %s | %s | %s | %s |" % (
+        s_txt, g_txt, n_txt, ratio(g_v, s_v), ratio(n_v, s_v)))
+
+    # getaddrinfo alone and the clock's share, for the record
+    d = kv("shim.unspec.t1")
+    if d and "_error" not in d:
+        print("\ndnsfailover, AF_UNSPEC, 1 thread: getaddrinfo alone %s median (p90 %s, p99 %s); "
+              "clock_gettime pair %s, included in every figure above." % (
+                  fmt_lat(num(d, "gai_p50_ns")), fmt_lat(num(d, "gai_p90_ns")),
+                  fmt_lat(num(d, "gai_p99_ns")), fmt_lat(num(d, "clock_ns"))))
+
+    # memory
+    m = kv("shim.mem")
+    g = kv("glibc.mem")
+    print()
+    print("| memory | RSS growth over %s distinct names | per name | cache entries at exit |" % (
+        m.get("count", "?") if m and "_error" not in m else "?"))
+    print("| --- | ---: | ---: | ---: |")
+    for label, d in (("dnsfailover (cache and memo)", m), ("glibc alone", g)):
+        if d is None or "_error" in d:
+            print("| %s | failed | – | – |" % label)
+            continue
+        print("| %s | %+d KiB (%d → %d KiB) | %d bytes | %s |" % (
+            label, num(d, "rss_delta_kb"), num(d, "rss_before_kb"), num(d, "rss_after_kb"),
+            num(d, "bytes_per_name"), d.get("cache_entries", "–")))
+
+    # issue 4's targets
+    worst = max((v for v in hits.values() if v), default=None)
+    lines = []
+    if worst is not None:
+        lines.append("cache hit ≤ 1 µs median (AF_UNSPEC and AF_INET, 1 and 2 threads): "
+                     "%s (slowest cell %s)" % ("met" if worst <= 1000 else "NOT met", fmt_lat(worst)))
+    gl = [r[0] for r in ratios.values() if r[0] is not None]
+    if gl:
+        lines.append("≥ 50× faster than glibc uncached: %s (smallest ratio %.0f×)" % (
+            "met" if min(gl) >= 50 else "NOT met", min(gl)))
+    ns = [r[1] for r in ratios.values() if r[1] is not None]
+    if ns:
+        lines.append("faster than nscd: %s (smallest ratio %s×)" % (
+            "met" if min(ns) > 1 else "NOT met",
+            "%.0f" % min(ns) if min(ns) >= 10 else "%.1f" % min(ns)))
+    elif not have_nscd:
+        lines.append("faster than nscd: not measured, nscd is not installed")
+    if lines:
+        print("\nIssue 4's targets: " + "; ".join(lines) + ".")
+
+
 def main():
     if len(sys.argv) < 3:
-        sys.exit("usage: bench_report.py overhead FILE | failover FILE...")
+        sys.exit("usage: bench_report.py overhead FILE | failover FILE... | cache DIR NSCD")
     if sys.argv[1] == "overhead":
         overhead(sys.argv[2])
     elif sys.argv[1] == "failover":
         failover(sys.argv[2:])
+    elif sys.argv[1] == "cache":
+        cache(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "not installed")
     else:
         sys.exit("bench_report.py: unknown report " + sys.argv[1])
 
