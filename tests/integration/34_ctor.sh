@@ -3,9 +3,9 @@
 #
 # tests/tools/libctor.c (build/tests/libctor.so) resolves www.dnsf.test with getaddrinfo and
 # getnameinfo from its constructor. It is preloaded together with the shim, in both
-# orders (shim first: the shim's constructors run after libctor's; libctor first: libctor's
-# references bind to the shim anyway, which must initialise lazily, right there), under a
-# test program and under getent; and it is dlopen()ed by tests/tools/ctormain.c, so that
+# orders (either way libctor's references bind to the shim, which must initialise lazily
+# right there, whether or not its own constructors have run yet), under a test program
+# and under getent; and it is dlopen()ed by tests/tools/ctormain.c, so that
 # the shim initialises inside dlopen, with the dynamic loader's lock held (the shim itself
 # dlopen()s libconfig then). Nothing may crash or hang (each run has a 20 s timeout), and
 # every lookup must succeed through the shim: resolv.conf names 127.53.0.250, where nothing
