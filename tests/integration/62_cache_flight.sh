@@ -160,7 +160,10 @@ for max in 100 100000; do
 	diag "max_entries=$max: RSS $r0 KiB -> $r1 KiB over 5000 more names (+${grow[$max]} KiB)"
 	cl_stop mem
 done
-if [ "${grow[100]}" -lt 1024 ] && [ $((grow[100] * 4)) -lt "${grow[100000]}" ]; then
+if [ -n "${DNSF_SANITIZER:-}" ]; then
+	# ASan keeps freed memory in quarantine: RSS says nothing about the bound there.
+	diag "memory: not judged under DNSF_SANITIZER=$DNSF_SANITIZER (freed memory is quarantined)"
+elif [ "${grow[100]}" -lt 1024 ] && [ $((grow[100] * 4)) -lt "${grow[100000]}" ]; then
 	ok "memory: bounded cache grew ${grow[100]} KiB, unbounded ${grow[100000]} KiB, over 5000 names"
 else
 	not_ok "memory: bounded cache (100) grew ${grow[100]} KiB over 5000 names; want < 1 MiB and < 1/4 of the unbounded cache's ${grow[100000]} KiB"
