@@ -58,7 +58,7 @@ cl_step def 1 EAI_NONAME - "$NX (NXDOMAIN, negative TTL 3): asked" -- gai $NX in
 cl_step def 0 HOST_NOT_FOUND - "$NX: gethostbyname gets the cached NXDOMAIN" -- ghbn $NX
 cl_step def 1 '*' - "$V4 AAAA (NODATA, negative TTL 3): asked" -- gai $V4 inet6
 V4RC=$(cl_get rc)
-cl_cmd def at 800
+cl_at def 800
 diag "t=0.8 s: everything still fresh"
 cl_step def 0 0 192.0.2.102 "$T2 at 0.8 s: cached" -- gai $T2 inet
 cl_step def 0 0 192.0.2.102 "$T2 at 0.8 s: cached (gethostbyname)" -- ghbn $T2
@@ -66,7 +66,7 @@ cl_step def 0 0 "$A1" "$T1 at 0.8 s: cached" -- gai $T1 unspec
 cl_step def 0 0 192.0.2.103 "$CH at 0.8 s: cached" -- gai $CH inet
 cl_step def 0 EAI_NONAME - "$NX at 0.8 s: cached" -- gai $NX inet
 cl_step def 0 "$V4RC" - "$V4 AAAA at 0.8 s: cached" -- gai $V4 inet6
-cl_cmd def at 1500
+cl_at def 1500
 diag "t=1.5 s: the 1 s entries expired"
 cl_step def 0 0 192.0.2.102 "$T2 at 1.5 s: still cached (gethostbyname)" -- ghbn $T2
 cl_step def 1 0 192.0.2.101 "$T1 A at 1.5 s: expired, asked again (gethostbyname, no memo)" -- ghbn $T1
@@ -74,13 +74,13 @@ cl_step def 1 0 "$A1" "$T1 at 1.5 s, AF_UNSPEC: only AAAA asked again (A was jus
 cl_step def 1 0 192.0.2.103 "$CH at 1.5 s: the chain's 1 s link expired it" -- gai $CH inet
 cl_step def 0 0 192.0.2.102 "$T2 at 1.5 s: cached" -- gai $T2 inet
 cl_step def 0 EAI_NONAME - "$NX at 1.5 s: cached" -- gai $NX inet
-cl_cmd def at 2500
+cl_at def 2500
 diag "t=2.5 s: the 2 s entry expired"
 cl_step def 1 0 192.0.2.102 "$T2 at 2.5 s: expired, asked again (gethostbyname)" -- ghbn $T2
 cl_step def 0 0 192.0.2.102 "$T2 at 2.5 s: getaddrinfo uses the refreshed entry" -- gai $T2 inet
 cl_step def 0 EAI_NONAME - "$NX at 2.5 s: cached" -- gai $NX inet
 cl_step def 0 "$V4RC" - "$V4 AAAA at 2.5 s: cached" -- gai $V4 inet6
-cl_cmd def at 3500
+cl_at def 3500
 diag "t=3.5 s: the 3 s negative entries expired"
 cl_step def 1 HOST_NOT_FOUND - "$NX at 3.5 s: asked again (gethostbyname)" -- ghbn $NX
 cl_step def 0 EAI_NONAME - "$NX at 3.5 s: getaddrinfo uses the refreshed entry" -- gai $NX inet
@@ -93,9 +93,9 @@ cl_conf "$CL_DIR/max.conf" "$CL_DIR/max.log" "cache: { max_ttl = 1; };"
 cl_start max "$CL_DIR/max.conf"
 cl_cmd max mark
 cl_step max 1 0 192.0.2.103 "max_ttl=1: $LONG asked" -- gai $LONG inet
-cl_cmd max at 500
+cl_at max 500
 cl_step max 0 0 192.0.2.103 "max_ttl=1: $LONG cached at 0.5 s" -- gai $LONG inet
-cl_cmd max at 1500
+cl_at max 1500
 cl_step max 1 0 192.0.2.103 "max_ttl=1: $LONG (TTL 3600) asked again at 1.5 s" -- gai $LONG inet
 cl_step max 0 0 192.0.2.103 "max_ttl=1: and cached again" -- gai $LONG inet
 cl_stop max
@@ -105,11 +105,11 @@ cl_conf "$CL_DIR/min.conf" "$CL_DIR/min.log" "cache: { min_ttl = 3; };"
 cl_start min "$CL_DIR/min.conf"
 cl_cmd min mark
 cl_step min 1 0 192.0.2.101 "min_ttl=3: $T1 asked" -- gai $T1 inet
-cl_cmd min at 1500
+cl_at min 1500
 cl_step min 0 0 192.0.2.101 "min_ttl=3: $T1 (TTL 1) still cached at 1.5 s (gethostbyname)" -- ghbn $T1
-cl_cmd min at 2500
+cl_at min 2500
 cl_step min 0 0 192.0.2.101 "min_ttl=3: $T1 still cached at 2.5 s" -- gai $T1 inet
-cl_cmd min at 3500
+cl_at min 3500
 cl_step min 1 0 192.0.2.101 "min_ttl=3: $T1 asked again at 3.5 s" -- gai $T1 inet
 cl_stop min
 
@@ -119,10 +119,10 @@ cl_start neg "$CL_DIR/neg.conf"
 cl_cmd neg mark
 cl_step neg 1 EAI_NONAME - "negative_max_ttl=1: $NX asked" -- gai $NX inet
 cl_step neg 1 "$V4RC" - "negative_max_ttl=1: $V4 AAAA asked" -- gai $V4 inet6
-cl_cmd neg at 500
+cl_at neg 500
 cl_step neg 0 EAI_NONAME - "negative_max_ttl=1: $NX cached at 0.5 s" -- gai $NX inet
 cl_step neg 0 "$V4RC" - "negative_max_ttl=1: $V4 AAAA cached at 0.5 s" -- gai $V4 inet6
-cl_cmd neg at 1500
+cl_at neg 1500
 cl_step neg 1 EAI_NONAME - "negative_max_ttl=1: $NX (negative TTL 3) asked again at 1.5 s" -- gai $NX inet
 cl_step neg 1 "$V4RC" - "negative_max_ttl=1: $V4 AAAA (negative TTL 3) asked again at 1.5 s" -- gai $V4 inet6
 cl_stop neg

@@ -64,7 +64,7 @@ cl_conf "$CL_DIR/bh.conf" "$CL_DIR/bh.log" "cache: { enabled = true; };"
 cl_start bh "$CL_DIR/bh.conf"
 cl_cmd bh mark
 cl_step bh 1 0 192.0.2.101 "blackhole: $T1 cached" -- gai $T1 inet
-cl_cmd bh at 1300
+cl_at bh 1300
 cl_setmode blackhole
 cl_step bh 1 0 192.0.2.101 "blackhole: expired $T1 asked, server silent, stale answer served" -- gai $T1 inet
 elapsed_ok "blackhole: the stale answer came after the timeout, within the deadline" 250 1300
@@ -84,7 +84,7 @@ cl_conf "$CL_DIR/sf.conf" "$CL_DIR/sf.log" "cache: { enabled = true; };"
 cl_start sf "$CL_DIR/sf.conf"
 cl_cmd sf mark
 cl_step sf 1 0 192.0.2.101 "servfail: $T1 cached" -- gai $T1 inet
-cl_cmd sf at 1300
+cl_at sf 1300
 cl_setmode servfail
 cl_step sf 1 0 192.0.2.101 "servfail: expired $T1, server says SERVFAIL, stale answer served" -- gai $T1 inet
 elapsed_ok "servfail: at once (SERVFAIL needs no timeout)" 0 250
@@ -96,7 +96,7 @@ cl_conf "$CL_DIR/off.conf" "$CL_DIR/off.log" "cache: { serve_stale = false; };"
 cl_start off "$CL_DIR/off.conf"
 cl_cmd off mark
 cl_step off 1 0 192.0.2.101 "serve_stale=false: $T1 cached" -- gai $T1 inet
-cl_cmd off at 1300
+cl_at off 1300
 cl_setmode blackhole
 cl_step off 1 EAI_AGAIN - "serve_stale=false: expired $T1 with the server silent fails" -- gai $T1 inet
 elapsed_ok "serve_stale=false: within the deadline" 250 1300
@@ -111,7 +111,7 @@ cl_start ms1 "$CL_DIR/ms1.conf"
 cl_cmd ms1 mark
 cl_step ms1 1 0 192.0.2.101 "max_stale=1: $T1 cached" -- gai $T1 inet
 cl_step ms1 1 0 192.0.2.102 "max_stale=1: $T2 cached" -- gai $T2 inet
-cl_cmd ms1 at 2200
+cl_at ms1 2200
 cl_setmode blackhole
 # Each lookup waits out the 300 ms timeout before it looks for a stale entry.
 cl_step ms1 1 0 192.0.2.102 "max_stale=1: $T2, expired 0.5 s ago, is served stale" -- gai $T2 inet
@@ -124,7 +124,7 @@ cl_conf "$CL_DIR/ms0.conf" "$CL_DIR/ms0.log" "cache: { max_stale = 0; };"
 cl_start ms0 "$CL_DIR/ms0.conf"
 cl_cmd ms0 mark
 cl_step ms0 1 0 192.0.2.101 "max_stale=0: $T1 cached" -- gai $T1 inet
-cl_cmd ms0 at 1300
+cl_at ms0 1300
 cl_setmode blackhole
 cl_step ms0 1 EAI_AGAIN - "max_stale=0: expired $T1 is never served" -- gai $T1 inet
 cl_setmode pass
@@ -135,7 +135,7 @@ cl_conf "$CL_DIR/nx.conf" "$CL_DIR/nx.log" "cache: { enabled = true; };"
 cl_start nx "$CL_DIR/nx.conf"
 cl_cmd nx mark
 cl_step nx 1 0 192.0.2.101 "nxdomain: $T1 cached" -- gai $T1 inet
-cl_cmd nx at 1300
+cl_at nx 1300
 cl_setmode nxdomain
 cl_step nx 1 EAI_NONAME - "nxdomain: the server's NXDOMAIN wins over the stale entry" -- gai $T1 inet
 cl_step nx 1 EAI_NONAME - "nxdomain: (without an SOA it is not cached) asked again, NXDOMAIN again" -- gai $T1 inet
@@ -157,7 +157,7 @@ EOF
 cl_start two "$CL_DIR/two.conf"
 cl_cmd two mark
 cl_step two 1 0 192.0.2.101 "two servers: $T1 cached (first server asked)" -- gai $T1 inet
-cl_cmd two at 1300
+cl_at two 1300
 cl_setmode blackhole
 cl_step two 1 0 192.0.2.101 "two servers: first silent, second answers" -- gai $T1 inet
 cl_setmode pass
@@ -167,7 +167,7 @@ log_has "$CL_DIR/two.log" "$CL_NS:53: ttl1\.cache\.test type 1 rcode 0 .*winner"
 	"two servers: the answer came from the second server"
 
 # ---- blackhole, part 2: after the stale window (opened at ~1.6 s, 30 s long)
-cl_cmd bh at 32800
+cl_at bh 32800
 cl_step bh 1 0 192.0.2.101 "after the stale window: $T1 asked again, refreshed" -- gai $T1 inet
 cl_step bh 0 0 192.0.2.101 "refreshed entry is used" -- ghbn $T1
 cl_cmd bh sleep 1500

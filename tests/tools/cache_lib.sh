@@ -29,6 +29,8 @@
 #   cl_cmd NAME CMD...          send one command, its reply line in CL_REPLY (bails if the
 #                               client does not answer within 60 s)
 #   cl_get KEY [TEXT]           the value of KEY=... in TEXT (default CL_REPLY)
+#   cl_at NAME MS               the client sleeps until MS ms after its mark (fails if late)
+#   cl_step NAME Q RC ADDRS DESC -- CMD...   one command, checked: queries it caused, rc, addrs
 #   cl_stop NAME                quit the client and wait for it (its log is then complete)
 
 CL_NS=127.53.0.5
@@ -299,5 +301,16 @@ cl_step() {
 		not_ok "$desc"
 		diag "  '$*': want $wq queries, rc=$wrc, addrs=$wad"
 		diag "  got $q queries: $CL_REPLY"
+	fi
+}
+
+# cl_at CLIENT MS: the client sleeps until MS ms after its mark. If it got there more than
+# 200 ms late (a loaded machine), the time-based checks after it cannot be trusted: fail.
+cl_at() {
+	local late
+	cl_cmd "$1" at "$2"
+	late=$(cl_get late_ms) || late=0
+	if [ "${late:-0}" -gt 200 ]; then
+		not_ok "timing: client $1 reached t=$2 ms $late ms late; the checks that follow are unreliable"
 	fi
 }
