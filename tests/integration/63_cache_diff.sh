@@ -12,6 +12,9 @@
 # free), and fewer than glibc. Both resolve through the counting faultdns proxy (127.53.0.2:53) in front of
 # NSD; the shim has no config file (defaults: cache on), so it reads the same resolv.conf.
 #
+# python3: a real client calls socket.getaddrinfo three times per name in one interpreter:
+# the same results as glibc's, and exactly a third of glibc's queries.
+#
 # Memo invalidation: a cache_client in a mount namespace whose /etc/hosts is a bind-mounted
 # temp file. After getaddrinfo memoised (1) an NXDOMAIN and (2) a hosts-file answer, the
 # file is rewritten in place (same inode, so the namespace sees it): more than 1 s later
@@ -198,6 +201,43 @@ if diff -u --label glibc --label shim <(norm "$OUT/glibc-case.out") <(norm "$OUT
 else
 	not_ok "a name asked in another spelling, answered from the cache, prints what glibc prints (canonical name / h_name)"
 	grep '^[-+] ' "$OUT/case.diff" | head -n 12 | sed 's/^/#   /'
+fi
+
+# ---- python3: a real client, repeating socket.getaddrinfo in one interpreter
+PYNAMES=(www.dnsf.test multi.dnsf.test alias1.dnsf.test v6only.dnsf.test cname-out.dnsf.test
+	dual.cache.test host nosuch.dnsf.test)
+cat >"$OUT/gai.py" <<'EOF'
+import socket, sys
+for name in sys.argv[1:]:
+    seen = []
+    for _ in range(3):
+        try:
+            seen.append(repr(socket.getaddrinfo(name, 443, proto=socket.IPPROTO_TCP,
+                                                flags=socket.AI_CANONNAME)))
+        except socket.gaierror as e:
+            seen.append("gaierror %d" % e.errno)
+    print(name, seen[0], "same" if seen.count(seen[0]) == 3 else "DIFFERENT: %r" % seen)
+EOF
+pyrun() {
+	local name=$1
+	shift
+	cl_qmark
+	in_private_etc "$OUT/etc" env "$@" "$DNSF_PYTHON" -I "$OUT/gai.py" "${PYNAMES[@]}" \
+		>"$OUT/$name.out" 2>"$OUT/$name.err"
+	Q[$name]=$(cl_qdelta)
+}
+pyrun py-glibc
+pyrun py-shim "${SHIM_ENV[@]}"
+if [ -s "$OUT/py-glibc.out" ] && diff -u --label glibc --label shim "$OUT/py-glibc.out" "$OUT/py-shim.out" >"$OUT/py.diff"; then
+	ok "python3: socket.getaddrinfo three times per name, same results with the shim as without"
+else
+	not_ok "python3: socket.getaddrinfo three times per name, same results with the shim as without"
+	head -n 20 "$OUT/py.diff" "$OUT/py-shim.err" | sed 's/^/#   /'
+fi
+if [ "${Q[py-glibc]}" = $((3 * Q[py-shim])) ] && [ "${Q[py-shim]}" -gt 0 ]; then
+	ok "python3: the shim sent ${Q[py-shim]} queries, a third of glibc's ${Q[py-glibc]} (only the first lookup of each name asked)"
+else
+	not_ok "python3: the shim sent ${Q[py-shim]} queries for 3 rounds, glibc ${Q[py-glibc]}: want exactly a third"
 fi
 
 # ---- memo invalidation through /etc/hosts
