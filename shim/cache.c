@@ -159,9 +159,22 @@ long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct ca
         return neg > 0 ? neg : -1;
     }
     if (rcode == DNS_R_NXDOMAIN || (rcode == DNS_R_NOERROR && m.ancount == 0)) {
+        /* An NXDOMAIN at the end of a CNAME chain lives no longer than the
+         * chain (RFC 2308 §2.1). */
+        long chain = -1;
+        struct dnsmsg mc = m;
+        for (int i = 0; i < m.ancount; i++) {
+            if (dnsmsg_next_rr(&mc, &rr) < 0)
+                return -1;
+            long t = rr.ttl > 0x7fffffffu ? 0 : (long)rr.ttl;
+            if (chain < 0 || t < chain)
+                chain = t;
+        }
         long neg = dnsmsg_negative_ttl(&m);   /* RFC 2308 §5 */
         if (neg < 0)
             return -1;                        /* no SOA: do not cache */
+        if (chain >= 0 && chain < neg)
+            neg = chain;
         if (neg > p->negative_max_ttl)
             neg = p->negative_max_ttl;
         return neg > 0 ? neg : -1;
@@ -200,6 +213,11 @@ enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_
             hit = CACHE_MISS;
         else {
             memcpy(copy, e->pkt, (size_t)e->len);
+            /* Answer in the asker's spelling: keys ignore case, but glibc's
+             * canonical names echo the question (owners point at it). */
+            uint8_t want[DNSMSG_MAXCDNAME];
+            if (dnsmsg_name_pton(name[0] ? name : ".", want) > 0)
+                dnsmsg_set_qname_spelling(copy, e->len, want);
             *pkt = copy;
             *len = e->len;
             if (expire_ms != NULL)
@@ -241,8 +259,9 @@ int cache_put(const struct cache_params *p, const char *name, uint16_t qtype,
     e->hash = hash_of(key, qtype);
     e->expire_ms = now_ms + (uint64_t)life * 1000;
     e->stale_limit_ms = e->expire_ms + (uint64_t)p->max_stale * 1000;
-    /* Each shard holds its share of max_entries, at least one. */
-    int cap = (p->max_entries + CACHE_SHARDS - 1) / CACHE_SHARDS;
+    /* The shards' shares add up to exactly max_entries. */
+    unsigned sh = e->hash % CACHE_SHARDS;
+    int cap = p->max_entries / CACHE_SHARDS + ((int)sh < p->max_entries % CACHE_SHARDS);
 
     struct shard *s = &shards[e->hash % CACHE_SHARDS];
     pthread_mutex_lock(&s->lock);
@@ -255,7 +274,7 @@ int cache_put(const struct cache_params *p, const char *name, uint16_t qtype,
     s->count++;
     s->bytes += (uint64_t)len;
     s->inserts++;
-    while (s->count > cap && s->lru_tail != NULL) {
+    while (s->count > cap && s->lru_tail != NULL) {   /* cap 0: not kept at all */
         struct centry *old = s->lru_tail;
         struct centry **op = find_nolock(s, old->hash, old->name, old->qtype);
         remove_nolock(s, op);

@@ -339,3 +339,38 @@ int dnsmsg_make_nodata(const uint8_t *pkt, int len, uint16_t qtype, uint8_t *out
     out[n - 3] = (uint8_t)qtype;
     return n;
 }
+
+int dnsmsg_name_cares(const uint8_t *wire, char *out, size_t outlen)
+{
+    /* c-ares 1.18's ares_create_query reads only "\X" escapes (X taken
+     * literally); so escape just '.' and '\' and copy every other octet. */
+    size_t o = 0;
+    const uint8_t *p = wire;
+    while (*p != 0) {
+        uint8_t n = *p++;
+        if (o > 0) {
+            if (o + 1 >= outlen)
+                return -1;
+            out[o++] = '.';
+        }
+        for (uint8_t i = 0; i < n; i++, p++) {
+            if (o + 3 >= outlen)
+                return -1;
+            if (*p == '.' || *p == '\\')
+                out[o++] = '\\';
+            out[o++] = (char)*p;
+        }
+    }
+    out[o] = 0;
+    return (int)o;
+}
+
+void dnsmsg_set_qname_spelling(uint8_t *pkt, int len, const uint8_t *wire)
+{
+    struct dnsmsg m;
+    if (dnsmsg_init(&m, pkt, (size_t)len) < 0)
+        return;
+    size_t n = dnsmsg_name_len(m.qname);
+    if (n == dnsmsg_name_len(wire) && dnsmsg_name_equal(m.qname, wire))
+        memcpy(pkt + DNSMSG_HFIXEDSZ, wire, n);   /* same length, case only */
+}

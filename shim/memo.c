@@ -123,7 +123,8 @@ int memo_lookup(const char *node, const char *service, const struct addrinfo *hi
             if (e->rc == 0 && (list = build(e)) == NULL)
                 break;             /* out of memory: let glibc do it */
             *rc = e->rc;
-            *res = list;
+            if (e->rc == 0)
+                *res = list;       /* glibc leaves *res alone on failure */
             hit = 1;
         }
         break;
@@ -182,7 +183,11 @@ void memo_store(const char *node, const char *service, const struct addrinfo *hi
 
     pthread_once(&mshards_once, mshards_init);
     struct mshard *s = &mshards[e->hash % MEMO_SHARDS];
-    int cap = (max_entries + MEMO_SHARDS - 1) / MEMO_SHARDS;
+    int cap = max_entries / MEMO_SHARDS + ((int)(e->hash % MEMO_SHARDS) < max_entries % MEMO_SHARDS);
+    if (cap == 0) {                /* this shard's share of the bound is 0 */
+        free_entry(e);
+        return;
+    }
     struct mentry *dead = NULL;
     pthread_rwlock_wrlock(&s->lock);
     struct mentry **pp = &s->buckets[(e->hash / MEMO_SHARDS) % MEMO_BUCKETS];

@@ -60,6 +60,25 @@ int rawquery_copy(const unsigned char *pkt, int len, unsigned char *answer, int 
     return len;
 }
 
+struct sink {
+    unsigned char *answer;
+    int anslen;
+};
+
+/* Each negative reply lands in the caller's buffer as it arrives. With
+ * no-aaaa, glibc zeroes the buffer, receives the A reply into it, and cuts
+ * only the header and question to NODATA (__res_handle_no_aaaa). */
+static void write_negative(void *arg, const uint8_t *pkt, int len, const uint8_t *under,
+                           int under_len)
+{
+    struct sink *sk = arg;
+    if (under != NULL) {
+        memset(sk->answer, 0, (size_t)sk->anslen);
+        rawquery_copy(under, under_len, sk->answer, sk->anslen);
+    }
+    rawquery_copy(pkt, len, sk->answer, sk->anslen);
+}
+
 int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
                  const char *domain, int class, int type, unsigned char *answer, int anslen,
                  int *herrno)
@@ -93,23 +112,31 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
         for (int i = 0; i < ctx.nsearch; i++)
             ctx.search[i] = dnsrch[i];
     }
-    /* __res_context_query clears the rcode in the caller's buffer first. */
-    if (anslen >= 4)
-        answer[3] &= 0xf0;
-    /* res_send needs room for at least a header (res_send.c). */
+    /* res_send needs room for at least a header (res_send.c); the rcode
+     * was cleared before it looked. */
     if (anslen < HFIXEDSZ) {
+        if (anslen >= 4 && kind != RAW_QUERYDOMAIN)
+            answer[3] &= 0xf0;
         *herrno = TRY_AGAIN;
         statp->res_h_errno = *herrno;
         errno = EINVAL;
         return -1;
     }
-    struct dnsf_reply negative = { 0 };
-    ctx.negative_sink = &negative;
+    struct sink sk = { answer, anslen };
+    /* __res_context_query clears the rcode in the caller's buffer first
+     * (after querydomain's own length checks, which fail before it). */
+    int clear_rcode = anslen >= 4;
+    ctx.on_negative = write_negative;
+    ctx.on_negative_arg = &sk;
     switch (kind) {
     case RAW_QUERY:
+        if (clear_rcode)
+            answer[3] &= 0xf0;
         n = resolve_query(&ctx, name, (uint16_t)type, &ans, herrno, &err);
         break;
     case RAW_SEARCH:
+        if (clear_rcode)
+            answer[3] &= 0xf0;
         n = resolve_search(&ctx, name, (uint16_t)type, &ans, herrno, &err);
         break;
     default: {
@@ -135,24 +162,19 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
             longname[nl] = '.';
             memcpy(longname + nl + 1, domain, dl + 1);
         }
+        if (clear_rcode)
+            answer[3] &= 0xf0;
         n = resolve_query(&ctx, longname, (uint16_t)type, &ans, herrno, &err);
         break;
     }
     }
-    if (n == -2) {
-        dnsf_reply_free(&negative);
+    if (n == -2)
         return -2;
-    }
     if (n < 0) {
-        /* glibc leaves the server's negative reply in the buffer. */
-        if (negative.pkt != NULL)
-            rawquery_copy(negative.pkt, negative.len, answer, anslen);
-        dnsf_reply_free(&negative);
         statp->res_h_errno = *herrno;
         errno = err;               /* 0 after NXDOMAIN/NODATA, as in glibc */
         return -1;
     }
-    dnsf_reply_free(&negative);
     int ret = rawquery_copy(ans.r[0].pkt, ans.r[0].len, answer, anslen);
     resolve_answer_free(&ans);
     /* glibc leaves h_errno alone on success, except that res_search has

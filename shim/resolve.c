@@ -247,17 +247,25 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
         resolve_answer_free(out);
         return -2;
     }
+    uint8_t *under = NULL;
+    int under_len = 0;
     for (int i = 0; i < nq; i++) {
         if (!noaaaa[i] || out->r[i].pkt == NULL)
             continue;
         uint8_t *synth = malloc((size_t)out->r[i].len);
         int n = synth ? dnsmsg_make_nodata(out->r[i].pkt, out->r[i].len, DNS_T_AAAA, synth,
                                            out->r[i].len) : -1;
+        if (ctx->on_negative != NULL && under == NULL) {
+            under = out->r[i].pkt;          /* kept for the res_* buffer */
+            under_len = out->r[i].len;
+            out->r[i].pkt = NULL;
+        }
         free(out->r[i].pkt);
         out->r[i].pkt = n > 0 ? synth : NULL;
         out->r[i].len = n > 0 ? n : 0;
         if (n <= 0) {
             free(synth);
+            free(under);
             resolve_answer_free(out);
             return -2;
         }
@@ -275,6 +283,7 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
     if (ok == 0) {
         /* res_send failed: h_errno TRY_AGAIN; errno ECONNREFUSED when no
          * server was reached at all, ETIMEDOUT otherwise (res_send.c). */
+        free(under);
         resolve_answer_free(out);
         *herrno = TRY_AGAIN;
         *err = refused == nq ? ECONNREFUSED : ETIMEDOUT;
@@ -294,17 +303,14 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
     int rc1 = hp->pkt[3] & 0xf, rc2 = hp2->pkt[3] & 0xf;
     if ((rc1 == DNS_R_NOERROR && header_ancount(hp) > 0)
         || (rc2 == DNS_R_NOERROR && header_ancount(hp2) > 0)) {
+        free(under);
         *err = 0;
         return 0;
     }
-    if (ctx->negative_sink != NULL) {
-        dnsf_reply_free(ctx->negative_sink);
-        *ctx->negative_sink = *hp;
-        if (hp == &out->r[0])
-            out->r[0].pkt = NULL;
-        else
-            out->r[1].pkt = NULL;
-    }
+    if (ctx->on_negative != NULL)
+        ctx->on_negative(ctx->on_negative_arg, hp->pkt, hp->len, under, under_len);
+    free(under);
+    under = NULL;
     switch (rc1 == DNS_R_NOERROR ? rc2 : rc1) {
     case DNS_R_NXDOMAIN:
         *herrno = HOST_NOT_FOUND;

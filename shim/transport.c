@@ -719,10 +719,15 @@ int transport_query(const struct transport_plan *plan, const char *name,
             out[i].status = REPLY_INTERNAL;
         return -1;
     }
-    /* c-ares wants no trailing dot; the root stays "". */
-    memcpy(qname, name, n + 1);
-    if (n > 0 && qname[n - 1] == '.' && !(n > 1 && qname[n - 2] == '\\'))
-        qname[n - 1] = 0;
+    /* Decode glibc-style escapes (\DDD too), then re-encode the way c-ares
+     * reads names, so the query carries exactly the name asked for. */
+    uint8_t wire[DNSMSG_MAXCDNAME];
+    if (dnsmsg_name_pton(n ? name : ".", wire) < 0
+        || dnsmsg_name_cares(wire, qname, sizeof qname) < 0) {
+        for (int i = 0; i < nq; i++)
+            out[i].status = REPLY_ERROR;
+        return 0;
+    }
 
     drain_orphans();
     lk.plan = plan;

@@ -68,6 +68,9 @@ static inline int dnsmsg_is_response(const struct dnsmsg *m) { return (m->flags 
 /* Encode the presentation-form name TEXT (escapes allowed, trailing dot
  * optional) into WIRE (DNSMSG_MAXCDNAME bytes). Return its length, or -1. */
 int dnsmsg_name_pton(const char *text, uint8_t *wire);
+/* The name WIRE as text that c-ares 1.18 encodes back to exactly WIRE
+ * (only '.' and '\' escaped; no trailing dot; "" for the root). */
+int dnsmsg_name_cares(const uint8_t *wire, char *out, size_t outlen);
 /* Wire length of the presentation-form name TEXT (escapes allowed), or -1
  * if it cannot be a domain name (a label over 63 octets, an empty label, a
  * name over 255 octets). */
@@ -78,6 +81,10 @@ int dnsmsg_text_wire_len(const char *text);
  * and rcode, the question's type set to QTYPE, and no records (NODATA, or
  * NXDOMAIN if PKT was). Return its length, or -1. */
 int dnsmsg_make_nodata(const uint8_t *pkt, int len, uint16_t qtype, uint8_t *out, int outlen);
+
+/* If WIRE equals the question name but for case, write WIRE's spelling
+ * over it (compressed owner names that point at it follow). */
+void dnsmsg_set_qname_spelling(uint8_t *pkt, int len, const uint8_t *wire);
 
 /* Minimum of the SOA TTL and SOA MINIMUM of the first SOA in the authority
  * section (RFC 2308 §5), or -1 if there is none. Consumes the cursor. */

@@ -21,10 +21,15 @@ struct resolve_ctx {
     const char *search[RESCONF_MAXDNSRCH];
     unsigned long options;         /* RES_* */
     struct cache_params cache;
-    /* If set, a negative reply (NXDOMAIN, NODATA) that ends a query is
-     * moved here instead of being freed: res_query callers find it in
-     * their buffer after -1, as with glibc. */
-    struct dnsf_reply *negative_sink;
+    /* If set, called with each negative reply (NXDOMAIN, NODATA) that ends
+     * a query: glibc leaves each one in the res_query caller's buffer in
+     * turn, so after a failed search the buffer holds the last one written
+     * over the earlier ones. UNDER, when not NULL, is the A reply that
+     * glibc's no-aaaa emulation received and then cut down to PKT (it stays
+     * in the buffer behind PKT). */
+    void (*on_negative)(void *arg, const uint8_t *pkt, int len, const uint8_t *under,
+                        int under_len);
+    void *on_negative_arg;
     uint64_t deadline_ms;          /* absolute, clock_now_ms() based */
 };
 

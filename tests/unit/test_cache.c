@@ -349,8 +349,17 @@ static enum cache_hit get(const struct cache_params *cp, const char *name, uint1
     if (h != CACHE_MISS) {
         assert_non_null(pkt);
         if (want != NULL) {
+            /* The reply comes back in the asker's spelling of the name
+             * (glibc echoes the question's case), so compare ignoring it. */
             assert_int_equal(len, (int)want->n);
-            assert_memory_equal(pkt, want->b, want->n);
+            for (size_t i = 0; i < want->n; i++) {
+                uint8_t x = pkt[i], y = want->b[i];
+                if (x >= 'A' && x <= 'Z')
+                    x = (uint8_t)(x + 32);
+                if (y >= 'A' && y <= 'Z')
+                    y = (uint8_t)(y + 32);
+                assert_int_equal(x, y);
+            }
         }
         free(pkt);
         if (exp != NULL)
@@ -472,6 +481,15 @@ static void test_keys_case_and_trailing_dot(void **state)
     struct pkt p;
     reply_a(&p, "WWW.Example.COM", 300, "192.0.2.1");
     assert_int_equal(put(&cp, "WWW.Example.COM.", DNS_T_A, &p, T0), 1);
+    /* Served in the asker's spelling: the question name's bytes follow it. */
+    {
+        uint8_t *got = NULL;
+        int glen = 0;
+        assert_int_equal(cache_get(&cp, "www.EXAMPLE.com", DNS_T_A, T0, 0, &got, &glen, NULL),
+                         CACHE_FRESH);
+        assert_memory_equal(got + 12, "\003www\007EXAMPLE\003com", 17);
+        free(got);
+    }
     assert_int_equal(get(&cp, "www.example.com", DNS_T_A, T0, 0, &p, NULL), CACHE_FRESH);
     assert_int_equal(get(&cp, "www.example.com.", DNS_T_A, T0, 0, &p, NULL), CACHE_FRESH);
     assert_int_equal(get(&cp, "WWW.EXAMPLE.COM", DNS_T_A, T0, 0, &p, NULL), CACHE_FRESH);
@@ -913,7 +931,7 @@ static void test_memo_negative_and_replace(void **state)
     memo_store("nx.example", NULL, &h, EAI_NONAME, NULL, T0 + 1000, 1, 100);
     assert_int_equal(memo_lookup("nx.example", NULL, &h, T0, 1, &rc, &res), 1);
     assert_int_equal(rc, EAI_NONAME);
-    assert_null(res);
+    assert_ptr_equal(res, &h);   /* glibc leaves *res alone on failure */
     /* Replaced by a later store of the same key. */
     memo_store("r.example", NULL, &h, 0, a, T0 + 1000, 1, 100);
     memo_store("r.example", NULL, &h, 0, b, T0 + 2000, 1, 100);
