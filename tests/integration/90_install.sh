@@ -30,9 +30,10 @@ assert_eq 'strategy = "race";' "$(cat "$dest/etc/dnsfailover.conf")" \
 ns_start || bail "cannot start NSD"
 make_resolv "$DNSF_TMP/resolv.conf" 127.53.0.250
 printf 'nameservers = [ "127.53.0.1" ];\n' >"$DNSF_TMP/c.conf"
-out=$(in_private_resolv "$DNSF_TMP/resolv.conf" env \
-	LD_PRELOAD="$dest/opt/dnsf/lib/libdnsfailover.so" DNSFAILOVER_CONF="$DNSF_TMP/c.conf" \
-	getent ahostsv4 www.dnsf.test 2>&1)
+# dnsf_shim_env preloads DNSF_LIB (and the ASan runtime first under check-asan).
+mapfile -t shim_env < <(DNSF_LIB="$dest/opt/dnsf/lib/libdnsfailover.so" dnsf_shim_env)
+out=$(in_private_resolv "$DNSF_TMP/resolv.conf" env "${shim_env[@]}" \
+	DNSFAILOVER_CONF="$DNSF_TMP/c.conf" getent ahostsv4 www.dnsf.test 2>&1)
 assert_contains "$out" "192.0.2.10" "the installed library answers (only the shim can)"
 out=$(in_private_resolv "$DNSF_TMP/resolv.conf" getent ahostsv4 www.dnsf.test 2>&1)
 assert_eq "" "$out" "without it the same lookup fails (the check can fail)"

@@ -198,7 +198,7 @@ DNSF_LOCK_FD=""
 # dnsf_lock_holders: the outermost other processes that have the lock file open, with
 # their command lines (for the waiting message).
 dnsf_lock_holders() {
-	local fd pid p
+	local fd pid p pp
 	local -A open=()
 	for fd in /proc/[0-9]*/fd/*; do
 		if [ "$(readlink "$fd" 2>/dev/null)" = "$DNSF_LOCK_FILE" ]; then
@@ -208,7 +208,8 @@ dnsf_lock_holders() {
 	done
 	for p in "${!open[@]}"; do
 		if [ "$p" = "$$" ] || [ "$p" = "$BASHPID" ]; then continue; fi
-		if [ -n "${open[$(dnsf_pid_ppid "$p")]:-}" ]; then continue; fi
+		pp=$(dnsf_pid_ppid "$p")
+		if [ -n "$pp" ] && [ -n "${open[$pp]:-}" ]; then continue; fi
 		printf '%s (%s) ' "$p" "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-80)"
 	done
 }
