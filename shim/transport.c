@@ -510,8 +510,10 @@ static void pump_one(struct lookup *lk, int qi, uint64_t now)
         if (q->st[best] == SRV_INFLIGHT)
             inflight++;
         idle--;
+        /* From the real launch time, rounded up: on a process's first
+         * lookup, creating the channel can take milliseconds after NOW. */
         if (pl->strategy == STRATEGY_HEDGE)
-            q->next_hedge_ms = now + (uint64_t)lk->hp.hedge_ms[best];
+            q->next_hedge_ms = (clock_now_us() + 999) / 1000 + (uint64_t)lk->hp.hedge_ms[best];
         if (q->done)
             return;
     }
