@@ -120,66 +120,45 @@ static void remove_nolock(struct shard *s, struct centry **pp)
 
 long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct cache_params *p)
 {
-    struct dnsmsg m;
+    struct dnsmsg m, rest;
     struct dnsmsg_rr rr;
-    int rcode;
     if (dnsmsg_init(&m, pkt, (size_t)len) < 0 || dnsmsg_tc(&m))
         return -1;
-    rcode = dnsmsg_rcode(&m);
-    if (rcode == DNS_R_NOERROR && m.ancount > 0) {
-        long ttl = -1;
-        int have_type = 0;
-        for (int i = 0; i < m.ancount; i++) {
-            if (dnsmsg_next_rr(&m, &rr) < 0)
-                return -1;
-            /* RFC 2181 §8: a TTL with the top bit set is treated as zero. */
-            long t = rr.ttl > 0x7fffffffu ? 0 : (long)rr.ttl;
-            if (ttl < 0 || t < ttl)
-                ttl = t;
-            have_type |= rr.type == qtype;
-        }
-        if (have_type || qtype == DNS_T_CNAME) {
-            if (ttl < p->min_ttl)
-                ttl = p->min_ttl;
-            if (ttl > p->max_ttl)
-                ttl = p->max_ttl;
-            return ttl > 0 ? ttl : -1;
-        }
-        /* A CNAME chain that ends without the type: a negative answer for
-         * it (RFC 2308 §2.2); fall through to the SOA, capped by the chain. */
-        struct dnsmsg m2;
-        dnsmsg_init(&m2, pkt, (size_t)len);
-        long neg = dnsmsg_negative_ttl(&m2);
-        if (neg < 0)
+    int rcode = dnsmsg_rcode(&m);
+    if (rcode != DNS_R_NOERROR && rcode != DNS_R_NXDOMAIN)
+        return -1;
+    /* One pass over the answers: their smallest TTL (the chain's), and
+     * whether the asked type is there. */
+    long chain = -1;
+    int have_type = 0;
+    rest = m;
+    for (int i = 0; i < m.ancount; i++) {
+        if (dnsmsg_next_rr(&rest, &rr) < 0)
             return -1;
-        if (neg > ttl)
-            neg = ttl;
-        if (neg > p->negative_max_ttl)
-            neg = p->negative_max_ttl;
-        return neg > 0 ? neg : -1;
+        /* RFC 2181 §8: a TTL with the top bit set is treated as zero. */
+        long t = rr.ttl > 0x7fffffffu ? 0 : (long)rr.ttl;
+        if (chain < 0 || t < chain)
+            chain = t;
+        have_type |= rr.type == qtype;
     }
-    if (rcode == DNS_R_NXDOMAIN || (rcode == DNS_R_NOERROR && m.ancount == 0)) {
-        /* An NXDOMAIN at the end of a CNAME chain lives no longer than the
-         * chain (RFC 2308 §2.1). */
-        long chain = -1;
-        struct dnsmsg mc = m;
-        for (int i = 0; i < m.ancount; i++) {
-            if (dnsmsg_next_rr(&mc, &rr) < 0)
-                return -1;
-            long t = rr.ttl > 0x7fffffffu ? 0 : (long)rr.ttl;
-            if (chain < 0 || t < chain)
-                chain = t;
-        }
-        long neg = dnsmsg_negative_ttl(&m);   /* RFC 2308 §5 */
-        if (neg < 0)
-            return -1;                        /* no SOA: do not cache */
-        if (chain >= 0 && chain < neg)
-            neg = chain;
-        if (neg > p->negative_max_ttl)
-            neg = p->negative_max_ttl;
-        return neg > 0 ? neg : -1;
+    if (rcode == DNS_R_NOERROR && m.ancount > 0 && (have_type || qtype == DNS_T_CNAME)) {
+        if (chain < p->min_ttl)
+            chain = p->min_ttl;
+        if (chain > p->max_ttl)
+            chain = p->max_ttl;
+        return chain > 0 ? chain : -1;
     }
-    return -1;
+    /* NXDOMAIN, NODATA, or a CNAME chain that ends without the type
+     * (RFC 2308 §2.1, §2.2): min(SOA TTL, MINIMUM) (§5), no longer than
+     * the chain, capped; without an SOA, not cached. */
+    long neg = dnsmsg_negative_ttl(&m);
+    if (neg < 0)
+        return -1;
+    if (chain >= 0 && chain < neg)
+        neg = chain;
+    if (neg > p->negative_max_ttl)
+        neg = p->negative_max_ttl;
+    return neg > 0 ? neg : -1;
 }
 
 enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_t qtype,

@@ -106,6 +106,19 @@ void config_schema_each(void (*fn)(const char *path, const char *type, long min,
     fn("apps", "apps", 0, 0, arg);
 }
 
+int config_same_addr(const struct sockaddr *a, const struct sockaddr *b)
+{
+    if (a->sa_family != b->sa_family)
+        return 0;
+    if (a->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+    return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id
+        && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+}
+
 const char *config_strategy_name(enum dnsf_strategy s)
 {
     return (unsigned)s < 3 ? strategies[s] : "?";

@@ -292,37 +292,8 @@ int dnsmsg_name_pton(const char *text, uint8_t *wire)
 
 int dnsmsg_text_wire_len(const char *text)
 {
-    /* RFC 1035 §3.1 limits, with master-file escapes (\X and \DDD) as
-     * res_mkquery's ns_name_pton reads them. */
-    size_t total = 1, label = 0;
-    const char *p = text;
-    if (p[0] == '.' && p[1] == 0)
-        return 1;
-    while (*p != 0) {
-        if (*p == '.') {
-            if (label == 0)
-                return -1;          /* empty label */
-            total += label + 1;
-            label = 0;
-            p++;
-            continue;
-        }
-        if (*p == '\\') {
-            if (p[1] >= '0' && p[1] <= '9') {
-                if (!(p[2] >= '0' && p[2] <= '9' && p[3] >= '0' && p[3] <= '9'))
-                    return -1;
-                p += 4;
-            } else if (p[1] != 0)
-                p += 2;
-            else
-                return -1;
-        } else
-            p++;
-        if (++label > 63)
-            return -1;
-    }
-    total += label ? label + 1 : 0;
-    return total > DNSMSG_MAXCDNAME ? -1 : (int)total;
+    uint8_t wire[DNSMSG_MAXCDNAME];
+    return dnsmsg_name_pton(text, wire);
 }
 
 int dnsmsg_make_nodata(const uint8_t *pkt, int len, uint16_t qtype, uint8_t *out, int outlen)

@@ -27,26 +27,13 @@ static struct slot slots[HEALTH_MAX_SLOTS];
 #define BUDGET_RATIO 0.1
 static double budget = BUDGET_MAX;
 
-/* Compare family, port and address only: sin_zero and sin6_flowinfo may
- * be uninitialised in addresses glibc filled in. */
-static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return 0;
-    if (a->ss_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-    return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id
-        && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
-}
 
 static int slot_for_nolock(const struct dnsf_server *s)
 {
     int free_slot = -1;
     for (int i = 0; i < HEALTH_MAX_SLOTS; i++) {
-        if (slots[i].used && same_addr(&slots[i].addr, &s->addr))
+        if (slots[i].used && config_same_addr((const struct sockaddr *)&slots[i].addr,
+                                              (const struct sockaddr *)&s->addr))
             return i;
         if (!slots[i].used && free_slot < 0)
             free_slot = i;

@@ -14,18 +14,6 @@
 /* Options we cannot honour through our transport: pass such calls on. */
 #define RAW_PASSTHROUGH_OPTIONS (RES_USEVC | RES_IGNTC | RES_USE_EDNS0 | RES_USE_DNSSEC)
 
-static int same_server(const struct sockaddr *sa, const struct dnsf_server *s)
-{
-    if (sa->sa_family != s->addr.ss_family)
-        return 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *a = (const void *)sa, *b = (const void *)&s->addr;
-        return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
-    }
-    const struct sockaddr_in6 *a = (const void *)sa, *b = (const void *)&s->addr;
-    return a->sin6_port == b->sin6_port
-        && memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
-}
 
 /* Did the program point its resolver state at servers of its own? */
 static int own_servers(res_state statp, const struct resconf *rc)
@@ -36,7 +24,7 @@ static int own_servers(res_state statp, const struct resconf *rc)
         const struct sockaddr *sa = statp->nsaddr_list[i].sin_family == AF_INET
                                   ? (const struct sockaddr *)&statp->nsaddr_list[i]
                                   : (const struct sockaddr *)statp->_u._ext.nsaddrs[i];
-        if (sa == NULL || !same_server(sa, &rc->servers[i]))
+        if (sa == NULL || !config_same_addr(sa, (const struct sockaddr *)&rc->servers[i].addr))
             return 1;
     }
     return 0;

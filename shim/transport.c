@@ -111,20 +111,6 @@ static struct chan *chan_create(const struct dnsf_server *s, int timeout_ms)
     return c;
 }
 
-/* Compare family, port and address only: sin_zero and sin6_flowinfo may
- * be uninitialised in addresses glibc filled in. */
-static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return 0;
-    if (a->ss_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-    return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id
-        && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
-}
 
 static struct chan *chan_checkout(const struct dnsf_server *s, int timeout_ms)
 {
@@ -138,7 +124,9 @@ static struct chan *chan_checkout(const struct dnsf_server *s, int timeout_ms)
             stale = c;
             continue;
         }
-        if (found == NULL && c->timeout_ms == timeout_ms && same_addr(&c->addr, &s->addr)) {
+        if (found == NULL && c->timeout_ms == timeout_ms
+            && config_same_addr((const struct sockaddr *)&c->addr,
+                                (const struct sockaddr *)&s->addr)) {
             *pp = c->next;
             found = c;
             continue;
@@ -228,7 +216,8 @@ struct lookup {
     const struct transport_plan *plan;
     struct health_plan hp;
     struct health_params params;
-    const char *name;              /* without a trailing dot */
+    const char *name;              /* as c-ares reads it (dnsmsg_name_cares) */
+    const uint8_t *qwire;          /* the same name in wire form */
     int nq;
     struct qstate q[2];
     struct dnsf_reply *out;
@@ -267,15 +256,10 @@ static void unlink_probe(struct lookup *lk, struct probe *p)
 }
 
 /* The reply answers the question we asked: compared in wire form, so
- * escaped names ("w\\119w") match, case-insensitively (RFC 4343). */
-static int question_matches(const struct dnsmsg *m, const char *name, uint16_t qtype)
+ * escaped names match, case-insensitively (RFC 4343). */
+static int question_matches(const struct dnsmsg *m, const uint8_t *qwire, uint16_t qtype)
 {
-    uint8_t want[DNSMSG_MAXCDNAME];
-    if (m->qtype != qtype || m->qclass != DNS_C_IN)
-        return 0;
-    if (dnsmsg_name_pton(name[0] ? name : ".", want) < 0)
-        return 0;
-    return dnsmsg_name_equal(m->qname, want);
+    return m->qtype == qtype && m->qclass == DNS_C_IN && dnsmsg_name_equal(m->qname, qwire);
 }
 
 /* Every record of every section can be read: a reply cut inside a record
@@ -300,13 +284,13 @@ static int has_answers(const unsigned char *abuf, int alen)
 
 /* Classify a finished query: 0 usable, else the health outcome. */
 static enum health_outcome classify(int status, const unsigned char *abuf, int alen,
-                                    const char *name, uint16_t qtype, int *rcode)
+                                    const uint8_t *qwire, uint16_t qtype, int *rcode)
 {
     *rcode = -1;
     if (abuf != NULL && alen > 0) {
         struct dnsmsg m;
         if (dnsmsg_init(&m, abuf, (size_t)alen) == 0 && dnsmsg_is_response(&m)
-            && (name == NULL || question_matches(&m, name, qtype)) && records_parse(&m)) {
+            && (qwire == NULL || question_matches(&m, qwire, qtype)) && records_parse(&m)) {
             *rcode = dnsmsg_rcode(&m);
             /* Usable: NOERROR (with data or NODATA) or NXDOMAIN. NXDOMAIN is
              * an answer, never a reason to fail over (split horizon). */
@@ -376,7 +360,7 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
         free(p);
         return;
     }
-    enum health_outcome o = classify(status, abuf, alen, lk->name, q->qtype, &rcode);
+    enum health_outcome o = classify(status, abuf, alen, lk->qwire, q->qtype, &rcode);
     if (o != HEALTH_LOCAL)
         health_report(p->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, &lk->params, now_us / 1000);
     if (q->done) {                 /* the other family's grace ended it */
@@ -734,6 +718,7 @@ int transport_query(const struct transport_plan *plan, const char *name,
     drain_orphans();
     lk.plan = plan;
     lk.name = qname;
+    lk.qwire = wire;
     lk.nq = nq;
     lk.out = out;
     lk.params.fail_threshold = plan->fail_threshold;

@@ -64,6 +64,10 @@ int config_load_file(const char *path, const struct dnsf_identity *id,
  * into S (default port 53). Return 0 or -1. */
 int config_parse_server(const char *text, struct dnsf_server *s);
 const char *config_strategy_name(enum dnsf_strategy s);
+/* Same family, address and port (and IPv6 scope). Only those fields are
+ * compared: sin_zero and sin6_flowinfo may be uninitialised in addresses
+ * glibc filled in. */
+int config_same_addr(const struct sockaddr *a, const struct sockaddr *b);
 /* Call FN for every key the schema accepts (the README is checked against
  * this list), "apps" last. */
 void config_schema_each(void (*fn)(const char *path, const char *type, long min, long max,

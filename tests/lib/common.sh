@@ -434,26 +434,13 @@ make_etc() {
 # Put -- before a NAME that starts with "-".
 dnsq() { "$DNSF_PYTHON" -I "$DNSF_ROOT/tests/lib/dnsq.py" "$@"; }
 
-# ns_start [ADDR [PORT]]: start NSD serving tests/fixtures on ADDR (default 127.53.0.1)
-# port PORT (default 53), wait until it answers, record its PID. Fails the test if
-# NSD does not come up. Its directory (config, log) is ${DNSF_NS_DIR[ADDR]}.
-ns_start() {
-	local addr=${1:-$DNSF_NS_ADDR} port=${2:-53}
-	local dir ip4=yes ip6=no pid z
-	command -v nsd >/dev/null || bail "nsd is not installed (run tests/deps.sh)"
-	case $addr in
-	127.*) ;;
-	::1) ip4=no ip6=yes ;;
-	*) bail "ns_start: $addr is not a loopback address" ;;
-	esac
-	if [ -n "${DNSF_NS_PID[$addr]:-}" ]; then
-		bail "ns_start: a nameserver is already running on $addr"
-	fi
-	if dnsq -s "$addr" -p "$port" -t 0.3 www.dnsf.test A >/dev/null 2>&1; then
-		ss -Hlunp "sport = :$port" 2>/dev/null | sed 's/^/#   /'
-		bail "something already answers DNS on $addr port $port (a leftover nsd? see above)"
-	fi
-	dir=$(mktemp -d "$DNSF_TMP/nsd.XXXXXX")
+# nsd_write_conf FILE DIR ADDR PORT [ZONE=ZONEFILE...]: an NSD config serving the
+# fixture zones (plus the extra ones) on ADDR:PORT, with its state files in DIR.
+# Shared by ns_start, tests/tools/bench_nsd.sh and tests/tools/cache_lib.sh.
+nsd_write_conf() {
+	local file=$1 dir=$2 addr=$3 port=$4 ip4=yes ip6=no z extra
+	shift 4
+	case $addr in ::1) ip4=no ip6=yes ;; esac
 	{
 		echo "server:"
 		echo "	ip-address: $addr@$port"
@@ -485,16 +472,36 @@ ns_start() {
 		echo "	rrl-whitelist-ratelimit: 0"
 		echo "remote-control:"
 		echo "	control-enable: no"
-		for z in . dnsf.test other.test 2.0.192.in-addr.arpa 8.b.d.0.1.0.0.2.ip6.arpa; do
-			echo "zone:"
-			echo "	name: \"$z\""
-			if [ "$z" = . ]; then
-				echo "	zonefile: \"$DNSF_FIXTURES/root.zone\""
-			else
-				echo "	zonefile: \"$DNSF_FIXTURES/$z.zone\""
-			fi
+		printf 'zone:\n\tname: "."\n\tzonefile: "%s"\n' "$DNSF_FIXTURES/root.zone"
+		for z in dnsf.test other.test 2.0.192.in-addr.arpa 8.b.d.0.1.0.0.2.ip6.arpa; do
+			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "$z" "$DNSF_FIXTURES/$z.zone"
 		done
-	} >"$dir/nsd.conf"
+		for extra in "$@"; do
+			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "${extra%%=*}" "${extra#*=}"
+		done
+	} >"$file"
+}
+
+# ns_start [ADDR [PORT]]: start NSD serving tests/fixtures on ADDR (default 127.53.0.1)
+# port PORT (default 53), wait until it answers, record its PID. Fails the test if
+# NSD does not come up. Its directory (config, log) is ${DNSF_NS_DIR[ADDR]}.
+ns_start() {
+	local addr=${1:-$DNSF_NS_ADDR} port=${2:-53}
+	local dir pid
+	command -v nsd >/dev/null || bail "nsd is not installed (run tests/deps.sh)"
+	case $addr in
+	127.* | ::1) ;;
+	*) bail "ns_start: $addr is not a loopback address" ;;
+	esac
+	if [ -n "${DNSF_NS_PID[$addr]:-}" ]; then
+		bail "ns_start: a nameserver is already running on $addr"
+	fi
+	if dnsq -s "$addr" -p "$port" -t 0.3 www.dnsf.test A >/dev/null 2>&1; then
+		ss -Hlunp "sport = :$port" 2>/dev/null | sed 's/^/#   /'
+		bail "something already answers DNS on $addr port $port (a leftover nsd? see above)"
+	fi
+	dir=$(mktemp -d "$DNSF_TMP/nsd.XXXXXX")
+	nsd_write_conf "$dir/nsd.conf" "$dir" "$addr" "$port"
 	if ! nsd-checkconf "$dir/nsd.conf" >"$dir/checkconf.out" 2>&1; then
 		sed 's/^/#   /' "$dir/checkconf.out"
 		bail "nsd-checkconf rejected $dir/nsd.conf"

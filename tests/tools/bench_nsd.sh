@@ -18,7 +18,7 @@
 BENCH_NSD_PID=
 
 bench_ns_start() {
-	local addr=$1 dir=$2 z file
+	local addr=$1 dir=$2
 	case $addr in
 	127.*) ;;
 	*) echo "bench_ns_start: $addr is not a 127.x loopback address" >&2; return 1 ;;
@@ -29,41 +29,7 @@ bench_ns_start() {
 		echo "bench_ns_start: something already answers DNS on $addr:53 (a leftover nsd?)" >&2
 		return 1
 	fi
-	{
-		echo "server:"
-		echo "	ip-address: $addr@53"
-		echo "	do-ip4: yes"
-		echo "	do-ip6: no"
-		echo '	username: ""'
-		echo '	chroot: ""'
-		echo '	database: ""'
-		echo "	zonelistfile: \"$dir/zone.list\""
-		echo "	xfrdfile: \"$dir/xfrd.state\""
-		echo "	xfrdir: \"$dir\""
-		echo "	pidfile: \"$dir/nsd.pid\""
-		echo "	logfile: \"$dir/nsd.log\""
-		echo "	verbosity: 0"
-		echo "	hide-version: yes"
-		echo "	server-count: 1"
-		echo "	tcp-count: 256"
-		echo "	tcp-timeout: 10"
-		echo "	round-robin: no"
-		echo "	reuseport: no"
-		echo "	refuse-any: no"
-		echo "	zonefiles-write: 0"
-		echo "	rrl-ratelimit: 0"
-		echo "	rrl-whitelist-ratelimit: 0"
-		echo "remote-control:"
-		echo "	control-enable: no"
-		for z in . dnsf.test other.test demo.test; do
-			case $z in
-			.) file=$DNSF_FIXTURES/root.zone ;;
-			demo.test) file=$DNSF_ROOT/tests/demo/demo.test.zone ;;
-			*) file=$DNSF_FIXTURES/$z.zone ;;
-			esac
-			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "$z" "$file"
-		done
-	} >"$dir/nsd.conf"
+	nsd_write_conf "$dir/nsd.conf" "$dir" "$addr" 53 demo.test="$DNSF_ROOT/tests/demo/demo.test.zone"
 	if ! nsd-checkconf "$dir/nsd.conf" >"$dir/checkconf.out" 2>&1; then
 		cat "$dir/checkconf.out" >&2
 		echo "bench_ns_start: nsd-checkconf rejected $dir/nsd.conf" >&2

@@ -55,47 +55,13 @@ cl_init() {
 
 # cl_ns_start: like ns_start (tests/lib/common.sh), plus tests/integration/data/cache.
 cl_ns_start() {
-	local addr=$CL_NS dir z file pid
+	local addr=$CL_NS dir pid
 	command -v nsd >/dev/null || bail "nsd is not installed (run tests/deps.sh)"
 	if dnsq -s "$addr" -t 0.3 www.dnsf.test A >/dev/null 2>&1; then
 		bail "something already answers DNS on $addr:53 (a leftover nsd?)"
 	fi
 	dir=$(mktemp -d "$DNSF_TMP/nsd.XXXXXX")
-	{
-		echo "server:"
-		echo "	ip-address: $addr@53"
-		echo "	do-ip4: yes"
-		echo "	do-ip6: no"
-		echo '	username: ""'
-		echo '	chroot: ""'
-		echo '	database: ""'
-		echo "	zonelistfile: \"$dir/zone.list\""
-		echo "	xfrdfile: \"$dir/xfrd.state\""
-		echo "	xfrdir: \"$dir\""
-		echo "	pidfile: \"$dir/nsd.pid\""
-		echo "	logfile: \"$dir/nsd.log\""
-		echo "	verbosity: 0"
-		echo "	hide-version: yes"
-		echo "	server-count: 1"
-		echo "	tcp-count: 256"
-		echo "	tcp-timeout: 10"
-		echo "	round-robin: no"
-		echo "	reuseport: no"
-		echo "	refuse-any: no"
-		echo "	zonefiles-write: 0"
-		echo "	rrl-ratelimit: 0"
-		echo "	rrl-whitelist-ratelimit: 0"
-		echo "remote-control:"
-		echo "	control-enable: no"
-		for z in . dnsf.test other.test 2.0.192.in-addr.arpa 8.b.d.0.1.0.0.2.ip6.arpa cache.test; do
-			case $z in
-			.) file=$DNSF_FIXTURES/root.zone ;;
-			cache.test) file=$DNSF_ROOT/tests/integration/data/cache/cache.test.zone ;;
-			*) file=$DNSF_FIXTURES/$z.zone ;;
-			esac
-			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "$z" "$file"
-		done
-	} >"$dir/nsd.conf"
+	nsd_write_conf "$dir/nsd.conf" "$dir" "$addr" 53 cache.test="$DNSF_ROOT/tests/integration/data/cache/cache.test.zone"
 	if ! nsd-checkconf "$dir/nsd.conf" >"$dir/checkconf.out" 2>&1; then
 		sed 's/^/#   /' "$dir/checkconf.out"
 		bail "nsd-checkconf rejected $dir/nsd.conf"
