@@ -14,8 +14,10 @@
 #              (tests/tools/benchlookup.c; fault proxy tests/tools/faultdns.c)
 #   cache      issue 4's figures: cache-hit latency per getaddrinfo call (median,
 #              AF_UNSPEC and AF_INET, 1 and 2 threads) against glibc uncached and nscd
-#              (if installed); lookups/s for 8 threads on 100 hot names; memory for
-#              10,000 cached names (tests/tools/cache_bench.c)
+#              (on PATH, or downloaded and unpacked without installing it by
+#              tests/tools/fetch_nscd.sh; if neither works the table says why);
+#              lookups/s for 8 threads on 100 hot names; memory for 10,000 cached
+#              names (tests/tools/cache_bench.c)
 #
 # Knobs (environment):
 #   BENCH_N=200               lookups per failover cell (distinct names)
@@ -267,12 +269,22 @@ cb_run() {
 }
 
 # cb_nscd KV CACHE_BENCH_ARGS...: the same measurement with glibc alone through an nscd
-# of our own (caching hosts), inside one mount namespace with the private /etc and a
-# private nscd socket directory. Writes KV with exit=... like cb_run.
+# of our own ($NSCD, caching hosts), inside one mount namespace with the private /etc
+# and a private nscd socket directory (a tmpfs). Writes KV with exit=... like cb_run.
+#
+# Proof that nscd answered (a column that silently measured plain glibc would be a
+# lie): the client runs in a nested namespace whose resolv.conf names $CLOSED, where
+# nothing listens (and the private /etc/hosts lacks the bench's names), so any call
+# glibc made without nscd would fail and be counted in failures=.  nscd itself keeps the
+# cache section's resolv.conf (the loopback NSD).  After the run, `nscd -g` adds the
+# daemon's hosts counters (nscd_hosts_*): its hit counters only count requests over
+# the socket; a client reading the shared database (shared hosts yes) is not counted,
+# so they stay small, but not zero: each name's first lookup reaches the daemon.
 cb_nscd() {
-	local kv=$1 dir=$W/nscd
+	local kv=$1 dir=$W/nscd client
 	shift
 	mkdir -p "$dir/run"
+	rm -f "$dir/stats"
 	cat >"$dir/nscd.conf" <<-EOF
 		debug-level 0
 		paranoia no
@@ -289,10 +301,14 @@ cb_nscd() {
 		enable-cache services no
 		enable-cache netgroup no
 	EOF
+	make_resolv "$dir/client-resolv.conf" "$CLOSED" --options "timeout:1 attempts:1"
+	# The client's namespace, nested in nscd's: only resolv.conf differs.
+	# shellcheck disable=SC2016 # expanded by that shell
+	client='mount --bind "$1" /etc/resolv.conf || exit 125; shift; exec "$@"'
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	dnsf_private_mounts "$CB_ETC/resolv.conf" /etc/resolv.conf "$CB_ETC/hosts" /etc/hosts \
 		"$CB_ETC/nsswitch.conf" /etc/nsswitch.conf -- sh -c '
-		dir=$1; shift
+		dir=$1 nscd=$2 client=$3; shift 3
 		sock=/var/run/nscd
 		[ -d /run/nscd ] && sock=/run/nscd
 		if [ ! -d "$sock" ]; then
@@ -301,27 +317,44 @@ cb_nscd() {
 		fi
 		mount -t tmpfs bench-nscd "$sock" || { echo "exit=125"; exit 0; }
 		echo "$sock" >"$dir/sockdir"
-		nscd -F -f "$dir/nscd.conf" >"$dir/nscd.out" 2>&1 &
+		"$nscd" -F -f "$dir/nscd.conf" >"$dir/nscd.out" 2>&1 &
 		pid=$!
 		i=0
 		while [ ! -S "$sock/socket" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 		if [ ! -S "$sock/socket" ]; then kill $pid 2>/dev/null; echo "exit=124"; exit 0; fi
-		timeout -k 5 600 "$@" >"$dir/out" 2>"$dir/err"
+		unshare -m --propagation private sh -c "$client" cb-nscd-client "$dir/client-resolv.conf" \
+			timeout -k 5 600 "$@" >"$dir/out" 2>"$dir/err"
 		echo "exit=$?"
 		cat "$dir/out"
+		"$nscd" -g -f "$dir/nscd.conf" >"$dir/stats" 2>&1
 		kill $pid 2>/dev/null
-		wait $pid 2>/dev/null' cb-nscd "$dir" "$@" >"$kv" 2>"$kv.err"
+		wait $pid 2>/dev/null' cb-nscd "$dir" "$NSCD" "$client" "$@" >"$kv" 2>"$kv.err"
+	# The daemon's hosts counters, summed over positive and negative entries.
+	if [ -s "$dir/stats" ]; then
+		awk '/^[a-z]+ cache:$/ { h = ($1 == "hosts") }
+			h && /cache hits on (positive|negative) entries/ { hits += $1 }
+			h && /cache misses on (positive|negative) entries/ { misses += $1 }
+			h && /current number of cached values/ { cached = $1 }
+			END { print "nscd_hosts_hits=" hits + 0; print "nscd_hosts_misses=" misses + 0
+				print "nscd_hosts_cached=" cached + 0 }' "$dir/stats" >>"$kv"
+	fi
+	echo "nscd_client_resolv=$CLOSED (closed port)" >>"$kv"
 	# A socket directory made for this (nscd not running on the host): gone again.
 	if [ -f "$dir/created" ] && [ -s "$dir/sockdir" ]; then
 		rmdir "$(cat "$dir/sockdir")" 2>/dev/null
 		rm -f "$dir/created"
 	fi
+	if ! grep -qx 'exit=0' "$kv"; then
+		echo "bench: cache: ${kv##*/}: $(grep -m1 '^exit=' "$kv")" >&2
+		sed 's/^/bench:   /' "$kv.err" "$dir/err" "$dir/nscd.out" 2>/dev/null | head -n 5 >&2
+	fi
 }
 
 bench_cache() {
-	local conf=$W/cache.conf memconf=$W/cache-mem.conf fam t i nscd=""
+	local conf=$W/cache.conf memconf=$W/cache-mem.conf fam t i nscd_how
 	local -a shim hot=()
 	out "" "## Cache" ""
+	rm -f "$RAW"/cache.*.kv "$RAW"/cache.*.kv.err   # no figure from an earlier run
 	CB_ETC=$W/cache-etc
 	make_etc "$CB_ETC" "$DNSF_NS_ADDR"
 	mapfile -t shim < <(dnsf_shim_env)
@@ -330,7 +363,25 @@ bench_cache() {
 	printf '%s\n' "cache: { enabled = true; max_entries = $((BENCH_CACHE_NAMES * 3)); };" \
 		"stats_on_exit = true;" "log: { level = \"warn\"; target = \"$W/cache-mem.log\"; };" >"$memconf"
 	for ((i = 1; i <= 100; i++)); do hot+=("$(printf 'hot-%03d.wild.dnsf.test' "$i")"); done
-	if command -v nscd >/dev/null 2>&1; then nscd=$(command -v nscd); fi
+	# nscd: on PATH, or downloaded and unpacked (never installed) by fetch_nscd.sh.
+	# Without it the bench says why and goes on.
+	NSCD="" NSCD_STATUS=""
+	if ! NSCD=$(bash "$DNSF_ROOT/tests/tools/fetch_nscd.sh" "$DNSF_BUILD/nscd" 2>"$W/fetch_nscd.err"); then
+		NSCD=""
+		NSCD_STATUS="not measured: $(tail -n 1 "$W/fetch_nscd.err" | sed 's/^fetch_nscd: //')"
+	elif dnsq -s "$CLOSED" -t 0.3 www.dnsf.test A >/dev/null 2>&1; then
+		# cb_nscd's proof needs a resolver address where nothing answers.
+		NSCD=""
+		NSCD_STATUS="not measured: something answers DNS on $CLOSED:53"
+	else
+		NSCD_STATUS="$("$NSCD" --version 2>/dev/null | head -n 1)"
+		NSCD_STATUS=${NSCD_STATUS:-nscd}
+	fi
+	if [ -n "$NSCD" ]; then
+		echo "bench: cache: nscd is $NSCD ($NSCD_STATUS)" >&2
+	else
+		echo "bench: cache: nscd $NSCD_STATUS" >&2
+	fi
 	echo "bench: cache: latency (AF_UNSPEC, AF_INET x 1, 2 threads) ..." >&2
 	for fam in unspec inet; do
 		for t in 1 2; do
@@ -339,7 +390,7 @@ bench_cache() {
 				--warmup 1000 www.dnsf.test
 			cb_run "$RAW/cache.glibc.$fam.t$t.kv" "$TOOLS/cache_bench" --family "$fam" --threads "$t" \
 				--iters "$BENCH_CACHE_GLIBC_ITERS" --warmup 20 www.dnsf.test
-			if [ -n "$nscd" ]; then
+			if [ -n "$NSCD" ]; then
 				cb_nscd "$RAW/cache.nscd.$fam.t$t.kv" "$TOOLS/cache_bench" --family "$fam" \
 					--threads "$t" --iters "$BENCH_CACHE_ITERS" --warmup 1000 www.dnsf.test
 			fi
@@ -350,7 +401,7 @@ bench_cache() {
 		--threads 8 --warmup 200 --duration-ms $((BENCH_CACHE_SECONDS * 1000)) "${hot[@]}"
 	cb_run "$RAW/cache.glibc.hot8.kv" "$TOOLS/cache_bench" --threads 8 --warmup 0 \
 		--duration-ms $((BENCH_CACHE_SECONDS * 1000)) "${hot[@]}"
-	if [ -n "$nscd" ]; then
+	if [ -n "$NSCD" ]; then
 		cb_nscd "$RAW/cache.nscd.hot8.kv" "$TOOLS/cache_bench" --threads 8 --warmup 200 \
 			--duration-ms $((BENCH_CACHE_SECONDS * 1000)) "${hot[@]}"
 	fi
@@ -362,7 +413,7 @@ bench_cache() {
 		"$W/cache-mem.log" | tail -n 4 >>"$RAW/cache.shim.mem.kv"
 	cb_run "$RAW/cache.glibc.mem.kv" "$TOOLS/cache_bench" --rss --count "$BENCH_CACHE_NAMES" \
 		--prefix "memg$$" --suffix wild.dnsf.test
-	"$DNSF_PYTHON" -I "$DNSF_ROOT/tests/bench_report.py" cache "$RAW" "${nscd:-not installed}" |
+	"$DNSF_PYTHON" -I "$DNSF_ROOT/tests/bench_report.py" cache "$RAW" "$NSCD_STATUS" |
 		tee -a "$RESULTS"
 	out "" "How: \`tests/tools/cache_bench.c\` in a private /etc (resolv.conf: the loopback NSD" \
 		"$DNSF_NS_ADDR, the fixtures' hosts, \`hosts: files dns\`). Latency: one process per cell;" \
@@ -378,6 +429,20 @@ bench_cache() {
 		"then after $BENCH_CACHE_NAMES more distinct wildcard names (AF_UNSPEC: an A and a NODATA" \
 		"AAAA entry each, plus a memo entry), with \`max_entries = $((BENCH_CACHE_NAMES * 3))\` so" \
 		"nothing is evicted; glibc alone the same way for comparison."
+	if [ -n "$NSCD" ]; then
+		case $NSCD in
+		"$DNSF_BUILD"/*) nscd_how="unpacked from \`apt-get download nscd=$(cat "$DNSF_BUILD/nscd/version")\` with \`dpkg-deb -x\` (not installed; tests/tools/fetch_nscd.sh)" ;;
+		*) nscd_how="$NSCD" ;;
+		esac
+		out "" "nscd: $NSCD_STATUS, $nscd_how, a private daemon started per cell" \
+			"(\`nscd -F\`, hosts cache only, \`shared hosts yes\`, persistent no) in a mount namespace" \
+			"with the same private /etc and a tmpfs over /run/nscd; its clients are glibc alone" \
+			"(same calls and counts as dnsfailover's cells, same warm-up). Proof it answered: the" \
+			"client ran in a nested namespace whose resolv.conf names $CLOSED, where nothing" \
+			"listens, so a call not answered by nscd would have failed; a cell with failures, or" \
+			"that nscd's counters (\`nscd -g\`: requests over its socket, not the client's reads of" \
+			"the shared database) show was never asked, gets no figure."
+	fi
 }
 
 # ---------------------------------------------------------------- main
