@@ -4,7 +4,8 @@
 #   make test            install missing Debian packages (root) or print the
 #                        apt-get line, build, run unit + integration tests
 #   make demo            a dead primary made invisible, side by side with glibc
-#   make bench           benchmark figures (medians, one run)
+#   make bench           benchmark figures (medians, one run);
+#                        BENCH_SECTIONS="cache" for some sections only
 #   make check-asan      the test suite with ASan+UBSan
 #   make check-valgrind  the integration programs under valgrind
 #   make install PREFIX=/usr/local DESTDIR=
@@ -110,7 +111,7 @@ demo: deps
 
 bench: deps
 	$(MAKE) all tools
-	@bash tests/bench.sh
+	@bash tests/bench.sh $(BENCH_SECTIONS)
 
 # ASan+UBSan: a separate build tree, with the sanitizer runtime preloaded first.
 check-asan: deps

@@ -3,7 +3,8 @@
 # in one run on loopback, printed as markdown ready for the README and written
 # with the raw data to $DNSF_BUILD/bench/results.md.
 #
-#   bash tests/bench.sh [SECTION...]      (default: every section, in order)
+#   bash tests/bench.sh [SECTION...]      (default: every section, in order;
+#                                          make bench BENCH_SECTIONS="cache" passes them)
 #
 # Sections (each a function bench_SECTION below; add one by writing the function
 # and listing it in SECTIONS):
