@@ -13,8 +13,8 @@
 # own mount namespace with a private /etc and socket directory (cb_nscd in bench.sh).
 #
 # So: an nscd already on PATH is used as it is; otherwise `apt-get download
-# nscd=VERSION` into DIR and `dpkg-deb -x` it into DIR/root (no maintainer scripts
-# run, nothing registered with dpkg), giving DIR/root/usr/sbin/nscd.  VERSION is the
+# nscd=VERSION` into DIR and `dpkg-deb -x` it (no maintainer scripts run, nothing
+# registered with dpkg), keeping only DIR/root/usr/sbin/nscd.  VERSION is the
 # installed libc6's exact version: nscd is built from glibc's source and talks to the
 # client side of glibc (socket protocol, shared-memory database layout) of the same
 # build.  A previous extraction of that version is reused without the network.
@@ -50,14 +50,21 @@ mkdir -p "$dir/dl" || fail "cannot create $dir/dl"
 # A bounded wait when offline: no retries, 20 s per connection.
 if ! (cd "$dir/dl" && timeout 180 apt-get download -q -o Acquire::Retries=0 \
 	-o Acquire::http::Timeout=20 "nscd=$ver") >"$dir/apt-get.log" 2>&1; then
-	fail "apt-get download nscd=$ver failed: $(grep -E '^(E|Err):' "$dir/apt-get.log" | head -n 1)"
+	fail "apt-get download nscd=$ver failed: $(grep -m 1 '^E:' "$dir/apt-get.log" || tail -n 1 "$dir/apt-get.log")"
 fi
 deb=$(find "$dir/dl" -maxdepth 1 -name 'nscd_*.deb' | head -n 1)
 [ -n "$deb" ] || fail "apt-get download left no nscd_*.deb in $dir/dl"
 got=$(dpkg-deb -f "$deb" Version 2>/dev/null)
 [ "$got" = "$ver" ] || fail "downloaded nscd is version '$got', libc6 is $ver"
-dpkg-deb -x "$deb" "$dir/root" || fail "dpkg-deb -x $deb failed"
-[ -x "$bin" ] || fail "$deb holds no usr/sbin/nscd"
+# Only the program is kept: the package's other files include directories named
+# init.d and tmpfiles.d, which the Makefile's `find build -name '*.d'` would include.
+rm -rf "$dir/x"
+dpkg-deb -x "$deb" "$dir/x" || fail "dpkg-deb -x $deb failed"
+[ -x "$dir/x/usr/sbin/nscd" ] || fail "$deb holds no usr/sbin/nscd"
+if ! mkdir -p "${bin%/*}" || ! mv "$dir/x/usr/sbin/nscd" "$bin"; then
+	fail "cannot move nscd to $bin"
+fi
+rm -rf "$dir/x"
 # Its shared libraries (libselinux1, libaudit1, libcap2) must be present here.
 "$bin" --version >/dev/null 2>&1 || fail "$bin does not run: $("$bin" --version 2>&1 | head -n 1)"
 echo "$ver" >"$dir/version"
