@@ -6,28 +6,33 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The next token of LINE at *P: its start and length (0 at the end). An
+ * action "[...]" is one token. */
+static size_t next_token(const char **p, const char **start)
+{
+    while (isspace((unsigned char)**p))
+        (*p)++;
+    *start = *p;
+    if (**p == '[') {
+        while (**p != 0 && **p != ']')
+            (*p)++;
+        if (**p == ']')
+            (*p)++;
+    } else {
+        while (**p != 0 && !isspace((unsigned char)**p) && **p != '[')
+            (*p)++;
+    }
+    return (size_t)(*p - *start);
+}
+
 int nsswitch_rewrite(const char *spec, char *out, size_t outlen)
 {
     size_t o = 0;
     int replaced = 0;
-    const char *p = spec;
+    const char *p = spec, *start;
+    size_t n;
 
-    while (*p != 0) {
-        if (isspace((unsigned char)*p)) {
-            p++;
-            continue;
-        }
-        const char *start = p;
-        if (*p == '[') {                          /* an action: copy verbatim */
-            while (*p != 0 && *p != ']')
-                p++;
-            if (*p == ']')
-                p++;
-        } else {
-            while (*p != 0 && !isspace((unsigned char)*p) && *p != '[')
-                p++;
-        }
-        size_t n = (size_t)(p - start);
+    while ((n = next_token(&p, &start)) > 0) {
         const char *tok = start;
         if (n == 3 && strncmp(start, "dns", 3) == 0) {
             tok = "dnsfailover";
@@ -80,6 +85,23 @@ int nsswitch_hosts_line(const char *path, char *out, size_t outlen)
     return nsswitch_rewrite(spec, out, outlen);
 }
 
+int nsswitch_merge_files(char *line)
+{
+    const char *p = line, *tok, *prev = NULL;
+    size_t n, prevlen = 0;
+    while ((n = next_token(&p, &tok)) > 0) {
+        if (n == 11 && strncmp(tok, "dnsfailover", 11) == 0 && prevlen == 5
+            && strncmp(prev, "files", 5) == 0) {
+            /* Drop "files " (and the blank after it) in place. */
+            memmove((char *)prev, tok, strlen(tok) + 1);
+            return 1;
+        }
+        prev = tok;
+        prevlen = n;
+    }
+    return 0;
+}
+
 int nsswitch_install(const char *line)
 {
     return __nss_configure_lookup("hosts", line) == 0 ? 0 : -1;
@@ -89,24 +111,14 @@ int nsswitch_memo_safe(const char *line)
 {
     if (strstr(line, "continue") != NULL || strstr(line, "merge") != NULL)
         return 0;
-    const char *p = line;
-    while (*p != 0) {
-        while (isspace((unsigned char)*p))
-            p++;
-        const char *start = p;
-        if (*p == '[') {
-            while (*p != 0 && *p != ']')
-                p++;
-            if (*p == ']')
-                p++;
+    const char *p = line, *tok;
+    size_t n;
+    while ((n = next_token(&p, &tok)) > 0) {
+        if (*tok == '[')
             continue;
-        }
-        while (*p != 0 && !isspace((unsigned char)*p) && *p != '[')
-            p++;
-        size_t n = (size_t)(p - start);
-        if (n == 11 && strncmp(start, "dnsfailover", 11) == 0)
+        if (n == 11 && strncmp(tok, "dnsfailover", 11) == 0)
             return 1;
-        if (!(n == 5 && strncmp(start, "files", 5) == 0) && n > 0)
+        if (!(n == 5 && strncmp(tok, "files", 5) == 0))
             return 0;
     }
     return 0;

@@ -19,7 +19,8 @@
 
 static _Atomic(void *) p_getaddrinfo, p_freeaddrinfo, p_gethostbyname, p_gethostbyname2,
     p_gethostbyname_r, p_gethostbyname2_r, p_gethostbyaddr, p_gethostbyaddr_r, p_getnameinfo,
-    p_dns4, p_dns3, p_dns2, p_dns1, p_dnsaddr2, p_nquery, p_nsearch, p_nquerydomain;
+    p_dns4, p_dns3, p_dns2, p_dns1, p_dnsaddr2, p_files4, p_files3, p_files2, p_files1,
+    p_filesaddr, p_nquery, p_nsearch, p_nquerydomain;
 
 int real_res_nquery(res_state statp, const char *dname, int class, int type,
                     unsigned char *answer, int anslen)
@@ -232,4 +233,74 @@ enum nss_status real_nss_dns_gethostbyaddr2_r(const void *addr, socklen_t len, i
         return NSS_STATUS_UNAVAIL;
     }
     return fn(addr, len, af, result, buffer, buflen, errnop, h_errnop, ttlp);
+}
+
+/* glibc's files module (in libc since 2.34), for names that may be in
+ * /etc/hosts (see hostsfile.h). If it cannot be found, report UNAVAIL as
+ * glibc does for a hosts file it cannot open, so DNS still answers. */
+#define FILES_MISSING(herr)                                                    \
+    do {                                                                       \
+        *errnop = ENOENT;                                                      \
+        *(herr) = NO_DATA;                                                     \
+        return NSS_STATUS_UNAVAIL;                                             \
+    } while (0)
+
+enum nss_status real_nss_files_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
+                                                char *buffer, size_t buflen, int *errnop,
+                                                int *herrnop, int32_t *ttlp)
+{
+    enum nss_status (*fn)(const char *, struct gaih_addrtuple **, char *, size_t, int *, int *,
+                          int32_t *);
+    BIND(p_files4, "_nss_files_gethostbyname4_r");
+    if (fn == NULL)
+        FILES_MISSING(herrnop);
+    return fn(name, pat, buffer, buflen, errnop, herrnop, ttlp);
+}
+
+enum nss_status real_nss_files_gethostbyname3_r(const char *name, int af,
+                                                struct hostent *result, char *buffer,
+                                                size_t buflen, int *errnop, int *h_errnop,
+                                                int32_t *ttlp, char **canonp)
+{
+    enum nss_status (*fn)(const char *, int, struct hostent *, char *, size_t, int *, int *,
+                          int32_t *, char **);
+    BIND(p_files3, "_nss_files_gethostbyname3_r");
+    if (fn == NULL)
+        FILES_MISSING(h_errnop);
+    return fn(name, af, result, buffer, buflen, errnop, h_errnop, ttlp, canonp);
+}
+
+enum nss_status real_nss_files_gethostbyname2_r(const char *name, int af,
+                                                struct hostent *result, char *buffer,
+                                                size_t buflen, int *errnop, int *h_errnop)
+{
+    enum nss_status (*fn)(const char *, int, struct hostent *, char *, size_t, int *, int *);
+    BIND(p_files2, "_nss_files_gethostbyname2_r");
+    if (fn == NULL)
+        FILES_MISSING(h_errnop);
+    return fn(name, af, result, buffer, buflen, errnop, h_errnop);
+}
+
+enum nss_status real_nss_files_gethostbyname_r(const char *name, struct hostent *result,
+                                               char *buffer, size_t buflen, int *errnop,
+                                               int *h_errnop)
+{
+    enum nss_status (*fn)(const char *, struct hostent *, char *, size_t, int *, int *);
+    BIND(p_files1, "_nss_files_gethostbyname_r");
+    if (fn == NULL)
+        FILES_MISSING(h_errnop);
+    return fn(name, result, buffer, buflen, errnop, h_errnop);
+}
+
+/* glibc's files module has no gethostbyaddr2_r (no TTL in a file). */
+enum nss_status real_nss_files_gethostbyaddr_r(const void *addr, socklen_t len, int af,
+                                               struct hostent *result, char *buffer,
+                                               size_t buflen, int *errnop, int *h_errnop)
+{
+    enum nss_status (*fn)(const void *, socklen_t, int, struct hostent *, char *, size_t, int *,
+                          int *);
+    BIND(p_filesaddr, "_nss_files_gethostbyaddr_r");
+    if (fn == NULL)
+        FILES_MISSING(h_errnop);
+    return fn(addr, len, af, result, buffer, buflen, errnop, h_errnop);
 }

@@ -17,6 +17,7 @@
 #include "dnsf/health.h"
 #include "dnsf/clock.h"
 #include "dnsf/log.h"
+#include "dnsf/hostsfile.h"
 #include "dnsf/memo.h"
 #include "dnsf/nsswitch.h"
 #include "dnsf/transport.h"
@@ -82,6 +83,7 @@ static void on_fork_child(void)
         generation++;
     }
     memo_fork_child();
+    hostsfile_fork_child();
     health_fork_child();
     cache_fork_child();
     transport_fork_child();
@@ -120,6 +122,9 @@ static struct dnsf_identity self_id;
 static char self_exe[PATH_MAX];
 static int level_override = -1;
 static int nss_installed;          /* under config_lock; never undone */
+/* 1 when "files dns" became "dnsfailover" (nsswitch_merge_files): written
+ * once, before the line is installed, so before glibc can call our module. */
+static _Atomic int files_merged;
 static char hosts_line[1024];
 /* How often a running process looks at its config file's mtime. */
 #define CONFIG_CHECK_MS 3000
@@ -163,10 +168,12 @@ static void install_nolock(const struct dnsf_config *c)
         LOGI("the hosts line of %s has no \"dns\" source; nothing to take over", NSSWITCH_CONF);
         return;
     }
+    int merged = nsswitch_merge_files(hosts_line);
     if (nsswitch_install(hosts_line) < 0) {
         LOGW("__nss_configure_lookup(\"hosts\", \"%s\") failed; passing through", hosts_line);
         return;
     }
+    atomic_store(&files_merged, merged);
     pthread_atfork(NULL, NULL, on_fork_child);
     /* The memo may serve results only when nothing but files and us can
      * answer before DNS is asked (so a hit cannot skip mdns, say). */
@@ -371,6 +378,21 @@ void state_gai_memo_put(const char *node, const char *service, const struct addr
     if (expire <= now)
         return;
     memo_store(node, service, hints, rc, res, expire, gen, cfg->cache.max_entries);
+}
+
+int state_files_merged(void)
+{
+    return atomic_load_explicit(&files_merged, memory_order_relaxed);
+}
+
+int state_hosts_name_absent(const char *name, size_t buflen)
+{
+    return state_active() && hostsfile_name_absent(hostsfile_system(), name, buflen);
+}
+
+int state_hosts_addr_absent(const void *addr, socklen_t len, int af, size_t buflen)
+{
+    return state_active() && hostsfile_addr_absent(hostsfile_system(), addr, len, af, buflen);
 }
 
 /* stats_on_exit: one line with every server's counters and the cache's. */

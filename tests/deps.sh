@@ -19,10 +19,11 @@
 #   util-linux            unshare and mount (private /etc/resolv.conf per test)
 #   procps                pgrep (finding NSD's child processes to stop them by PID)
 #   iproute2              ss (reports who holds port 53 when the test server cannot bind)
+#   strace                counts the opens of /etc/hosts (64_hostsfile: read once, not per call)
 set -euo pipefail
 
 PKGS=(gcc libc6-dev make pkg-config libc-ares-dev libconfig-dev libcmocka-dev
-	nsd python3 valgrind curl util-linux procps iproute2)
+	nsd python3 valgrind curl util-linux procps iproute2 strace)
 # For testing this script only: DNSF_DEPS_PKGS="a b" replaces the list.
 if [ -n "${DNSF_DEPS_PKGS:-}" ]; then read -ra PKGS <<<"$DNSF_DEPS_PKGS"; fi
 

@@ -20,6 +20,13 @@ int nsswitch_rewrite(const char *spec, char *out, size_t outlen);
  * action continues or merges after a success: then a result that did not
  * come from DNS came from /etc/hosts (or a numeric address). */
 int nsswitch_memo_safe(const char *line);
+/* When "files" comes right before "dnsfailover" in LINE, with no action of
+ * its own, drop it: dnsfailover then takes the files step too, answering
+ * "not in /etc/hosts" from its in-memory index and asking glibc's files
+ * module whenever the name may be there (hostsfile.h). The default actions
+ * of "files" (return on success, go on otherwise) are what the merged
+ * module does. Return 1 if merged (LINE is rewritten in place), else 0. */
+int nsswitch_merge_files(char *line);
 /* Install LINE for the hosts database (glibc __nss_configure_lookup). This
  * also bypasses nscd for hosts, which would otherwise answer for us. */
 int nsswitch_install(const char *line);

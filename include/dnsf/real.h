@@ -50,4 +50,23 @@ enum nss_status real_nss_dns_gethostbyaddr2_r(const void *addr, socklen_t len, i
                                               size_t buflen, int *errnop, int *h_errnop,
                                               int32_t *ttlp);
 
+/* glibc's files module (in libc since 2.34): answers for names and
+ * addresses that may be in /etc/hosts when files and dns are merged. */
+enum nss_status real_nss_files_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
+                                                char *buffer, size_t buflen, int *errnop,
+                                                int *herrnop, int32_t *ttlp);
+enum nss_status real_nss_files_gethostbyname3_r(const char *name, int af,
+                                                struct hostent *result, char *buffer,
+                                                size_t buflen, int *errnop, int *h_errnop,
+                                                int32_t *ttlp, char **canonp);
+enum nss_status real_nss_files_gethostbyname2_r(const char *name, int af,
+                                                struct hostent *result, char *buffer,
+                                                size_t buflen, int *errnop, int *h_errnop);
+enum nss_status real_nss_files_gethostbyname_r(const char *name, struct hostent *result,
+                                               char *buffer, size_t buflen, int *errnop,
+                                               int *h_errnop);
+enum nss_status real_nss_files_gethostbyaddr_r(const void *addr, socklen_t len, int af,
+                                               struct hostent *result, char *buffer,
+                                               size_t buflen, int *errnop, int *h_errnop);
+
 #endif

@@ -8,6 +8,8 @@
 #define DNSF_STATE_H
 
 #include <netdb.h>
+#include <stddef.h>
+#include <sys/socket.h>
 
 #include "dnsf/config.h"
 #include "dnsf/note.h"
@@ -35,6 +37,14 @@ uint64_t state_memo_generation(void);
 void state_gai_memo_put(const char *node, const char *service, const struct addrinfo *hints,
                         int rc, const struct addrinfo *res, const struct lookup_note *n,
                         uint64_t gen);
+/* 1 when the hosts line's "files dns" was merged into our module, which
+ * then takes the files step itself (nsswitch_merge_files). */
+int state_files_merged(void);
+/* 1 when glibc's files module, given BUFLEN bytes, would certainly answer
+ * NOTFOUND for this name or address (see hostsfile.h); 0 when it must be
+ * asked, and always 0 while the engine passes through. */
+int state_hosts_name_absent(const char *name, size_t buflen);
+int state_hosts_addr_absent(const void *addr, socklen_t len, int af, size_t buflen);
 /* Release what can be released at exit. */
 void state_shutdown(void);
 

@@ -167,6 +167,40 @@ static void test_rewrite_buffer_too_small(void **state)
     assert_int_equal(nsswitch_rewrite("files", out, 0), -1);
 }
 
+/* ---- merging "files" into dnsfailover ----------------------------------- */
+
+static void check_merge(const char *line, const char *want, int want_rc)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", line);
+    int rc = nsswitch_merge_files(buf);
+    if (rc != want_rc || strcmp(buf, want) != 0)
+        fail_msg("merge(\"%s\") = %d \"%s\", want %d \"%s\"", line, rc, buf, want_rc, want);
+}
+
+static void test_merge_files(void **state)
+{
+    (void)state;
+    /* Only "files" directly before us, with no action of its own. */
+    check_merge("files dnsfailover", "dnsfailover", 1);
+    check_merge("files dnsfailover myhostname", "dnsfailover myhostname", 1);
+    check_merge("files dnsfailover [NOTFOUND=return] myhostname",
+                "dnsfailover [NOTFOUND=return] myhostname", 1);
+    check_merge("resolve [!UNAVAIL=return] files dnsfailover",
+                "resolve [!UNAVAIL=return] dnsfailover", 1);
+    check_merge("files [NOTFOUND=return] dnsfailover", "files [NOTFOUND=return] dnsfailover", 0);
+    check_merge("files mdns4_minimal [NOTFOUND=return] dnsfailover myhostname",
+                "files mdns4_minimal [NOTFOUND=return] dnsfailover myhostname", 0);
+    check_merge("dnsfailover [!UNAVAIL=return] files", "dnsfailover [!UNAVAIL=return] files", 0);
+    check_merge("dnsfailover", "dnsfailover", 0);
+    check_merge("files myhostname", "files myhostname", 0);
+    check_merge("myfiles dnsfailover", "myfiles dnsfailover", 0);
+    check_merge("", "", 0);
+    /* The merged line is still one the memo may serve (only us before DNS). */
+    assert_int_equal(nsswitch_memo_safe("dnsfailover"), 1);
+    assert_int_equal(nsswitch_memo_safe("dnsfailover myhostname"), 1);
+}
+
 /* ---- hosts_line on files ------------------------------------------------- */
 
 static void check_file(const char *name, const char *want, int want_rc)
@@ -222,6 +256,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rewrite_files_dns),
+        cmocka_unit_test(test_merge_files),
         cmocka_unit_test(test_rewrite_keeps_actions_and_order),
         cmocka_unit_test(test_rewrite_no_dns),
         cmocka_unit_test(test_rewrite_dns_alone),

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# 64_hostsfile: /etc/hosts is read once and kept in memory; a change is seen at once.
+#
+# glibc's files module opens and parses /etc/hosts on every lookup, before DNS is asked.
+# With "hosts: files dns", dnsfailover takes the files step too (nsswitch_merge_files)
+# and asks its in-memory index of the file (shim/hostsfile.c): a name or address that is
+# not in the file gets glibc's NOTFOUND without a read; one that may be there is answered
+# by glibc's own files module, so results from the file are still glibc's.
+#
+# A real client (perl) makes N rounds of gethostbyname, gethostbyaddr and getaddrinfo
+# (a new service each round, so the getaddrinfo memo cannot answer) for DNS names, under
+# strace, counting the opens of /etc/hosts: glibc alone opens it on every call (>= 3N);
+# the shim at most twice in the whole run. The output must equal glibc's. Then the
+# same client rewrites the (private, bind-mounted) /etc/hosts between two lookups: the
+# next gethostbyname sees the new address at once, and the old answer after the line
+# is gone again; glibc alone prints the same three answers.
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=tests/lib/shimrun.sh
+. "$DNSF_ROOT/tests/lib/shimrun.sh"
+
+require_root
+require_cmd nsd perl strace
+[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+
+sr_ns_start
+ETC=$(sr_etc good "$DNSF_NS_ADDR")
+CONF=$(sr_conf plain <<'CONF'
+cache: { enabled = true; };
+CONF
+)
+W=$DNSF_TMP/w
+mkdir -p "$W"
+N=20
+
+# Rounds of the three calls for DNS names (www is 192.0.2.10 in DNS, not in the file).
+# shellcheck disable=SC2016 # perl code
+ROUNDS='use Socket qw(getaddrinfo inet_aton inet_ntoa AF_INET SOCK_STREAM);
+for my $i (1 .. $ARGV[0]) {
+	my @h = gethostbyname("www.dnsf.test");
+	print "gh ", join(" ", $h[0], map { inet_ntoa($_) } @h[4 .. $#h]), "\n";
+	my $n = gethostbyaddr(inet_aton("192.0.2.13"), AF_INET);
+	print "gha ", (defined $n ? $n : "undef"), "\n";
+	my ($err, @r) = getaddrinfo("v4only.dnsf.test", 1000 + $i,
+		{ family => AF_INET, socktype => SOCK_STREAM });
+	print "gai ", ($err ? "$err" : scalar(@r)), "\n";
+}'
+
+count_opens() { grep -cE 'open(at)?\(.*"/etc/hosts"' "$1"; }
+
+sr_plain "$ETC" strace -f -qq -e trace=open,openat -o "$W/glibc.trace" \
+	perl -e "$ROUNDS" "$N" >"$W/glibc.out" 2>"$W/glibc.err"
+echo "rc=$?" >>"$W/glibc.out"
+sr_shim "$ETC" "$CONF" strace -f -qq -e trace=open,openat -o "$W/shim.trace" \
+	perl -e "$ROUNDS" "$N" >"$W/shim.out" 2>"$W/shim.err"
+echo "rc=$?" >>"$W/shim.out"
+
+g=$(count_opens "$W/glibc.trace")
+s=$(count_opens "$W/shim.trace")
+diag "opens of /etc/hosts for $N rounds of 3 calls: glibc $g, shim $s"
+if grep -q "^gh www.dnsf.test 192.0.2.10$" "$W/glibc.out" &&
+	[ "$(grep -c '' "$W/glibc.out")" -eq $((3 * N + 1)) ]; then
+	ok "glibc alone answered every round"
+else
+	not_ok "glibc alone answered every round"
+	head -n 5 "$W/glibc.out" "$W/glibc.err" | sed 's/^/#   /'
+fi
+if cmp -s "$W/glibc.out" "$W/shim.out"; then
+	ok "with the shim, the output equals glibc's ($((3 * N)) calls)"
+else
+	not_ok "with the shim, the output equals glibc's"
+	diff "$W/glibc.out" "$W/shim.out" | head -n 20 | sed 's/^/#   /'
+fi
+if [ "$g" -ge $((3 * N)) ]; then
+	ok "control: glibc alone opens /etc/hosts on every call ($g opens)"
+else
+	not_ok "control: glibc alone opens /etc/hosts on every call ($g opens, want >= $((3 * N)))"
+fi
+if [ "$s" -ge 1 ] && [ "$s" -le 2 ]; then
+	ok "the shim read /etc/hosts once for $((3 * N)) calls ($s opens)"
+else
+	not_ok "the shim read /etc/hosts once for $((3 * N)) calls ($s opens, want 1 or 2)"
+fi
+
+# Freshness: the client itself edits the private /etc/hosts (rewritten in place, so the
+# bind mount keeps showing it) between lookups, with no pause.
+# shellcheck disable=SC2016 # perl code
+EDIT='use Socket qw(inet_ntoa);
+sub show {
+	my @h = gethostbyname("www.dnsf.test");
+	print "$_[0] ", join(" ", map { inet_ntoa($_) } @h[4 .. $#h]), "\n";
+}
+sub put {
+	open(my $f, "+<", "/etc/hosts") or die "open: $!";
+	my @l = <$f>;
+	seek($f, 0, 0);
+	truncate($f, 0);
+	print $f grep { !/www\.dnsf\.test/ } @l;
+	print $f $_[0] if $_[0];
+	close($f) or die "close: $!";
+}
+show("before");
+put("192.0.2.77\twww.dnsf.test\n");
+show("added");
+put("");
+show("removed");'
+for v in glibc shim; do
+	cp "$DNSF_FIXTURES/hosts" "$ETC/hosts"
+	if [ $v = glibc ]; then
+		sr_plain "$ETC" perl -e "$EDIT" >"$W/edit.$v" 2>&1
+	else
+		sr_shim "$ETC" "$CONF" perl -e "$EDIT" >"$W/edit.$v" 2>&1
+	fi
+done
+cp "$DNSF_FIXTURES/hosts" "$ETC/hosts"
+want=$'before 192.0.2.10\nadded 192.0.2.77\nremoved 192.0.2.10'
+for v in glibc shim; do
+	if [ "$(cat "$W/edit.$v")" = "$want" ]; then
+		ok "$v: a line added to /etc/hosts answers the next lookup; removed, DNS answers again"
+	else
+		not_ok "$v: a line added to /etc/hosts answers the next lookup; removed, DNS answers again"
+		sed 's/^/#   /' "$W/edit.$v"
+	fi
+done
+finish
