@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <resolv.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -238,37 +239,64 @@ size_t hosts_index_safe_buflen(const struct hosts_index *x)
 
 /* ---- the watched file --------------------------------------------------- */
 
-struct file_id {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
+/* Remembered answers of glibc's files module: at most this many per
+ * version of the file (a hosts file has a few dozen names; a program that
+ * asks for thousands of distinct ones in it just goes on asking glibc). */
+#define ANS_MAX 4096
+#define ANS_BUCKETS 256
+/* The resolver option glibc 2.36 still honours as DEPRECATED_RES_USE_INET6:
+ * it changes what gethostbyname asks the files module. Then we stay out. */
+#define RES_USE_INET6_BIT 0x00002000
+
+enum ans_kind { ANS_BYNAME3 = 1, ANS_BYNAME4, ANS_BYADDR };
+
+struct ans_addr {
+    int family;
+    unsigned char bytes[16];
+};
+
+/* One remembered SUCCESS of glibc's files module: every field it returned. */
+struct hosts_answer {
+    struct hosts_answer *next;
+    uint32_t hash;
+    int kind, af;                /* af: the question's (byname3, byaddr) */
+    int addrtype, addrlen;       /* hostent's h_addrtype / h_length */
+    size_t naddrs, naliases;
+    struct ans_addr *addrs;
+    char *name;                  /* h_name, or the first tuple's name (may be NULL) */
+    char **aliases;
+    size_t bytes;                /* what the fields take in a caller's buffer */
+    size_t keylen;
+    char key[];
 };
 
 struct hostsfile {
-    pthread_rwlock_t lock;       /* guards idx and id; never held across I/O */
+    pthread_rwlock_t lock;       /* guards idx, stamp, ans; never held across I/O */
     struct hosts_index *idx;     /* NULL until the first load */
-    struct file_id id;           /* what idx was built from */
+    struct hostsfile_stamp stamp;  /* what idx (and ans) were built from */
+    struct hosts_answer *ans[ANS_BUCKETS];
+    size_t nans;
     atomic_int loading;          /* one thread reads the file at a time */
     atomic_ulong loads;
     char path[];
 };
 
-static int file_id_of(const char *path, struct file_id *id)
+static void stamp_now(const char *path, struct hostsfile_stamp *s)
 {
     struct stat st;
+    memset(s, 0, sizeof *s);
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return -1;
-    id->dev = st.st_dev;
-    id->ino = st.st_ino;
-    id->size = st.st_size;
-    id->mtime = st.st_mtim;
-    return 0;
+        return;                  /* missing or odd: glibc's answer is the rule */
+    s->ok = 1;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    s->size = st.st_size;
+    s->mtime = st.st_mtim;
 }
 
-static int file_id_same(const struct file_id *a, const struct file_id *b)
+static int stamp_same(const struct hostsfile_stamp *a, const struct hostsfile_stamp *b)
 {
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size
+    return a->ok && b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size
         && a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
@@ -303,9 +331,45 @@ static char *read_all(const char *path, size_t *len)
     return NULL;
 }
 
-/* Index the file as it is now (ID was taken before reading, so a change
+static void answer_free(struct hosts_answer *a)
+{
+    if (a == NULL)
+        return;
+    free(a->addrs);
+    free(a->name);
+    for (size_t i = 0; a->aliases != NULL && i < a->naliases; i++)
+        free(a->aliases[i]);
+    free(a->aliases);
+    free(a);
+}
+
+/* Unlink every remembered answer (under the write lock); return the list. */
+static struct hosts_answer *answers_take_nolock(struct hostsfile *hf)
+{
+    struct hosts_answer *all = NULL;
+    for (int b = 0; b < ANS_BUCKETS; b++)
+        while (hf->ans[b] != NULL) {
+            struct hosts_answer *a = hf->ans[b];
+            hf->ans[b] = a->next;
+            a->next = all;
+            all = a;
+        }
+    hf->nans = 0;
+    return all;
+}
+
+static void answers_free(struct hosts_answer *a)
+{
+    while (a != NULL) {
+        struct hosts_answer *next = a->next;
+        answer_free(a);
+        a = next;
+    }
+}
+
+/* Index the file as it is now (STAMP was taken before reading, so a change
  * during the read is seen as a change on the next query). */
-static void reload(struct hostsfile *hf, const struct file_id *id)
+static void reload(struct hostsfile *hf, const struct hostsfile_stamp *stamp)
 {
     int expected = 0;
     if (!atomic_compare_exchange_strong(&hf->loading, &expected, 1))
@@ -317,63 +381,349 @@ static void reload(struct hostsfile *hf, const struct file_id *id)
     if (nx != NULL) {
         pthread_rwlock_wrlock(&hf->lock);
         struct hosts_index *old = hf->idx;
+        struct hosts_answer *dead = answers_take_nolock(hf);
         hf->idx = nx;
-        hf->id = *id;
+        hf->stamp = *stamp;
         pthread_rwlock_unlock(&hf->lock);
         hosts_index_free(old);
+        answers_free(dead);
         atomic_fetch_add(&hf->loads, 1);
     }
     atomic_store(&hf->loading, 0);
 }
 
-typedef int (*may_fn)(const struct hosts_index *, const void *key, size_t keylen);
-
-static int may_name(const struct hosts_index *x, const void *key, size_t keylen)
+static uint32_t hash_bytes(int kind, int af, const void *k, size_t n)
 {
-    (void)keylen;
-    return hosts_index_may_have_name(x, key);
+    uint32_t h = 2166136261u ^ (uint32_t)(kind * 31 + af);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const uint8_t *)k)[i]) * 16777619u;
+    return h;
 }
 
-/* 1 if the current index says KEY is certainly absent and BUFLEN is big
- * enough for glibc's parser; -1 if the index is missing or stale; else 0. */
-static int ask_index(struct hostsfile *hf, const struct file_id *now, size_t buflen, may_fn may,
-                     const void *key, size_t keylen)
+/* The remembered answer for this question, under the read lock. */
+static const struct hosts_answer *find_nolock(const struct hostsfile *hf, int kind, int af,
+                                              const void *key, size_t keylen, uint32_t h)
 {
-    int r = -1;
-    pthread_rwlock_rdlock(&hf->lock);
-    const struct hosts_index *x = hf->idx;
-    if (x != NULL && file_id_same(&hf->id, now))
-        r = buflen >= hosts_index_safe_buflen(x) && !may(x, key, keylen);
-    pthread_rwlock_unlock(&hf->lock);
-    return r;
+    for (const struct hosts_answer *a = hf->ans[h % ANS_BUCKETS]; a != NULL; a = a->next)
+        if (a->hash == h && a->kind == kind && a->af == af && a->keylen == keylen
+            && memcmp(a->key, key, keylen) == 0)
+            return a;
+    return NULL;
 }
 
-/* Ask the index, (re)loading the file once if it changed. 0 on any doubt. */
-static int absent(struct hostsfile *hf, size_t buflen, may_fn may, const void *key,
-                  size_t keylen)
+/* ---- writing a remembered answer into a caller's buffer ----------------- */
+
+static char *take(char **p, size_t n, size_t align)
 {
-    struct file_id now;
-    if (file_id_of(hf->path, &now) != 0)
-        return 0;                /* missing or odd: glibc's answer is the rule */
-    int r = ask_index(hf, &now, buflen, may, key, keylen);
-    if (r < 0) {
-        reload(hf, &now);
-        r = ask_index(hf, &now, buflen, may, key, keylen);
+    uintptr_t v = (uintptr_t)*p;
+    v = (v + align - 1) & ~(uintptr_t)(align - 1);
+    *p = (char *)v + n;
+    return (char *)v;
+}
+
+/* Bytes the fields of A take in a buffer laid out by fill_hostent. */
+static size_t hostent_bytes(const struct hosts_answer *a)
+{
+    size_t n = 16 + (a->naddrs + 1 + a->naliases + 1) * sizeof(char *)
+             + a->naddrs * (size_t)a->addrlen + strlen(a->name) + 1;
+    for (size_t i = 0; i < a->naliases; i++)
+        n += strlen(a->aliases[i]) + 1;
+    return n;
+}
+
+static void fill_hostent(const struct hosts_answer *a, struct hostent *r, char *buf)
+{
+    char *p = buf;
+    char **addrs = (char **)take(&p, (a->naddrs + 1) * sizeof(char *), sizeof(char *));
+    char **aliases = (char **)take(&p, (a->naliases + 1) * sizeof(char *), sizeof(char *));
+    for (size_t i = 0; i < a->naddrs; i++) {
+        addrs[i] = take(&p, (size_t)a->addrlen, 4);
+        memcpy(addrs[i], a->addrs[i].bytes, (size_t)a->addrlen);
     }
-    return r > 0;
+    addrs[a->naddrs] = NULL;
+    for (size_t i = 0; i < a->naliases; i++) {
+        size_t n = strlen(a->aliases[i]) + 1;
+        aliases[i] = memcpy(take(&p, n, 1), a->aliases[i], n);
+    }
+    aliases[a->naliases] = NULL;
+    size_t n = strlen(a->name) + 1;
+    r->h_name = memcpy(take(&p, n, 1), a->name, n);
+    r->h_aliases = aliases;
+    r->h_addrtype = a->addrtype;
+    r->h_length = a->addrlen;
+    r->h_addr_list = addrs;
 }
 
-int hostsfile_name_absent(struct hostsfile *hf, const char *name, size_t buflen)
+static size_t tuples_bytes(const struct hosts_answer *a)
 {
-    return absent(hf, buflen, may_name, name, 0);
+    return 16 + a->naddrs * (sizeof(struct gaih_addrtuple) + 8)
+         + (a->name ? strlen(a->name) + 1 : 0);
 }
 
-int hostsfile_addr_absent(struct hostsfile *hf, const void *addr, socklen_t len, int af,
-                          size_t buflen)
+static void fill_tuples(const struct hosts_answer *a, struct gaih_addrtuple **pat, char *buf)
 {
-    if (!((af == AF_INET && len == 4) || (af == AF_INET6 && len == 16)))
-        return 0;                /* glibc's own checks and conversions apply */
-    return absent(hf, buflen, hosts_index_may_have_addr, addr, len);
+    char *p = buf;
+    struct gaih_addrtuple *first = NULL;
+    for (size_t i = 0; i < a->naddrs; i++) {
+        struct gaih_addrtuple *t = (struct gaih_addrtuple *)take(
+            &p, sizeof *t, __alignof__(struct gaih_addrtuple));
+        memset(t, 0, sizeof *t);
+        t->family = a->addrs[i].family;
+        memcpy(t->addr, a->addrs[i].bytes, 16);
+        if (first == NULL)
+            first = t;
+        *pat = t;
+        pat = &t->next;
+    }
+    if (first != NULL && a->name != NULL) {
+        size_t n = strlen(a->name) + 1;
+        first->name = memcpy(take(&p, n, 1), a->name, n);
+    }
+}
+
+/* ---- queries -------------------------------------------------------------- */
+
+struct question {
+    int kind, af;
+    const void *key;
+    size_t keylen;
+    uint32_t hash;
+};
+
+/* The verdict for Q with a buffer of BUFLEN bytes, under the read lock; -1
+ * when the index is missing or stale. On HOSTSFILE_ANSWERED, *FOUND is the
+ * remembered answer (valid while the lock is held). */
+static int decide_nolock(const struct hostsfile *hf, const struct hostsfile_stamp *now,
+                         const struct question *q, size_t buflen,
+                         const struct hosts_answer **found)
+{
+    const struct hosts_index *x = hf->idx;
+    if (x == NULL || !stamp_same(&hf->stamp, now))
+        return -1;
+    size_t safe = hosts_index_safe_buflen(x);
+    int may = q->kind == ANS_BYADDR ? hosts_index_may_have_addr(x, q->key, q->keylen)
+                                    : hosts_index_may_have_name(x, q->key);
+    if (!may)
+        return buflen >= safe ? HOSTSFILE_ABSENT : HOSTSFILE_ASK;
+    const struct hosts_answer *a = find_nolock(hf, q->kind, q->af, q->key, q->keylen, q->hash);
+    if (a == NULL || safe == SIZE_MAX)
+        return HOSTSFILE_ASK;
+    /* Serve only when glibc's module would surely succeed with BUFLEN too.
+     * getaddrinfo's form keeps each matching line in the buffer (its line,
+     * alias vector and tuple: under SAFE bytes each, see safe_buflen) and
+     * then needs room for one more line. The hostent forms keep one line
+     * and copy the fields after it: twice SAFE plus the fields is ample. */
+    size_t lines = q->kind == ANS_BYNAME4 ? a->naddrs + 1 : 2;
+    if (lines > SIZE_MAX / safe - 1 || a->bytes > SIZE_MAX / 2)
+        return HOSTSFILE_ASK;
+    size_t need = lines * safe + (q->kind == ANS_BYNAME4 ? 0 : 2 * a->bytes);
+    if (buflen < need || buflen < a->bytes)
+        return HOSTSFILE_ASK;
+    *found = a;
+    return HOSTSFILE_ANSWERED;
+}
+
+static int inet6_forced(void)
+{
+    return (__res_state()->options & RES_USE_INET6_BIT) != 0;
+}
+
+/* Decide Q, reloading the index once if the file changed. */
+static enum hostsfile_verdict query(struct hostsfile *hf, const struct question *q,
+                                    size_t buflen, struct hostsfile_stamp *stamp,
+                                    void (*fill)(const struct hosts_answer *, void *, char *),
+                                    void *out, char *buffer)
+{
+    stamp_now(hf->path, stamp);
+    if (!stamp->ok)
+        return HOSTSFILE_ASK;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        const struct hosts_answer *a = NULL;
+        pthread_rwlock_rdlock(&hf->lock);
+        int v = decide_nolock(hf, stamp, q, buflen, &a);
+        if (v == HOSTSFILE_ANSWERED)
+            fill(a, out, buffer);
+        pthread_rwlock_unlock(&hf->lock);
+        if (v >= 0)
+            return (enum hostsfile_verdict)v;
+        if (attempt == 0)
+            reload(hf, stamp);
+    }
+    return HOSTSFILE_ASK;
+}
+
+struct hostent_out {
+    struct hostent *result;
+    char **canonp;
+};
+
+static void fill_hostent_out(const struct hosts_answer *a, void *out, char *buffer)
+{
+    struct hostent_out *o = out;
+    fill_hostent(a, o->result, buffer);
+    if (o->canonp != NULL)
+        *o->canonp = o->result->h_name;
+}
+
+static void fill_tuples_out(const struct hosts_answer *a, void *out, char *buffer)
+{
+    fill_tuples(a, out, buffer);
+}
+
+enum hostsfile_verdict hostsfile_byname3(struct hostsfile *hf, const char *name, int af,
+                                         struct hostent *result, char *buffer, size_t buflen,
+                                         char **canonp, struct hostsfile_stamp *stamp)
+{
+    size_t n = strlen(name);
+    struct question q = { ANS_BYNAME3, af, name, n, hash_bytes(ANS_BYNAME3, af, name, n) };
+    struct hostent_out o = { result, canonp };
+    if ((af != AF_INET && af != AF_INET6) || inet6_forced()) {
+        memset(stamp, 0, sizeof *stamp);
+        return HOSTSFILE_ASK;
+    }
+    return query(hf, &q, buflen, stamp, fill_hostent_out, &o, buffer);
+}
+
+enum hostsfile_verdict hostsfile_byname4(struct hostsfile *hf, const char *name,
+                                         struct gaih_addrtuple **pat, char *buffer,
+                                         size_t buflen, struct hostsfile_stamp *stamp)
+{
+    size_t n = strlen(name);
+    struct question q = { ANS_BYNAME4, 0, name, n, hash_bytes(ANS_BYNAME4, 0, name, n) };
+    if (*pat != NULL) {          /* glibc's module would fill the caller's tuple */
+        memset(stamp, 0, sizeof *stamp);
+        return HOSTSFILE_ASK;
+    }
+    return query(hf, &q, buflen, stamp, fill_tuples_out, pat, buffer);
+}
+
+enum hostsfile_verdict hostsfile_byaddr(struct hostsfile *hf, const void *addr, socklen_t len,
+                                        int af, struct hostent *result, char *buffer,
+                                        size_t buflen, struct hostsfile_stamp *stamp)
+{
+    struct question q = { ANS_BYADDR, af, addr, len, hash_bytes(ANS_BYADDR, af, addr, len) };
+    struct hostent_out o = { result, NULL };
+    if (!((af == AF_INET && len == 4) || (af == AF_INET6 && len == 16))) {
+        memset(stamp, 0, sizeof *stamp);
+        return HOSTSFILE_ASK;    /* glibc's own checks and conversions apply */
+    }
+    return query(hf, &q, buflen, stamp, fill_hostent_out, &o, buffer);
+}
+
+/* ---- remembering ------------------------------------------------------------ */
+
+static struct hosts_answer *answer_new(int kind, int af, const void *key, size_t keylen)
+{
+    struct hosts_answer *a = calloc(1, sizeof *a + keylen);
+    if (a == NULL)
+        return NULL;
+    a->kind = kind;
+    a->af = af;
+    a->keylen = keylen;
+    memcpy(a->key, key, keylen);
+    a->hash = hash_bytes(kind, af, key, keylen);
+    return a;
+}
+
+static int copy_hostent(struct hosts_answer *a, const struct hostent *h)
+{
+    if (h->h_name == NULL || h->h_length < 0 || h->h_length > 16
+        || (a->name = strdup(h->h_name)) == NULL)
+        return -1;
+    a->addrtype = h->h_addrtype;
+    a->addrlen = h->h_length;
+    while (h->h_addr_list[a->naddrs] != NULL)
+        a->naddrs++;
+    while (h->h_aliases[a->naliases] != NULL)
+        a->naliases++;
+    a->addrs = calloc(a->naddrs + 1, sizeof *a->addrs);
+    a->aliases = calloc(a->naliases + 1, sizeof *a->aliases);
+    if (a->addrs == NULL || a->aliases == NULL)
+        return -1;
+    for (size_t i = 0; i < a->naddrs; i++) {
+        a->addrs[i].family = h->h_addrtype;
+        memcpy(a->addrs[i].bytes, h->h_addr_list[i], (size_t)h->h_length);
+    }
+    for (size_t i = 0; i < a->naliases; i++)
+        if ((a->aliases[i] = strdup(h->h_aliases[i])) == NULL)
+            return -1;
+    a->bytes = hostent_bytes(a);
+    return 0;
+}
+
+static int copy_tuples(struct hosts_answer *a, const struct gaih_addrtuple *at)
+{
+    for (const struct gaih_addrtuple *t = at; t != NULL; t = t->next) {
+        if (t != at && t->name != NULL)
+            return -1;           /* not the shape glibc's files module makes */
+        if (t->scopeid != 0 || (t->family != AF_INET && t->family != AF_INET6))
+            return -1;
+        a->naddrs++;
+    }
+    if (a->naddrs == 0 || (at->name != NULL && (a->name = strdup(at->name)) == NULL))
+        return -1;
+    if ((a->addrs = calloc(a->naddrs, sizeof *a->addrs)) == NULL)
+        return -1;
+    size_t i = 0;
+    for (const struct gaih_addrtuple *t = at; t != NULL; t = t->next, i++) {
+        a->addrs[i].family = t->family;
+        memcpy(a->addrs[i].bytes, t->addr, t->family == AF_INET ? 4 : 16);
+    }
+    a->bytes = tuples_bytes(a);
+    return 0;
+}
+
+/* Insert A if the index is still the one STAMP saw; else drop it. */
+static void remember(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+                     struct hosts_answer *a)
+{
+    pthread_rwlock_wrlock(&hf->lock);
+    if (hf->idx != NULL && stamp_same(&hf->stamp, stamp) && hf->nans < ANS_MAX
+        && find_nolock(hf, a->kind, a->af, a->key, a->keylen, a->hash) == NULL) {
+        a->next = hf->ans[a->hash % ANS_BUCKETS];
+        hf->ans[a->hash % ANS_BUCKETS] = a;
+        hf->nans++;
+        a = NULL;
+    }
+    pthread_rwlock_unlock(&hf->lock);
+    answer_free(a);
+}
+
+void hostsfile_remember_byname3(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+                                const char *name, int af, const struct hostent *h)
+{
+    if (!stamp->ok)
+        return;
+    struct hosts_answer *a = answer_new(ANS_BYNAME3, af, name, strlen(name));
+    if (a != NULL && copy_hostent(a, h) == 0)
+        remember(hf, stamp, a);
+    else
+        answer_free(a);
+}
+
+void hostsfile_remember_byname4(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+                                const char *name, const struct gaih_addrtuple *at)
+{
+    if (!stamp->ok)
+        return;
+    struct hosts_answer *a = answer_new(ANS_BYNAME4, 0, name, strlen(name));
+    if (a != NULL && copy_tuples(a, at) == 0)
+        remember(hf, stamp, a);
+    else
+        answer_free(a);
+}
+
+void hostsfile_remember_byaddr(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+                               const void *addr, socklen_t len, int af,
+                               const struct hostent *h)
+{
+    if (!stamp->ok)
+        return;
+    struct hosts_answer *a = answer_new(ANS_BYADDR, af, addr, len);
+    if (a != NULL && copy_hostent(a, h) == 0)
+        remember(hf, stamp, a);
+    else
+        answer_free(a);
 }
 
 unsigned long hostsfile_loads(const struct hostsfile *hf)
@@ -398,6 +748,7 @@ void hostsfile_close(struct hostsfile *hf)
         return;
     pthread_rwlock_destroy(&hf->lock);
     hosts_index_free(hf->idx);
+    answers_free(answers_take_nolock(hf));
     free(hf);
 }
 

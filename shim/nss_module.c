@@ -2,10 +2,11 @@
  * database (the library's soname is libnss_dnsfailover.so.2, so glibc's NSS
  * loader finds the already-preloaded copy). Each is a router:
  *   1. the files step, when "files dns" was merged into us
- *      (nsswitch_merge_files): NOTFOUND straight from the in-memory index
- *      when the name cannot be in /etc/hosts, else glibc's files module;
- *      glibc stops after it on success, or on ERANGE (a larger buffer is
- *      needed), exactly as it would for a separate "files" source;
+ *      (nsswitch_merge_files): the in-memory /etc/hosts (hostsfile.h) says
+ *      NOTFOUND for a name not in the file, hands out glibc's remembered
+ *      answer for one that is, or else glibc's files module answers (and
+ *      is remembered); glibc stops after it on success, or on ERANGE (a
+ *      larger buffer is needed), as it would for a separate "files" source;
  *   2. the DNS step: our engine answers, or, when it cannot (fail open),
  *      glibc's own DNS module does. */
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <nss.h>
 
 #include "dnsf/hostlookup.h"
+#include "dnsf/hostsfile.h"
 #include "dnsf/real.h"
 #include "dnsf/state.h"
 
@@ -27,8 +29,43 @@ static int files_final(enum nss_status st, const int *errnop, const int *herrnop
         || (st == NSS_STATUS_TRYAGAIN && *errnop == ERANGE && *herrnop == NETDB_INTERNAL);
 }
 
-/* glibc's files module on a miss: HOST_NOT_FOUND, errno untouched. */
-#define FILES_SKIPPED(herrnop) (*(herrnop) = HOST_NOT_FOUND)
+/* Which of glibc's files functions the caller stands for. */
+enum by_name { BY_NAME1, BY_NAME2, BY_NAME3 };
+
+/* The files step for the hostent forms. Return 1 with *ST set when glibc
+ * would stop after it; 0 to go on to DNS (with glibc's files miss state:
+ * HOST_NOT_FOUND, errno untouched). */
+static int files_byname(enum by_name by, const char *name, int af, struct hostent *result,
+                        char *buffer, size_t buflen, int *errnop, int *herrnop, int32_t *ttlp,
+                        char **canonp, enum nss_status *st)
+{
+    if (!state_files_merged())
+        return 0;
+    struct hostsfile *hf = state_hostsfile();
+    struct hostsfile_stamp stamp = { 0 };
+    switch (hf ? hostsfile_byname3(hf, name, by == BY_NAME1 ? AF_INET : af, result, buffer,
+                                   buflen, canonp, &stamp)
+               : HOSTSFILE_ASK) {
+    case HOSTSFILE_ABSENT:
+        *herrnop = HOST_NOT_FOUND;
+        return 0;
+    case HOSTSFILE_ANSWERED:
+        *st = NSS_STATUS_SUCCESS;
+        return 1;
+    case HOSTSFILE_ASK:
+        break;
+    }
+    if (by == BY_NAME1)
+        *st = real_nss_files_gethostbyname_r(name, result, buffer, buflen, errnop, herrnop);
+    else if (by == BY_NAME2)
+        *st = real_nss_files_gethostbyname2_r(name, af, result, buffer, buflen, errnop, herrnop);
+    else
+        *st = real_nss_files_gethostbyname3_r(name, af, result, buffer, buflen, errnop, herrnop,
+                                              ttlp, canonp);
+    if (*st == NSS_STATUS_SUCCESS && hf != NULL)
+        hostsfile_remember_byname3(hf, &stamp, name, by == BY_NAME1 ? AF_INET : af, result);
+    return files_final(*st, errnop, herrnop);
+}
 
 NSS_EXPORT enum nss_status
 _nss_dnsfailover_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat, char *buffer,
@@ -36,12 +73,22 @@ _nss_dnsfailover_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
 {
     enum nss_status st;
     if (state_files_merged()) {
-        if (state_hosts_name_absent(name, buflen))
-            FILES_SKIPPED(herrnop);
-        else if (files_final(st = real_nss_files_gethostbyname4_r(name, pat, buffer, buflen,
-                                                                  errnop, herrnop, ttlp),
-                             errnop, herrnop))
-            return st;
+        struct hostsfile *hf = state_hostsfile();
+        struct hostsfile_stamp stamp = { 0 };
+        switch (hf ? hostsfile_byname4(hf, name, pat, buffer, buflen, &stamp) : HOSTSFILE_ASK) {
+        case HOSTSFILE_ABSENT:
+            *herrnop = HOST_NOT_FOUND;
+            break;
+        case HOSTSFILE_ANSWERED:
+            return NSS_STATUS_SUCCESS;
+        case HOSTSFILE_ASK:
+            st = real_nss_files_gethostbyname4_r(name, pat, buffer, buflen, errnop, herrnop,
+                                                 ttlp);
+            if (st == NSS_STATUS_SUCCESS && hf != NULL)
+                hostsfile_remember_byname4(hf, &stamp, name, *pat);
+            if (files_final(st, errnop, herrnop))
+                return st;
+        }
     }
     if (hostlookup_byname4(name, pat, buffer, buflen, errnop, herrnop, ttlp, &st) == 0)
         return st;
@@ -54,15 +101,9 @@ _nss_dnsfailover_gethostbyname3_r(const char *name, int af, struct hostent *resu
                                   int32_t *ttlp, char **canonp)
 {
     enum nss_status st;
-    if (state_files_merged()) {
-        if (state_hosts_name_absent(name, buflen))
-            FILES_SKIPPED(h_errnop);
-        else if (files_final(st = real_nss_files_gethostbyname3_r(name, af, result, buffer,
-                                                                  buflen, errnop, h_errnop,
-                                                                  ttlp, canonp),
-                             errnop, h_errnop))
-            return st;
-    }
+    if (files_byname(BY_NAME3, name, af, result, buffer, buflen, errnop, h_errnop, ttlp, canonp,
+                     &st))
+        return st;
     if (hostlookup_byname3(name, af, result, buffer, buflen, errnop, h_errnop, ttlp, canonp,
                            &st) == 0)
         return st;
@@ -75,14 +116,9 @@ _nss_dnsfailover_gethostbyname2_r(const char *name, int af, struct hostent *resu
                                   char *buffer, size_t buflen, int *errnop, int *h_errnop)
 {
     enum nss_status st;
-    if (state_files_merged()) {
-        if (state_hosts_name_absent(name, buflen))
-            FILES_SKIPPED(h_errnop);
-        else if (files_final(st = real_nss_files_gethostbyname2_r(name, af, result, buffer,
-                                                                  buflen, errnop, h_errnop),
-                             errnop, h_errnop))
-            return st;
-    }
+    if (files_byname(BY_NAME2, name, af, result, buffer, buflen, errnop, h_errnop, NULL, NULL,
+                     &st))
+        return st;
     if (hostlookup_byname2(name, af, result, buffer, buflen, errnop, h_errnop, &st) == 0)
         return st;
     return real_nss_dns_gethostbyname2_r(name, af, result, buffer, buflen, errnop, h_errnop);
@@ -93,14 +129,9 @@ _nss_dnsfailover_gethostbyname_r(const char *name, struct hostent *result, char 
                                  size_t buflen, int *errnop, int *h_errnop)
 {
     enum nss_status st;
-    if (state_files_merged()) {
-        if (state_hosts_name_absent(name, buflen))
-            FILES_SKIPPED(h_errnop);
-        else if (files_final(st = real_nss_files_gethostbyname_r(name, result, buffer, buflen,
-                                                                 errnop, h_errnop),
-                             errnop, h_errnop))
-            return st;
-    }
+    if (files_byname(BY_NAME1, name, AF_INET, result, buffer, buflen, errnop, h_errnop, NULL,
+                     NULL, &st))
+        return st;
     if (hostlookup_byname(name, result, buffer, buflen, errnop, h_errnop, &st) == 0)
         return st;
     return real_nss_dns_gethostbyname_r(name, result, buffer, buflen, errnop, h_errnop);
@@ -113,12 +144,23 @@ _nss_dnsfailover_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
 {
     enum nss_status st;
     if (state_files_merged()) {
-        if (state_hosts_addr_absent(addr, len, af, buflen))
-            FILES_SKIPPED(h_errnop);
-        else if (files_final(st = real_nss_files_gethostbyaddr_r(addr, len, af, result, buffer,
-                                                                 buflen, errnop, h_errnop),
-                             errnop, h_errnop))
-            return st;
+        struct hostsfile *hf = state_hostsfile();
+        struct hostsfile_stamp stamp = { 0 };
+        switch (hf ? hostsfile_byaddr(hf, addr, len, af, result, buffer, buflen, &stamp)
+                   : HOSTSFILE_ASK) {
+        case HOSTSFILE_ABSENT:
+            *h_errnop = HOST_NOT_FOUND;
+            break;
+        case HOSTSFILE_ANSWERED:
+            return NSS_STATUS_SUCCESS;
+        case HOSTSFILE_ASK:
+            st = real_nss_files_gethostbyaddr_r(addr, len, af, result, buffer, buflen, errnop,
+                                                h_errnop);
+            if (st == NSS_STATUS_SUCCESS && hf != NULL)
+                hostsfile_remember_byaddr(hf, &stamp, addr, len, af, result);
+            if (files_final(st, errnop, h_errnop))
+                return st;
+        }
     }
     if (hostlookup_byaddr2(addr, len, af, result, buffer, buflen, errnop, h_errnop, ttlp,
                            &st) == 0)

@@ -385,14 +385,9 @@ int state_files_merged(void)
     return atomic_load_explicit(&files_merged, memory_order_relaxed);
 }
 
-int state_hosts_name_absent(const char *name, size_t buflen)
+struct hostsfile *state_hostsfile(void)
 {
-    return state_active() && hostsfile_name_absent(hostsfile_system(), name, buflen);
-}
-
-int state_hosts_addr_absent(const void *addr, socklen_t len, int af, size_t buflen)
-{
-    return state_active() && hostsfile_addr_absent(hostsfile_system(), addr, len, af, buflen);
+    return state_active() ? hostsfile_system() : NULL;
 }
 
 /* stats_on_exit: one line with every server's counters and the cache's. */

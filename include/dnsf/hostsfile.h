@@ -14,6 +14,10 @@
  * cannot stat or read) counts as "may be there". A wrong "absent" would
  * change a result; a wrong "may be there" only costs glibc's read.
  *
+ * A name that is in the file is answered by glibc's files module the first
+ * time; its answer (glibc's own fields) is remembered with the index and
+ * handed out again until the file changes, so repeats read nothing either.
+ *
  * Freshness: the file is stat()ed on each query (about 0.3 us) and read
  * again only when its device, inode, size or modification time changed. */
 #ifndef DNSF_HOSTSFILE_H
@@ -40,7 +44,27 @@ size_t hosts_index_safe_buflen(const struct hosts_index *idx);
 
 /* ---- a file on disk, watched ------------------------------------------ */
 
+#include <netdb.h>
+#include <nss.h>
+#include <sys/stat.h>
+#include <time.h>
+
 struct hostsfile;
+
+/* What the file looked like when a query began (stat before glibc reads). */
+struct hostsfile_stamp {
+    int ok;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+};
+
+enum hostsfile_verdict {
+    HOSTSFILE_ASK = 0,      /* call glibc's files module (then remember its answer) */
+    HOSTSFILE_ABSENT,       /* glibc's module would return NOTFOUND: skip it */
+    HOSTSFILE_ANSWERED,     /* filled in from a remembered answer of glibc's module */
+};
 
 /* The system's /etc/hosts (one per process, lives forever). */
 struct hostsfile *hostsfile_system(void);
@@ -48,12 +72,32 @@ struct hostsfile *hostsfile_system(void);
 struct hostsfile *hostsfile_open(const char *path);
 void hostsfile_close(struct hostsfile *hf);
 
-/* 1 if glibc's files module, called now with a buffer of BUFLEN bytes,
- * would certainly return NOTFOUND for NAME; 0 when it must be asked. */
-int hostsfile_name_absent(struct hostsfile *hf, const char *name, size_t buflen);
-/* The same for gethostbyaddr(ADDR, LEN, AF). */
-int hostsfile_addr_absent(struct hostsfile *hf, const void *addr, socklen_t len, int af,
-                          size_t buflen);
+/* Each query: HOSTSFILE_ABSENT when the name/address is certainly not in
+ * the file; HOSTSFILE_ANSWERED when glibc's files module already answered
+ * the same question (SUCCESS) since the file last changed and BUFLEN is
+ * large enough that glibc would succeed again: the same fields are written
+ * into RESULT/BUFFER (or *PAT/BUFFER); else HOSTSFILE_ASK. *STAMP is set
+ * for the matching hostsfile_remember_* call. Answers are kept only while
+ * the file is unchanged, so they are exactly what glibc would read now. */
+enum hostsfile_verdict hostsfile_byname3(struct hostsfile *hf, const char *name, int af,
+                                         struct hostent *result, char *buffer, size_t buflen,
+                                         char **canonp, struct hostsfile_stamp *stamp);
+enum hostsfile_verdict hostsfile_byname4(struct hostsfile *hf, const char *name,
+                                         struct gaih_addrtuple **pat, char *buffer,
+                                         size_t buflen, struct hostsfile_stamp *stamp);
+enum hostsfile_verdict hostsfile_byaddr(struct hostsfile *hf, const void *addr, socklen_t len,
+                                        int af, struct hostent *result, char *buffer,
+                                        size_t buflen, struct hostsfile_stamp *stamp);
+/* Remember what glibc's files module returned (SUCCESS) for a query that
+ * began at STAMP. Dropped if the file has changed since, or on no memory. */
+void hostsfile_remember_byname3(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+                                const char *name, int af, const struct hostent *h);
+void hostsfile_remember_byname4(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+                                const char *name, const struct gaih_addrtuple *at);
+void hostsfile_remember_byaddr(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+                               const void *addr, socklen_t len, int af,
+                               const struct hostent *h);
+
 /* How many times the file was read and indexed (tests, statistics). */
 unsigned long hostsfile_loads(const struct hostsfile *hf);
 /* In the child after fork: reset the locks (the index itself is kept). */

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "dnsf/config.h"
+#include "dnsf/hostsfile.h"
 #include "dnsf/note.h"
 #include "dnsf/resconf.h"
 #include "dnsf/resolve.h"
@@ -40,11 +41,9 @@ void state_gai_memo_put(const char *node, const char *service, const struct addr
 /* 1 when the hosts line's "files dns" was merged into our module, which
  * then takes the files step itself (nsswitch_merge_files). */
 int state_files_merged(void);
-/* 1 when glibc's files module, given BUFLEN bytes, would certainly answer
- * NOTFOUND for this name or address (see hostsfile.h); 0 when it must be
- * asked, and always 0 while the engine passes through. */
-int state_hosts_name_absent(const char *name, size_t buflen);
-int state_hosts_addr_absent(const void *addr, socklen_t len, int af, size_t buflen);
+/* The in-memory /etc/hosts (hostsfile.h) for the merged files step; NULL
+ * while the engine passes through (then glibc's files module answers). */
+struct hostsfile *state_hostsfile(void);
 /* Release what can be released at exit. */
 void state_shutdown(void);
 

@@ -5,7 +5,8 @@
 # Differential: one tests/tools/lookup process runs a table of calls (names x hints x
 # getaddrinfo / gethostbyname* / gethostbyaddr* / getnameinfo) twice over, each call twice
 # in a row. Inside one process every call after the first for a name is answered from the
-# shim's cache or its memo, so the table is also a cache test: the whole output must equal
+# shim's cache, its memo, or (names in /etc/hosts) glibc's remembered files answer, so
+# the table is also a cache test: the whole output must equal
 # glibc's own (glibc alone, same private resolv.conf, hosts and nsswitch.conf), every
 # occurrence of a call must print what its first (uncached) one did, and the shim's run
 # must send exactly as many queries as a run that makes each call once (repeats are
@@ -91,6 +92,18 @@ CASES=(
 	"gni 192.0.2.21 80 NI_NAMEREQD"
 	"gni 192.0.2.11 80 0"
 	"gni 2001:db8::21 53 NI_DGRAM"
+	"gai hostsonly - flags=AI_CANONNAME"
+	"gai twice.hosts - socktype=stream"
+	"gh hostsonly"
+	"gh2 localhost inet6"
+	"ghr hostsonly grow"
+	"ghr twice.hosts 300"
+	"gh2r hostsonly inet6 grow"
+	"gha 192.0.2.200"
+	"gha ::1"
+	"ghar 192.0.2.201 grow"
+	"gni 127.0.0.1 22 NI_NAMEREQD"
+	"gni 2001:db8::200 80 0"
 )
 # One name in several spellings, in one process: each later spelling is answered from
 # the entry the first one filled (keys are case-insensitive), yet must print what an

@@ -7,14 +7,17 @@
  * white space separates fields, names fold ASCII case, an address-only line
  * names "", and the reverse conversions (::1 reads as 127.0.0.1 for IPv4,
  * IPv4 lines read as ::ffff:a.b.c.d for IPv6). Then the watched file:
- * loaded once, re-read only when it changes, and every doubt (missing file,
- * small buffer, high bytes) answered "ask glibc". */
+ * loaded once, re-read only when it changes, glibc's answers remembered and
+ * handed out until then, and every doubt (missing file, small buffer, high
+ * bytes) answered "ask glibc". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <nss.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +176,23 @@ static void write_file(const char *path, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
+static enum hostsfile_verdict by_name(struct hostsfile *hf, const char *name, size_t buflen)
+{
+    struct hostent h;
+    char buf[4096];
+    struct hostsfile_stamp st;
+    assert_true(buflen <= sizeof buf);
+    return hostsfile_byname3(hf, name, AF_INET, &h, buf, buflen, NULL, &st);
+}
+
+static enum hostsfile_verdict by_addr(struct hostsfile *hf, const void *a, socklen_t len, int af)
+{
+    struct hostent h;
+    char buf[4096];
+    struct hostsfile_stamp st;
+    return hostsfile_byaddr(hf, a, len, af, &h, buf, sizeof buf, &st);
+}
+
 static void test_file_loaded_once(void **state)
 {
     (void)state;
@@ -182,35 +202,128 @@ static void test_file_loaded_once(void **state)
     struct hostsfile *hf = hostsfile_open(path);
     assert_non_null(hf);
     for (int i = 0; i < 100; i++) {
-        assert_true(hostsfile_name_absent(hf, "www.example", 4096));
-        assert_false(hostsfile_name_absent(hf, "five.example", 4096));
+        assert_int_equal(by_name(hf, "www.example", 4096), HOSTSFILE_ABSENT);
+        assert_int_equal(by_name(hf, "five.example", 4096), HOSTSFILE_ASK);
     }
     unsigned char a[4] = { 192, 0, 2, 5 }, b[4] = { 192, 0, 2, 6 };
-    assert_false(hostsfile_addr_absent(hf, a, 4, AF_INET, 4096));
-    assert_true(hostsfile_addr_absent(hf, b, 4, AF_INET, 4096));
-    assert_false(hostsfile_addr_absent(hf, b, 4, AF_INET6, 4096));   /* len/af mismatch */
+    assert_int_equal(by_addr(hf, a, 4, AF_INET), HOSTSFILE_ASK);
+    assert_int_equal(by_addr(hf, b, 4, AF_INET), HOSTSFILE_ABSENT);
+    assert_int_equal(by_addr(hf, b, 4, AF_INET6), HOSTSFILE_ASK);   /* len/af mismatch */
     assert_int_equal(hostsfile_loads(hf), 1);
 
     /* A buffer glibc's parser might find too small: ask glibc. */
-    assert_false(hostsfile_name_absent(hf, "www.example", 16));
+    assert_int_equal(by_name(hf, "www.example", 16), HOSTSFILE_ASK);
 
     /* A change is seen on the next query, without waiting. */
     write_file(path, "127.0.0.1 localhost\n192.0.2.5 five.example www.example\n");
-    assert_false(hostsfile_name_absent(hf, "www.example", 4096));
+    assert_int_equal(by_name(hf, "www.example", 4096), HOSTSFILE_ASK);
     assert_int_equal(hostsfile_loads(hf), 2);
-    assert_false(hostsfile_name_absent(hf, "www.example", 4096));
+    assert_int_equal(by_name(hf, "www.example", 4096), HOSTSFILE_ASK);
     assert_int_equal(hostsfile_loads(hf), 2);
 
     /* Same size, new contents: the modification time tells. */
     struct timespec t = { 0, 2000000 };
     nanosleep(&t, NULL);
     write_file(path, "127.0.0.1 localhost\n192.0.2.5 five.example xxx.example\n");
-    assert_true(hostsfile_name_absent(hf, "www.example", 4096));
+    assert_int_equal(by_name(hf, "www.example", 4096), HOSTSFILE_ABSENT);
     assert_int_equal(hostsfile_loads(hf), 3);
 
     /* Gone: glibc answers (it reports the missing file its own way). */
     assert_int_equal(unlink(path), 0);
-    assert_false(hostsfile_name_absent(hf, "www.example", 4096));
+    assert_int_equal(by_name(hf, "www.example", 4096), HOSTSFILE_ASK);
+    hostsfile_close(hf);
+}
+
+/* glibc's answer for a name in the file is remembered and handed out with
+ * the same fields, in the caller's buffer, until the file changes. */
+static void test_file_remembers_answers(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/hosts", dir);
+    write_file(path, "192.0.2.5 five.example five\n192.0.2.6 five.example\n");
+    struct hostsfile *hf = hostsfile_open(path);
+    assert_non_null(hf);
+
+    /* What glibc's module returned (any layout will do). */
+    static char n0[] = "five.example", a0[] = "five", a1[] = "five.example";
+    static unsigned char x0[4] = { 192, 0, 2, 5 }, x1[4] = { 192, 0, 2, 6 };
+    char *aliases[] = { a0, a1, NULL }, *addrs[] = { (char *)x0, (char *)x1, NULL };
+    struct hostent g = { n0, aliases, AF_INET, 4, addrs };
+
+    struct hostent h;
+    char buf[4096], *canon = NULL;
+    struct hostsfile_stamp st;
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf, &canon, &st),
+                     HOSTSFILE_ASK);
+    hostsfile_remember_byname3(hf, &st, "FIVE", AF_INET, &g);
+    memset(&h, 0, sizeof h);
+    memset(buf, 0x5a, sizeof buf);
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf, &canon, &st),
+                     HOSTSFILE_ANSWERED);
+    assert_string_equal(h.h_name, "five.example");
+    assert_ptr_equal(canon, h.h_name);
+    assert_true(h.h_name >= buf && h.h_name < buf + sizeof buf);
+    assert_int_equal(h.h_addrtype, AF_INET);
+    assert_int_equal(h.h_length, 4);
+    assert_string_equal(h.h_aliases[0], "five");
+    assert_string_equal(h.h_aliases[1], "five.example");
+    assert_null(h.h_aliases[2]);
+    assert_memory_equal(h.h_addr_list[0], x0, 4);
+    assert_memory_equal(h.h_addr_list[1], x1, 4);
+    assert_null(h.h_addr_list[2]);
+    /* Another family or spelling is another question. */
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET6, &h, buf, sizeof buf, NULL, &st),
+                     HOSTSFILE_ASK);
+    assert_int_equal(hostsfile_byname3(hf, "five", AF_INET, &h, buf, sizeof buf, NULL, &st),
+                     HOSTSFILE_ASK);
+    /* Too small a buffer for glibc to surely succeed: ask glibc. */
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, 100, NULL, &st),
+                     HOSTSFILE_ASK);
+
+    /* getaddrinfo's form: tuples, the name on the first only. */
+    struct gaih_addrtuple t1 = { NULL, NULL, AF_INET6, { 0 }, 0 };
+    struct gaih_addrtuple t0 = { &t1, n0, AF_INET, { 0 }, 0 };
+    memcpy(t0.addr, x0, 4);
+    t1.addr[3] = htonl(1);
+    struct gaih_addrtuple *pat = NULL;
+    assert_int_equal(hostsfile_byname4(hf, "five", &pat, buf, sizeof buf, &st), HOSTSFILE_ASK);
+    hostsfile_remember_byname4(hf, &st, "five", &t0);
+    assert_int_equal(hostsfile_byname4(hf, "five", &pat, buf, sizeof buf, &st),
+                     HOSTSFILE_ANSWERED);
+    assert_non_null(pat);
+    assert_string_equal(pat->name, "five.example");
+    assert_int_equal(pat->family, AF_INET);
+    assert_memory_equal(pat->addr, x0, 4);
+    assert_non_null(pat->next);
+    assert_null(pat->next->name);
+    assert_int_equal(pat->next->family, AF_INET6);
+    assert_int_equal(pat->next->addr[3], htonl(1));
+    assert_null(pat->next->next);
+    /* A tuple handed in by the caller: glibc's module would fill it. */
+    assert_int_equal(hostsfile_byname4(hf, "five", &pat, buf, sizeof buf, &st), HOSTSFILE_ASK);
+
+    /* Reverse. */
+    assert_int_equal(hostsfile_byaddr(hf, x1, 4, AF_INET, &h, buf, sizeof buf, &st),
+                     HOSTSFILE_ASK);
+    hostsfile_remember_byaddr(hf, &st, x1, 4, AF_INET, &g);
+    assert_int_equal(hostsfile_byaddr(hf, x1, 4, AF_INET, &h, buf, sizeof buf, &st),
+                     HOSTSFILE_ANSWERED);
+    assert_string_equal(h.h_name, "five.example");
+
+    /* The file changes: everything remembered is gone. An answer from a
+     * query that began before the change is not kept. */
+    struct hostsfile_stamp old = st;
+    struct timespec pause = { 0, 2000000 };
+    nanosleep(&pause, NULL);
+    write_file(path, "192.0.2.7 five.example five\n");
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf, NULL, &st),
+                     HOSTSFILE_ASK);
+    hostsfile_remember_byname3(hf, &old, "FIVE", AF_INET, &g);
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf, NULL, &st),
+                     HOSTSFILE_ASK);
+    assert_int_equal(hostsfile_byaddr(hf, x1, 4, AF_INET, &h, buf, sizeof buf, &st),
+                     HOSTSFILE_ABSENT);
     hostsfile_close(hf);
 }
 
@@ -238,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_unsure_bytes),
         cmocka_unit_test(test_safe_buflen),
         cmocka_unit_test(test_file_loaded_once),
+        cmocka_unit_test(test_file_remembers_answers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
