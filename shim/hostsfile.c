@@ -215,7 +215,8 @@ int hosts_index_may_have_name(const struct hosts_index *x, const char *name)
         low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
     }
     const char *key = low;
-    return bsearch(&key, x->names, x->nnames, sizeof *x->names, cmp_name) != NULL;
+    return x->nnames > 0
+        && bsearch(&key, x->names, x->nnames, sizeof *x->names, cmp_name) != NULL;
 }
 
 int hosts_index_may_have_addr(const struct hosts_index *x, const void *addr, size_t len)
@@ -229,7 +230,7 @@ int hosts_index_may_have_addr(const struct hosts_index *x, const void *addr, siz
         memcpy(a, addr, 16);
     else
         return 1;
-    return bsearch(a, x->addrs, x->naddrs, 16, cmp_addr) != NULL;
+    return x->naddrs > 0 && bsearch(a, x->addrs, x->naddrs, 16, cmp_addr) != NULL;
 }
 
 size_t hosts_index_safe_buflen(const struct hosts_index *x)
