@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "dnsf/dnsmsg.h"
+#include "dnsf/strutil.h"
 
 struct centry {
     struct centry *hnext;          /* hash chain */
@@ -59,7 +60,7 @@ static int norm_name(const char *in, char *out, size_t outlen)
     if (n >= outlen)
         return -1;
     for (size_t i = 0; i < n; i++)
-        out[i] = (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 : in[i]);
+        out[i] = (char)dnsf_ascii_lower((uint8_t)in[i]);
     out[n] = 0;
     return 0;
 }
@@ -67,12 +68,8 @@ static int norm_name(const char *in, char *out, size_t outlen)
 /* FNV-1a over the normalised name and the type. */
 static uint32_t hash_of(const char *name, uint16_t qtype)
 {
-    uint32_t h = 2166136261u;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    h = (h ^ (qtype & 0xff)) * 16777619u;
-    h = (h ^ (qtype >> 8)) * 16777619u;
-    return h;
+    const uint8_t type[2] = { (uint8_t)(qtype & 0xff), (uint8_t)(qtype >> 8) };
+    return dnsf_fnv1a(dnsf_fnv1a(DNSF_FNV1A_INIT, name, strlen(name)), type, 2);
 }
 
 static void lru_unlink(struct shard *s, struct centry *e)

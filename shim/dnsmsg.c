@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "dnsf/strutil.h"
+
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t get32(const uint8_t *p)
 {
@@ -182,8 +184,6 @@ int dnsmsg_name_ntop(const uint8_t *wire, char *out, size_t outlen)
     return (int)o;
 }
 
-static uint8_t lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
-
 int dnsmsg_name_equal(const uint8_t *a, const uint8_t *b)
 {
     for (;;) {
@@ -194,7 +194,7 @@ int dnsmsg_name_equal(const uint8_t *a, const uint8_t *b)
             return 1;
         a++, b++;
         for (uint8_t i = 0; i < n; i++)
-            if (lower(a[i]) != lower(b[i]))
+            if (dnsf_ascii_lower(a[i]) != dnsf_ascii_lower(b[i]))
                 return 0;
         a += n, b += n;
     }

@@ -20,8 +20,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "dnsf/strutil.h"
 
 /* A file larger than this is not indexed: glibc answers (no real hosts
  * file comes near it; a generated one might). */
@@ -168,8 +169,7 @@ struct hosts_index *hosts_index_build(const char *text, size_t len)
                 goto fail;
             char *copy = x->arena + used;
             for (size_t k = s; k < i; k++) {
-                unsigned char c = (unsigned char)line[k];
-                copy[k - s] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+                copy[k - s] = (char)dnsf_ascii_lower((uint8_t)line[k]);
             }
             copy[i - s] = 0;
             used += i - s + 1;
@@ -212,7 +212,7 @@ int hosts_index_may_have_name(const struct hosts_index *x, const char *name)
         unsigned char c = (unsigned char)name[i];
         if (c >= 0x80)
             return 1;            /* a locale's strcasecmp may fold it to ASCII */
-        low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        low[i] = (char)dnsf_ascii_lower(c);
     }
     const char *key = low;
     return x->nnames > 0
@@ -274,7 +274,7 @@ struct hosts_answer {
 struct hostsfile {
     pthread_rwlock_t lock;       /* guards idx, stamp, ans; never held across I/O */
     struct hosts_index *idx;     /* NULL until the first load */
-    struct hostsfile_stamp stamp;  /* what idx (and ans) were built from */
+    struct file_stamp stamp;  /* what idx (and ans) were built from */
     struct hosts_answer *ans[ANS_BUCKETS];
     size_t nans;
     atomic_int loading;          /* one thread reads the file at a time */
@@ -282,23 +282,19 @@ struct hostsfile {
     char path[];
 };
 
-static void stamp_now(const char *path, struct hostsfile_stamp *s)
+/* The file as it is now; ok = 0 unless it is a regular file (a FIFO or a
+ * directory is glibc's business). */
+static void stamp_now(const char *path, struct file_stamp *s)
 {
-    struct stat st;
-    memset(s, 0, sizeof *s);
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return;                  /* missing or odd: glibc's answer is the rule */
-    s->ok = 1;
-    s->dev = st.st_dev;
-    s->ino = st.st_ino;
-    s->size = st.st_size;
-    s->mtime = st.st_mtim;
+    file_stamp_take(path, s);
+    if (!s->regular)
+        memset(s, 0, sizeof *s);
 }
 
-static int stamp_same(const struct hostsfile_stamp *a, const struct hostsfile_stamp *b)
+/* The index built from A is current for a query that saw B. */
+static int stamp_same(const struct file_stamp *a, const struct file_stamp *b)
 {
-    return a->ok && b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size
-        && a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+    return a->ok && file_stamp_equal(a, b);
 }
 
 /* Read the whole file; NULL on any error (then glibc answers). */
@@ -370,7 +366,7 @@ static void answers_free(struct hosts_answer *a)
 
 /* Index the file as it is now (STAMP was taken before reading, so a change
  * during the read is seen as a change on the next query). */
-static void reload(struct hostsfile *hf, const struct hostsfile_stamp *stamp)
+static void reload(struct hostsfile *hf, const struct file_stamp *stamp)
 {
     int expected = 0;
     if (!atomic_compare_exchange_strong(&hf->loading, &expected, 1))
@@ -395,10 +391,7 @@ static void reload(struct hostsfile *hf, const struct hostsfile_stamp *stamp)
 
 static uint32_t hash_bytes(int kind, int af, const void *k, size_t n)
 {
-    uint32_t h = 2166136261u ^ (uint32_t)(kind * 31 + af);
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ ((const uint8_t *)k)[i]) * 16777619u;
-    return h;
+    return dnsf_fnv1a(DNSF_FNV1A_INIT ^ (uint32_t)(kind * 31 + af), k, n);
 }
 
 /* The remembered answer for this question, under the read lock. */
@@ -484,17 +477,22 @@ static void fill_tuples(const struct hosts_answer *a, struct gaih_addrtuple **pa
 
 /* ---- queries -------------------------------------------------------------- */
 
+/* One query: its key, and where an answer goes (RESULT and CANONP for the
+ * hostent forms, PAT for getaddrinfo's). */
 struct question {
     int kind, af;
     const void *key;
     size_t keylen;
     uint32_t hash;
+    struct hostent *result;
+    char **canonp;
+    struct gaih_addrtuple **pat;
 };
 
 /* The verdict for Q with a buffer of BUFLEN bytes, under the read lock; -1
  * when the index is missing or stale. On HOSTSFILE_ANSWERED, *FOUND is the
  * remembered answer (valid while the lock is held). */
-static int decide_nolock(const struct hostsfile *hf, const struct hostsfile_stamp *now,
+static int decide_nolock(const struct hostsfile *hf, const struct file_stamp *now,
                          const struct question *q, size_t buflen,
                          const struct hosts_answer **found)
 {
@@ -529,11 +527,21 @@ static int inet6_forced(void)
     return (__res_state()->options & RES_USE_INET6_BIT) != 0;
 }
 
+/* Write answer A into BUFFER as Q's caller expects it. */
+static void fill(const struct question *q, const struct hosts_answer *a, char *buffer)
+{
+    if (q->kind == ANS_BYNAME4) {
+        fill_tuples(a, q->pat, buffer);
+        return;
+    }
+    fill_hostent(a, q->result, buffer);
+    if (q->canonp != NULL)
+        *q->canonp = q->result->h_name;
+}
+
 /* Decide Q, reloading the index once if the file changed. */
 static enum hostsfile_verdict query(struct hostsfile *hf, const struct question *q,
-                                    size_t buflen, struct hostsfile_stamp *stamp,
-                                    void (*fill)(const struct hosts_answer *, void *, char *),
-                                    void *out, char *buffer)
+                                    char *buffer, size_t buflen, struct file_stamp *stamp)
 {
     stamp_now(hf->path, stamp);
     if (!stamp->ok)
@@ -543,7 +551,7 @@ static enum hostsfile_verdict query(struct hostsfile *hf, const struct question 
         pthread_rwlock_rdlock(&hf->lock);
         int v = decide_nolock(hf, stamp, q, buflen, &a);
         if (v == HOSTSFILE_ANSWERED)
-            fill(a, out, buffer);
+            fill(q, a, buffer);
         pthread_rwlock_unlock(&hf->lock);
         if (v >= 0)
             return (enum hostsfile_verdict)v;
@@ -553,62 +561,46 @@ static enum hostsfile_verdict query(struct hostsfile *hf, const struct question 
     return HOSTSFILE_ASK;
 }
 
-struct hostent_out {
-    struct hostent *result;
-    char **canonp;
-};
-
-static void fill_hostent_out(const struct hosts_answer *a, void *out, char *buffer)
+/* A question the index does not model: glibc's module answers, unremembered. */
+static enum hostsfile_verdict ask_glibc(struct file_stamp *stamp)
 {
-    struct hostent_out *o = out;
-    fill_hostent(a, o->result, buffer);
-    if (o->canonp != NULL)
-        *o->canonp = o->result->h_name;
-}
-
-static void fill_tuples_out(const struct hosts_answer *a, void *out, char *buffer)
-{
-    fill_tuples(a, out, buffer);
+    memset(stamp, 0, sizeof *stamp);
+    return HOSTSFILE_ASK;
 }
 
 enum hostsfile_verdict hostsfile_byname3(struct hostsfile *hf, const char *name, int af,
                                          struct hostent *result, char *buffer, size_t buflen,
-                                         char **canonp, struct hostsfile_stamp *stamp)
+                                         char **canonp, struct file_stamp *stamp)
 {
     size_t n = strlen(name);
-    struct question q = { ANS_BYNAME3, af, name, n, hash_bytes(ANS_BYNAME3, af, name, n) };
-    struct hostent_out o = { result, canonp };
-    if ((af != AF_INET && af != AF_INET6) || inet6_forced()) {
-        memset(stamp, 0, sizeof *stamp);
-        return HOSTSFILE_ASK;
-    }
-    return query(hf, &q, buflen, stamp, fill_hostent_out, &o, buffer);
+    struct question q = { ANS_BYNAME3, af, name, n, hash_bytes(ANS_BYNAME3, af, name, n),
+                          result, canonp, NULL };
+    if ((af != AF_INET && af != AF_INET6) || inet6_forced())
+        return ask_glibc(stamp);
+    return query(hf, &q, buffer, buflen, stamp);
 }
 
 enum hostsfile_verdict hostsfile_byname4(struct hostsfile *hf, const char *name,
                                          struct gaih_addrtuple **pat, char *buffer,
-                                         size_t buflen, struct hostsfile_stamp *stamp)
+                                         size_t buflen, struct file_stamp *stamp)
 {
     size_t n = strlen(name);
-    struct question q = { ANS_BYNAME4, 0, name, n, hash_bytes(ANS_BYNAME4, 0, name, n) };
-    if (*pat != NULL) {          /* glibc's module would fill the caller's tuple */
-        memset(stamp, 0, sizeof *stamp);
-        return HOSTSFILE_ASK;
-    }
-    return query(hf, &q, buflen, stamp, fill_tuples_out, pat, buffer);
+    struct question q = { ANS_BYNAME4, 0, name, n, hash_bytes(ANS_BYNAME4, 0, name, n),
+                          NULL, NULL, pat };
+    if (*pat != NULL)            /* glibc's module would fill the caller's tuple */
+        return ask_glibc(stamp);
+    return query(hf, &q, buffer, buflen, stamp);
 }
 
 enum hostsfile_verdict hostsfile_byaddr(struct hostsfile *hf, const void *addr, socklen_t len,
                                         int af, struct hostent *result, char *buffer,
-                                        size_t buflen, struct hostsfile_stamp *stamp)
+                                        size_t buflen, struct file_stamp *stamp)
 {
-    struct question q = { ANS_BYADDR, af, addr, len, hash_bytes(ANS_BYADDR, af, addr, len) };
-    struct hostent_out o = { result, NULL };
-    if (!((af == AF_INET && len == 4) || (af == AF_INET6 && len == 16))) {
-        memset(stamp, 0, sizeof *stamp);
-        return HOSTSFILE_ASK;    /* glibc's own checks and conversions apply */
-    }
-    return query(hf, &q, buflen, stamp, fill_hostent_out, &o, buffer);
+    struct question q = { ANS_BYADDR, af, addr, len, hash_bytes(ANS_BYADDR, af, addr, len),
+                          result, NULL, NULL };
+    if (!((af == AF_INET && len == 4) || (af == AF_INET6 && len == 16)))
+        return ask_glibc(stamp);     /* glibc's own checks and conversions apply */
+    return query(hf, &q, buffer, buflen, stamp);
 }
 
 /* ---- remembering ------------------------------------------------------------ */
@@ -675,7 +667,7 @@ static int copy_tuples(struct hosts_answer *a, const struct gaih_addrtuple *at)
 }
 
 /* Insert A if the index is still the one STAMP saw; else drop it. */
-static void remember(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+static void remember(struct hostsfile *hf, const struct file_stamp *stamp,
                      struct hosts_answer *a)
 {
     pthread_rwlock_wrlock(&hf->lock);
@@ -690,7 +682,7 @@ static void remember(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
     answer_free(a);
 }
 
-void hostsfile_remember_byname3(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+void hostsfile_remember_byname3(struct hostsfile *hf, const struct file_stamp *stamp,
                                 const char *name, int af, const struct hostent *h)
 {
     if (!stamp->ok)
@@ -702,7 +694,7 @@ void hostsfile_remember_byname3(struct hostsfile *hf, const struct hostsfile_sta
         answer_free(a);
 }
 
-void hostsfile_remember_byname4(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+void hostsfile_remember_byname4(struct hostsfile *hf, const struct file_stamp *stamp,
                                 const char *name, const struct gaih_addrtuple *at)
 {
     if (!stamp->ok)
@@ -714,7 +706,7 @@ void hostsfile_remember_byname4(struct hostsfile *hf, const struct hostsfile_sta
         answer_free(a);
 }
 
-void hostsfile_remember_byaddr(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+void hostsfile_remember_byaddr(struct hostsfile *hf, const struct file_stamp *stamp,
                                const void *addr, socklen_t len, int af,
                                const struct hostent *h)
 {

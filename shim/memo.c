@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "dnsf/strutil.h"
+
 #define MEMO_SHARDS 16
 #define MEMO_BUCKETS 256
 /* A result longer than this is not memoised (rare; keeps entries small). */
@@ -64,10 +66,7 @@ static size_t make_key(char *buf, size_t cap, const char *node, const char *serv
 
 static uint32_t hash_key(const char *k, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)k[i]) * 16777619u;
-    return h;
+    return dnsf_fnv1a(DNSF_FNV1A_INIT, k, n);
 }
 
 /* Build a list in glibc's allocation layout. Return NULL on ENOMEM. */

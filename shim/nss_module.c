@@ -29,12 +29,27 @@ static int files_final(enum nss_status st, const int *errnop, const int *herrnop
         || (st == NSS_STATUS_TRYAGAIN && *errnop == ERANGE && *herrnop == NETDB_INTERNAL);
 }
 
+/* The index's verdict V: 1 with *ST set when it answered (glibc stops);
+ * 0 to go on to DNS, leaving what glibc's files module leaves on a miss
+ * (HOST_NOT_FOUND, errno untouched); -1 when glibc's module must be asked. */
+static int files_verdict(enum hostsfile_verdict v, int *herrnop, enum nss_status *st)
+{
+    if (v == HOSTSFILE_ANSWERED) {
+        *st = NSS_STATUS_SUCCESS;
+        return 1;
+    }
+    if (v == HOSTSFILE_ABSENT) {
+        *herrnop = HOST_NOT_FOUND;
+        return 0;
+    }
+    return -1;
+}
+
 /* Which of glibc's files functions the caller stands for. */
 enum by_name { BY_NAME1, BY_NAME2, BY_NAME3 };
 
 /* The files step for the hostent forms. Return 1 with *ST set when glibc
- * would stop after it; 0 to go on to DNS (with glibc's files miss state:
- * HOST_NOT_FOUND, errno untouched). */
+ * would stop after it, 0 to go on to DNS. */
 static int files_byname(enum by_name by, const char *name, int af, struct hostent *result,
                         char *buffer, size_t buflen, int *errnop, int *herrnop, int32_t *ttlp,
                         char **canonp, enum nss_status *st)
@@ -42,19 +57,15 @@ static int files_byname(enum by_name by, const char *name, int af, struct hosten
     if (!state_files_merged())
         return 0;
     struct hostsfile *hf = state_hostsfile();
-    struct hostsfile_stamp stamp = { 0 };
-    switch (hf ? hostsfile_byname3(hf, name, by == BY_NAME1 ? AF_INET : af, result, buffer,
-                                   buflen, canonp, &stamp)
-               : HOSTSFILE_ASK) {
-    case HOSTSFILE_ABSENT:
-        *herrnop = HOST_NOT_FOUND;
-        return 0;
-    case HOSTSFILE_ANSWERED:
-        *st = NSS_STATUS_SUCCESS;
-        return 1;
-    case HOSTSFILE_ASK:
-        break;
-    }
+    struct file_stamp stamp = { 0 };
+    if (by == BY_NAME1)
+        af = AF_INET;            /* glibc's files gethostbyname_r asks for AF_INET */
+    int r = files_verdict(hf ? hostsfile_byname3(hf, name, af, result, buffer, buflen, canonp,
+                                                 &stamp)
+                             : HOSTSFILE_ASK,
+                          herrnop, st);
+    if (r >= 0)
+        return r;
     if (by == BY_NAME1)
         *st = real_nss_files_gethostbyname_r(name, result, buffer, buflen, errnop, herrnop);
     else if (by == BY_NAME2)
@@ -63,7 +74,48 @@ static int files_byname(enum by_name by, const char *name, int af, struct hosten
         *st = real_nss_files_gethostbyname3_r(name, af, result, buffer, buflen, errnop, herrnop,
                                               ttlp, canonp);
     if (*st == NSS_STATUS_SUCCESS && hf != NULL)
-        hostsfile_remember_byname3(hf, &stamp, name, by == BY_NAME1 ? AF_INET : af, result);
+        hostsfile_remember_byname3(hf, &stamp, name, af, result);
+    return files_final(*st, errnop, herrnop);
+}
+
+/* The files step for getaddrinfo's form; returns as files_byname. */
+static int files_byname4(const char *name, struct gaih_addrtuple **pat, char *buffer,
+                         size_t buflen, int *errnop, int *herrnop, int32_t *ttlp,
+                         enum nss_status *st)
+{
+    if (!state_files_merged())
+        return 0;
+    struct hostsfile *hf = state_hostsfile();
+    struct file_stamp stamp = { 0 };
+    int r = files_verdict(hf ? hostsfile_byname4(hf, name, pat, buffer, buflen, &stamp)
+                             : HOSTSFILE_ASK,
+                          herrnop, st);
+    if (r >= 0)
+        return r;
+    *st = real_nss_files_gethostbyname4_r(name, pat, buffer, buflen, errnop, herrnop, ttlp);
+    if (*st == NSS_STATUS_SUCCESS && hf != NULL)
+        hostsfile_remember_byname4(hf, &stamp, name, *pat);
+    return files_final(*st, errnop, herrnop);
+}
+
+/* The files step for reverse lookups; returns as files_byname. */
+static int files_byaddr(const void *addr, socklen_t len, int af, struct hostent *result,
+                        char *buffer, size_t buflen, int *errnop, int *herrnop,
+                        enum nss_status *st)
+{
+    if (!state_files_merged())
+        return 0;
+    struct hostsfile *hf = state_hostsfile();
+    struct file_stamp stamp = { 0 };
+    int r = files_verdict(hf ? hostsfile_byaddr(hf, addr, len, af, result, buffer, buflen,
+                                                &stamp)
+                             : HOSTSFILE_ASK,
+                          herrnop, st);
+    if (r >= 0)
+        return r;
+    *st = real_nss_files_gethostbyaddr_r(addr, len, af, result, buffer, buflen, errnop, herrnop);
+    if (*st == NSS_STATUS_SUCCESS && hf != NULL)
+        hostsfile_remember_byaddr(hf, &stamp, addr, len, af, result);
     return files_final(*st, errnop, herrnop);
 }
 
@@ -72,24 +124,8 @@ _nss_dnsfailover_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
                                   size_t buflen, int *errnop, int *herrnop, int32_t *ttlp)
 {
     enum nss_status st;
-    if (state_files_merged()) {
-        struct hostsfile *hf = state_hostsfile();
-        struct hostsfile_stamp stamp = { 0 };
-        switch (hf ? hostsfile_byname4(hf, name, pat, buffer, buflen, &stamp) : HOSTSFILE_ASK) {
-        case HOSTSFILE_ABSENT:
-            *herrnop = HOST_NOT_FOUND;
-            break;
-        case HOSTSFILE_ANSWERED:
-            return NSS_STATUS_SUCCESS;
-        case HOSTSFILE_ASK:
-            st = real_nss_files_gethostbyname4_r(name, pat, buffer, buflen, errnop, herrnop,
-                                                 ttlp);
-            if (st == NSS_STATUS_SUCCESS && hf != NULL)
-                hostsfile_remember_byname4(hf, &stamp, name, *pat);
-            if (files_final(st, errnop, herrnop))
-                return st;
-        }
-    }
+    if (files_byname4(name, pat, buffer, buflen, errnop, herrnop, ttlp, &st))
+        return st;
     if (hostlookup_byname4(name, pat, buffer, buflen, errnop, herrnop, ttlp, &st) == 0)
         return st;
     return real_nss_dns_gethostbyname4_r(name, pat, buffer, buflen, errnop, herrnop, ttlp);
@@ -143,25 +179,8 @@ _nss_dnsfailover_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
                                   int *errnop, int *h_errnop, int32_t *ttlp)
 {
     enum nss_status st;
-    if (state_files_merged()) {
-        struct hostsfile *hf = state_hostsfile();
-        struct hostsfile_stamp stamp = { 0 };
-        switch (hf ? hostsfile_byaddr(hf, addr, len, af, result, buffer, buflen, &stamp)
-                   : HOSTSFILE_ASK) {
-        case HOSTSFILE_ABSENT:
-            *h_errnop = HOST_NOT_FOUND;
-            break;
-        case HOSTSFILE_ANSWERED:
-            return NSS_STATUS_SUCCESS;
-        case HOSTSFILE_ASK:
-            st = real_nss_files_gethostbyaddr_r(addr, len, af, result, buffer, buflen, errnop,
-                                                h_errnop);
-            if (st == NSS_STATUS_SUCCESS && hf != NULL)
-                hostsfile_remember_byaddr(hf, &stamp, addr, len, af, result);
-            if (files_final(st, errnop, h_errnop))
-                return st;
-        }
-    }
+    if (files_byaddr(addr, len, af, result, buffer, buflen, errnop, h_errnop, &st))
+        return st;
     if (hostlookup_byaddr2(addr, len, af, result, buffer, buflen, errnop, h_errnop, ttlp,
                            &st) == 0)
         return st;

@@ -10,13 +10,13 @@
 #include <linux/rtnetlink.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dnsf/cache.h"
 #include "dnsf/health.h"
 #include "dnsf/clock.h"
 #include "dnsf/log.h"
+#include "dnsf/filestamp.h"
 #include "dnsf/hostsfile.h"
 #include "dnsf/memo.h"
 #include "dnsf/nsswitch.h"
@@ -44,12 +44,11 @@ static const char *const watched_paths[] = {
     "/etc/host.conf",
 };
 #define NWATCHED (sizeof watched_paths / sizeof watched_paths[0])
-static struct stat watched_stat[NWATCHED];
+static struct file_stamp watched_stamp[NWATCHED];
 
 static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct resconf rc_snapshot;
-static struct stat rc_stat;
-static int rc_valid;
+static struct file_stamp rc_stamp;   /* ok = 0 until a snapshot is taken */
 
 int state_disabled_by_env(void)
 {
@@ -116,7 +115,7 @@ static _Atomic(const struct dnsf_config *) config_current;
 static struct config_node *config_retired;
 static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
 static char config_path[PATH_MAX];
-static struct stat config_stat;
+static struct file_stamp config_stamp;
 static _Atomic uint64_t next_config_check_ms;
 static struct dnsf_identity self_id;
 static char self_exe[PATH_MAX];
@@ -150,8 +149,7 @@ static const struct dnsf_config *config_publish_nolock(void)
         log_configure(level_override >= 0 ? level_override : n->cfg.log_level,
                       n->cfg.log_target);
     }
-    if (stat(config_path, &config_stat) != 0)
-        memset(&config_stat, 0, sizeof config_stat);
+    file_stamp_take(config_path, &config_stamp);
     n->older = config_retired;
     config_retired = n;
     atomic_store(&config_current, &n->cfg);
@@ -183,8 +181,7 @@ static void install_nolock(const struct dnsf_config *c)
         if (nl_fd < 0)
             memo_enabled = 0;       /* cannot see route changes: no memo */
         for (size_t i = 0; i < NWATCHED; i++)
-            if (stat(watched_paths[i], &watched_stat[i]) != 0)
-                memset(&watched_stat[i], 0, sizeof watched_stat[i]);
+            file_stamp_take(watched_paths[i], &watched_stamp[i]);
         next_file_check_ms = clock_now_coarse_ms() + 1000;
     }
     LOGD("active in %s: hosts: %s; config %s; strategy %s", self_id.progname, hosts_line,
@@ -230,12 +227,9 @@ static void maybe_reload(uint64_t now)
     if (pthread_mutex_trylock(&config_lock) != 0)
         return;                     /* another thread is on it */
     next_config_check_ms = now + CONFIG_CHECK_MS;
-    struct stat st;
-    if (stat(config_path, &st) != 0)
-        memset(&st, 0, sizeof st);
-    if (st.st_ino != config_stat.st_ino || st.st_dev != config_stat.st_dev
-        || st.st_size != config_stat.st_size || st.st_mtim.tv_sec != config_stat.st_mtim.tv_sec
-        || st.st_mtim.tv_nsec != config_stat.st_mtim.tv_nsec) {
+    struct file_stamp st;
+    file_stamp_take(config_path, &st);
+    if (!file_stamp_equal(&st, &config_stamp)) {
         const struct dnsf_config *c = config_publish_nolock();
         LOGI("configuration %s reloaded: %s", config_path,
              c->enabled ? "enabled" : "passing through");
@@ -271,12 +265,11 @@ const struct dnsf_config *state_config(void)
  * (resolv/resolv_conf.c checks on every lookup). */
 static int resconf_current(struct resconf *out)
 {
-    struct stat st;
-    int have = stat(RESOLV_CONF, &st) == 0;
+    struct file_stamp st;
+    file_stamp_take(RESOLV_CONF, &st);
     pthread_mutex_lock(&rc_lock);
-    int fresh = rc_valid && have && st.st_ino == rc_stat.st_ino && st.st_dev == rc_stat.st_dev
-             && st.st_size == rc_stat.st_size && st.st_mtim.tv_sec == rc_stat.st_mtim.tv_sec
-             && st.st_mtim.tv_nsec == rc_stat.st_mtim.tv_nsec;
+    /* Without a resolv.conf there is nothing to be fresh against: re-read. */
+    int fresh = st.ok && file_stamp_equal(&st, &rc_stamp);
     if (fresh)
         memcpy(out, &rc_snapshot, sizeof *out);
     pthread_mutex_unlock(&rc_lock);
@@ -287,9 +280,7 @@ static int resconf_current(struct resconf *out)
         return -1;
     pthread_mutex_lock(&rc_lock);
     memcpy(&rc_snapshot, out, sizeof *out);
-    if (have)
-        rc_stat = st;
-    rc_valid = have;
+    rc_stamp = st;
     pthread_mutex_unlock(&rc_lock);
     return 0;
 }
@@ -304,12 +295,6 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
     if (ctx->plan.nservers < 1)
         return -1;
     return 0;
-}
-
-static int stat_changed(const struct stat *a, const struct stat *b)
-{
-    return a->st_ino != b->st_ino || a->st_dev != b->st_dev || a->st_size != b->st_size
-        || a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
 }
 
 static uint64_t generation_at(uint64_t now)
@@ -330,11 +315,10 @@ static uint64_t generation_at(uint64_t now)
             if (now >= next_file_check_ms) {
                 next_file_check_ms = now + 1000;
                 for (size_t i = 0; i < NWATCHED; i++) {
-                    struct stat st;
-                    if (stat(watched_paths[i], &st) != 0)
-                        memset(&st, 0, sizeof st);
-                    if (stat_changed(&st, &watched_stat[i])) {
-                        watched_stat[i] = st;
+                    struct file_stamp st;
+                    file_stamp_take(watched_paths[i], &st);
+                    if (!file_stamp_equal(&st, &watched_stamp[i])) {
+                        watched_stamp[i] = st;
                         generation++;
                     }
                 }

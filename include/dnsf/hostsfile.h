@@ -46,19 +46,11 @@ size_t hosts_index_safe_buflen(const struct hosts_index *idx);
 
 #include <netdb.h>
 #include <nss.h>
-#include <sys/stat.h>
-#include <time.h>
+
+#include "dnsf/filestamp.h"
 
 struct hostsfile;
 
-/* What the file looked like when a query began (stat before glibc reads). */
-struct hostsfile_stamp {
-    int ok;
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-};
 
 enum hostsfile_verdict {
     HOSTSFILE_ASK = 0,      /* call glibc's files module (then remember its answer) */
@@ -77,24 +69,25 @@ void hostsfile_close(struct hostsfile *hf);
  * the same question (SUCCESS) since the file last changed and BUFLEN is
  * large enough that glibc would succeed again: the same fields are written
  * into RESULT/BUFFER (or *PAT/BUFFER); else HOSTSFILE_ASK. *STAMP is set
- * for the matching hostsfile_remember_* call. Answers are kept only while
+ * to what the file looked like before glibc reads it (ok = 0 when missing
+ * or not a regular file), for the matching hostsfile_remember_* call. Answers are kept only while
  * the file is unchanged, so they are exactly what glibc would read now. */
 enum hostsfile_verdict hostsfile_byname3(struct hostsfile *hf, const char *name, int af,
                                          struct hostent *result, char *buffer, size_t buflen,
-                                         char **canonp, struct hostsfile_stamp *stamp);
+                                         char **canonp, struct file_stamp *stamp);
 enum hostsfile_verdict hostsfile_byname4(struct hostsfile *hf, const char *name,
                                          struct gaih_addrtuple **pat, char *buffer,
-                                         size_t buflen, struct hostsfile_stamp *stamp);
+                                         size_t buflen, struct file_stamp *stamp);
 enum hostsfile_verdict hostsfile_byaddr(struct hostsfile *hf, const void *addr, socklen_t len,
                                         int af, struct hostent *result, char *buffer,
-                                        size_t buflen, struct hostsfile_stamp *stamp);
+                                        size_t buflen, struct file_stamp *stamp);
 /* Remember what glibc's files module returned (SUCCESS) for a query that
  * began at STAMP. Dropped if the file has changed since, or on no memory. */
-void hostsfile_remember_byname3(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+void hostsfile_remember_byname3(struct hostsfile *hf, const struct file_stamp *stamp,
                                 const char *name, int af, const struct hostent *h);
-void hostsfile_remember_byname4(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+void hostsfile_remember_byname4(struct hostsfile *hf, const struct file_stamp *stamp,
                                 const char *name, const struct gaih_addrtuple *at);
-void hostsfile_remember_byaddr(struct hostsfile *hf, const struct hostsfile_stamp *stamp,
+void hostsfile_remember_byaddr(struct hostsfile *hf, const struct file_stamp *stamp,
                                const void *addr, socklen_t len, int af,
                                const struct hostent *h);
 

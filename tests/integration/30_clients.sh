@@ -22,7 +22,7 @@ require_root
 require_cmd nsd getent perl curl "$DNSF_PYTHON"
 perl -MSocket -e 'exit(defined &Socket::getaddrinfo ? 0 : 1)' 2>/dev/null ||
 	skip "perl's Socket has no getaddrinfo (Socket >= 1.95 needed)"
-[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+require_lib
 
 sr_ns_start
 GOOD=$(sr_etc good "$DNSF_NS_ADDR")

@@ -18,7 +18,7 @@
 require_root
 require_cmd nsd getent nm "$DNSF_PYTHON"
 require_tool lookup
-[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+require_lib
 
 sr_ns_start
 DEAD=$(sr_etc dead 127.53.0.250)

@@ -19,7 +19,7 @@ require_root
 require_cmd nsd
 require_tool forktest
 require_tool faultdns
-[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+require_lib
 
 sr_ns_start
 sr_fault 127.53.0.2 delay=200

@@ -21,7 +21,7 @@ require_cmd nsd getent timeout
 require_tool lookup
 require_tool ctormain
 [ -f "$TOOLS/libctor.so" ] || bail "$TOOLS/libctor.so is not built (run: make tools)"
-[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+require_lib
 
 sr_ns_start
 DEAD=$(sr_etc dead 127.53.0.250)

@@ -24,7 +24,7 @@ require_cmd nsd getent timeout "$DNSF_PYTHON"
 require_tool clash
 LIBCLASH=$TOOLS/libclash.so
 [ -f "$LIBCLASH" ] || bail "$LIBCLASH is not built (run: make tools)"
-[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+require_lib
 
 sr_ns_start
 DEAD=$(sr_etc dead 127.53.0.250)

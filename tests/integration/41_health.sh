@@ -28,7 +28,7 @@
 
 require_root
 require_cmd nsd
-[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+require_lib
 ns_start
 fl_init
 T_START=$(now_ms)

@@ -24,7 +24,7 @@
 require_root
 require_cmd nsd "$DNSF_PYTHON"
 require_tool lookup
-[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+require_lib
 ns_start
 fl_init
 T_START=$(now_ms)

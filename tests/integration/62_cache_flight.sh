@@ -22,7 +22,7 @@
 
 require_root
 require_cmd nsd
-[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+require_lib
 cl_init
 cl_ns_start
 cl_proxy_start pass

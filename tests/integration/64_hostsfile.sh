@@ -26,7 +26,7 @@
 
 require_root
 require_cmd nsd perl strace
-[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+require_lib
 strace -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not permitted)"
 
 sr_ns_start

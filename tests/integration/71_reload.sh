@@ -31,7 +31,7 @@
 require_root
 require_cmd nsd "$DNSF_PYTHON"
 require_tool faultdns
-[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+require_lib
 LOOP=$DNSF_ROOT/tests/tools/cli_lookup_loop.py
 WILD_ADDR=192.0.2.70
 RELOAD_MS=5000         # CONFIG_CHECK_MS is 3000, plus a lookup interval and slack

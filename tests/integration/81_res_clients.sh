@@ -28,7 +28,7 @@ require_root
 require_cmd nsd "$DNSF_PYTHON"
 require_tool resq
 require_tool faultdns
-[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+require_lib
 RESQ=$TOOLS/resq
 BOUND_MS=${DNSF_RES_HEDGE_BOUND_MS:-300}
 

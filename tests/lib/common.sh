@@ -266,6 +266,11 @@ require_tool() {
 	[ -x "$TOOLS/$1" ] || bail "$TOOLS/$1 is not built (run: make tools)"
 }
 
+# require_lib: the shim itself must be built.
+require_lib() {
+	[ -f "$DNSF_LIB" ] || bail "$DNSF_LIB is not built (run: make)"
+}
+
 # ---------------------------------------------------------------- running programs
 
 # dnsf_preload: the LD_PRELOAD value for the shim (ASan runtime first when asked).

@@ -35,14 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "toolkit.h"
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+extern char **environ;
 
 static int cmp_long(const void *a, const void *b)
 {
@@ -66,7 +61,7 @@ static int run(char **argv, char **envp, long *wall_us, long *rss_kb)
 {
 	struct rusage ru;
 	int status;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = tk_now_ns();
 	pid_t pid = fork();
 
 	if (pid < 0) {
@@ -81,7 +76,7 @@ static int run(char **argv, char **envp, long *wall_us, long *rss_kb)
 		perror("bench_spawn: wait4");
 		exit(1);
 	}
-	*wall_us = (long)((now_ns() - t0) / 1000);
+	*wall_us = (long)((tk_now_ns() - t0) / 1000);
 	*rss_kb = ru.ru_maxrss;
 	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }

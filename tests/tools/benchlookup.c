@@ -54,6 +54,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "toolkit.h"
+
 struct call {
 	uint64_t ns;
 	int rc;
@@ -71,13 +73,6 @@ static uint64_t start_ns;
 static struct addrinfo hints;
 static char *distinct_prefix;
 static const char *distinct_suffix = "dnsf.test";
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void *xmalloc(size_t n)
 {
@@ -143,7 +138,7 @@ static void *worker(void *arg)
 		i = atomic_fetch_add(&next_index, 1);
 		if (i >= count)
 			break;
-		if (budget_ns && now_ns() - start_ns >= budget_ns && i > 0) {
+		if (budget_ns && tk_now_ns() - start_ns >= budget_ns && i > 0) {
 			atomic_store(&over_budget, 1);
 			calls[i].rc = INT32_MIN; /* not run */
 			break;
@@ -155,9 +150,9 @@ static void *worker(void *arg)
 		} else {
 			name = names[i % nnames];
 		}
-		t0 = now_ns();
+		t0 = tk_now_ns();
 		calls[i].rc = getaddrinfo(name, NULL, &hints, &res);
-		t1 = now_ns();
+		t1 = tk_now_ns();
 		calls[i].ns = t1 - t0;
 		if (calls[i].rc == 0)
 			freeaddrinfo(res);
@@ -168,44 +163,6 @@ static void *worker(void *arg)
 		}
 	}
 	return NULL;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* nearest-rank percentile of n sorted values */
-static uint64_t pct(const uint64_t *v, size_t n, double p)
-{
-	size_t k;
-	if (n == 0)
-		return 0;
-	k = (size_t)(p / 100.0 * (double)n + 0.999999999);
-	if (k < 1)
-		k = 1;
-	if (k > n)
-		k = n;
-	return v[k - 1];
-}
-
-static const char *eai_name(int rc)
-{
-	switch (rc) {
-	case EAI_AGAIN: return "EAI_AGAIN";
-	case EAI_FAIL: return "EAI_FAIL";
-	case EAI_NONAME: return "EAI_NONAME";
-	case EAI_NODATA: return "EAI_NODATA";
-	case EAI_ADDRFAMILY: return "EAI_ADDRFAMILY";
-	case EAI_MEMORY: return "EAI_MEMORY";
-	case EAI_SYSTEM: return "EAI_SYSTEM";
-	case EAI_SERVICE: return "EAI_SERVICE";
-	case EAI_FAMILY: return "EAI_FAMILY";
-	case EAI_SOCKTYPE: return "EAI_SOCKTYPE";
-	case EAI_BADFLAGS: return "EAI_BADFLAGS";
-	default: return NULL;
-	}
 }
 
 static void usage(void)
@@ -308,7 +265,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < count; i++)
 		calls[i].rc = INT32_MIN;
 	tids = xmalloc((size_t)nthreads * sizeof *tids);
-	start_ns = now_ns();
+	start_ns = tk_now_ns();
 	for (long i = 0; i < nthreads; i++) {
 		int e = pthread_create(&tids[i], NULL, worker, NULL);
 		if (e != 0) {
@@ -318,7 +275,7 @@ int main(int argc, char **argv)
 	}
 	for (long i = 0; i < nthreads; i++)
 		pthread_join(tids[i], NULL);
-	end_ns = now_ns();
+	end_ns = tk_now_ns();
 
 	sorted = xmalloc(count * sizeof *sorted);
 	for (size_t i = 0; i < count; i++) {
@@ -349,7 +306,7 @@ int main(int argc, char **argv)
 		if (k < 64)
 			errcounts[k]++;
 	}
-	qsort(sorted, ran, sizeof *sorted, cmp_u64);
+	qsort(sorted, ran, sizeof *sorted, tk_cmp_u64);
 
 	{
 		uint64_t total = end_ns - start_ns;
@@ -368,9 +325,9 @@ int main(int argc, char **argv)
 			{ "failures", fail },
 			{ "first_ns", ran ? calls[0].ns : 0 },
 			{ "min_ns", ran ? sorted[0] : 0 },
-			{ "p50_ns", pct(sorted, ran, 50) },
-			{ "p90_ns", pct(sorted, ran, 90) },
-			{ "p99_ns", pct(sorted, ran, 99) },
+			{ "p50_ns", tk_pct(sorted, ran, 50) },
+			{ "p90_ns", tk_pct(sorted, ran, 90) },
+			{ "p99_ns", tk_pct(sorted, ran, 99) },
 			{ "max_ns", ran ? sorted[ran - 1] : 0 },
 			{ "mean_ns", ran ? sum / ran : 0 },
 			{ "total_ns", total },
@@ -382,7 +339,7 @@ int main(int argc, char **argv)
 				printf(", \"%s\": %llu", kv[i].k, (unsigned long long)kv[i].v);
 			printf(", \"lookups_per_sec\": %.1f, \"errors\": {", lps);
 			for (int k = 0; k < nerr; k++) {
-				const char *n = eai_name(errcodes[k]);
+				const char *n = tk_eai_name(errcodes[k]);
 				if (n)
 					printf("%s\"%s\": %d", k ? ", " : "", n, errcounts[k]);
 				else
@@ -395,7 +352,7 @@ int main(int argc, char **argv)
 				printf("%s=%llu\n", kv[i].k, (unsigned long long)kv[i].v);
 			printf("lookups_per_sec=%.1f\n", lps);
 			for (int k = 0; k < nerr; k++) {
-				const char *n = eai_name(errcodes[k]);
+				const char *n = tk_eai_name(errcodes[k]);
 				if (n)
 					printf("err_%s=%d\n", n, errcounts[k]);
 				else

@@ -43,6 +43,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "toolkit.h"
+
 static struct addrinfo hints;
 static char **names;
 static int nnames;
@@ -56,13 +58,6 @@ struct tstate {
 	uint64_t *gai_ns, *call_ns;
 	long calls, failures;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int one_call(const char *name)
 {
@@ -95,38 +90,20 @@ static void *worker(void *arg)
 	}
 	for (long i = 0; i < iters; i++) {
 		struct addrinfo *res = NULL;
-		uint64_t t0 = now_ns();
+		uint64_t t0 = tk_now_ns();
 		int rc = getaddrinfo(names[k], NULL, &hints, &res);
-		uint64_t t1 = now_ns();
+		uint64_t t1 = tk_now_ns();
 		if (rc == 0)
 			freeaddrinfo(res);
 		else
 			t->failures++;
-		uint64_t t2 = now_ns();
+		uint64_t t2 = tk_now_ns();
 		t->gai_ns[i] = t1 - t0;
 		t->call_ns[i] = t2 - t0;
 		k = (k + 1) % nnames;
 	}
 	t->calls = iters;
 	return NULL;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t pct(const uint64_t *v, size_t n, double p)
-{
-	size_t k = (size_t)(p / 100.0 * (double)n + 0.999999999);
-	if (n == 0)
-		return 0;
-	if (k < 1)
-		k = 1;
-	if (k > n)
-		k = n;
-	return v[k - 1];
 }
 
 static void *xcalloc(size_t n, size_t sz)
@@ -143,27 +120,11 @@ static uint64_t clock_cost(void)
 {
 	uint64_t v[1001];
 	for (int i = 0; i < 1001; i++) {
-		uint64_t a = now_ns(), b = now_ns();
+		uint64_t a = tk_now_ns(), b = tk_now_ns();
 		v[i] = b - a;
 	}
-	qsort(v, 1001, sizeof *v, cmp_u64);
+	qsort(v, 1001, sizeof *v, tk_cmp_u64);
 	return v[500];
-}
-
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kb = strtol(line + 6, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb;
 }
 
 static int run_rss(long count, const char *prefix, const char *suffix, const char *family)
@@ -172,14 +133,14 @@ static int run_rss(long count, const char *prefix, const char *suffix, const cha
 	long failures = 0;
 	snprintf(name, sizeof name, "%s-%05d.%s", prefix, 0, suffix);
 	failures += one_call(name) != 0;
-	long before = rss_kb();
-	uint64_t t0 = now_ns();
+	long before = tk_rss_kb();
+	uint64_t t0 = tk_now_ns();
 	for (long i = 1; i <= count; i++) {
 		snprintf(name, sizeof name, "%s-%05ld.%s", prefix, i, suffix);
 		failures += one_call(name) != 0;
 	}
-	uint64_t t1 = now_ns();
-	long after = rss_kb();
+	uint64_t t1 = tk_now_ns();
+	long after = tk_rss_kb();
 	printf("family=%s\ncount=%ld\nfailures=%ld\nrss_before_kb=%ld\nrss_after_kb=%ld\n"
 	       "rss_delta_kb=%ld\nbytes_per_name=%ld\nresolve_ms=%llu\n",
 	       family, count, failures, before, after, after - before,
@@ -279,7 +240,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	pthread_barrier_wait(&barrier);
-	uint64_t start = now_ns();
+	uint64_t start = tk_now_ns();
 	if (duration_ms > 0) {
 		struct timespec d = { duration_ms / 1000, (duration_ms % 1000) * 1000000L };
 		while (nanosleep(&d, &d) != 0 && errno == EINTR)
@@ -288,7 +249,7 @@ int main(int argc, char **argv)
 	}
 	for (long i = 0; i < nthreads; i++)
 		pthread_join(ts[i].tid, NULL);
-	uint64_t wall = now_ns() - start;
+	uint64_t wall = tk_now_ns() - start;
 
 	long calls = 0, failures = 0;
 	for (long i = 0; i < nthreads; i++) {
@@ -310,15 +271,15 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++)
 		sum += a[i];
-	qsort(g, n, sizeof *g, cmp_u64);
-	qsort(a, n, sizeof *a, cmp_u64);
+	qsort(g, n, sizeof *g, tk_cmp_u64);
+	qsort(a, n, sizeof *a, tk_cmp_u64);
 	printf("gai_p50_ns=%llu\ngai_p90_ns=%llu\ngai_p99_ns=%llu\ngai_min_ns=%llu\n"
 	       "call_p50_ns=%llu\ncall_p90_ns=%llu\ncall_p99_ns=%llu\ncall_mean_ns=%llu\n"
 	       "clock_ns=%llu\n",
-	       (unsigned long long)pct(g, n, 50), (unsigned long long)pct(g, n, 90),
-	       (unsigned long long)pct(g, n, 99), (unsigned long long)g[0],
-	       (unsigned long long)pct(a, n, 50), (unsigned long long)pct(a, n, 90),
-	       (unsigned long long)pct(a, n, 99), (unsigned long long)(sum / n),
+	       (unsigned long long)tk_pct(g, n, 50), (unsigned long long)tk_pct(g, n, 90),
+	       (unsigned long long)tk_pct(g, n, 99), (unsigned long long)g[0],
+	       (unsigned long long)tk_pct(a, n, 50), (unsigned long long)tk_pct(a, n, 90),
+	       (unsigned long long)tk_pct(a, n, 99), (unsigned long long)(sum / n),
 	       (unsigned long long)clock_cost());
 	return 0;
 }

@@ -56,46 +56,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "toolkit.h"
+
 #define OUTLEN 4096
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(double ms)
-{
-	struct timespec ts;
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1000) * 1e6);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
+/* getaddrinfo's return value by name, "EAI_<n>" if unknown. */
 static const char *eai_name(int rc)
 {
 	static __thread char buf[32];
-	switch (rc) {
-	case 0: return "0";
-	case EAI_AGAIN: return "EAI_AGAIN";
-	case EAI_FAIL: return "EAI_FAIL";
-	case EAI_NONAME: return "EAI_NONAME";
-	case EAI_NODATA: return "EAI_NODATA";
-	case EAI_ADDRFAMILY: return "EAI_ADDRFAMILY";
-	case EAI_MEMORY: return "EAI_MEMORY";
-	case EAI_SYSTEM: return "EAI_SYSTEM";
-	case EAI_SERVICE: return "EAI_SERVICE";
-	case EAI_FAMILY: return "EAI_FAMILY";
-	case EAI_SOCKTYPE: return "EAI_SOCKTYPE";
-	case EAI_BADFLAGS: return "EAI_BADFLAGS";
-	default:
-		snprintf(buf, sizeof buf, "EAI_%d", rc);
-		return buf;
-	}
+	const char *n = tk_eai_name(rc);
+	if (n != NULL)
+		return n;
+	snprintf(buf, sizeof buf, "EAI_%d", rc);
+	return buf;
 }
 
 static int parse_family(const char *s, int *out)
@@ -152,9 +125,9 @@ static void do_gai(const char *name, int family, int socktype, struct result *r)
 	hints.ai_family = family;
 	hints.ai_socktype = socktype;
 	r->addrs[0] = 0;
-	t0 = now_ms();
+	t0 = tk_now_ms();
 	r->rc = getaddrinfo(name, NULL, &hints, &res);
-	r->ms = now_ms() - t0;
+	r->ms = tk_now_ms() - t0;
 	if (r->rc == 0) {
 		for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
 			append_addr(r->addrs, sizeof r->addrs, ai->ai_addr);
@@ -307,7 +280,7 @@ static void cmd_forkinflight(const char *name, double wait, int family)
 		printf("error pthread_create failed\n");
 		return;
 	}
-	sleep_ms(wait);
+	tk_sleep_ms(wait);
 	have = child_lookup(name, family, SOCK_STREAM, &r, &why) == 0;
 	pthread_join(tid, NULL);
 	if (!have) {
@@ -321,31 +294,13 @@ static void cmd_forkinflight(const char *name, double wait, int family)
 	printf("\n");
 }
 
-/* ---- the rest ----------------------------------------------------------------- */
-
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kb = strtol(line + 6, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb;
-}
-
 static void cmd_many(const char *prefix, const char *suffix, long from, long to, int family,
 		     int socktype)
 {
 	char name[600];
 	struct result r;
 	long ok = 0, fail = 0;
-	double t0 = now_ms();
+	double t0 = tk_now_ms();
 	for (long i = from; i <= to; i++) {
 		snprintf(name, sizeof name, "%s-%05ld.%s", prefix, i, suffix);
 		do_gai(name, family, socktype, &r);
@@ -354,27 +309,23 @@ static void cmd_many(const char *prefix, const char *suffix, long from, long to,
 		else
 			fail++;
 	}
-	printf("ok=%ld fail=%ld ms=%.3f\n", ok, fail, now_ms() - t0);
+	printf("ok=%ld fail=%ld ms=%.3f\n", ok, fail, tk_now_ms() - t0);
 }
 
+/* h_errno by name, "HERR_OTHER" if unknown. */
 static const char *herr_name(int h)
 {
-	switch (h) {
-	case HOST_NOT_FOUND: return "HOST_NOT_FOUND";
-	case TRY_AGAIN: return "TRY_AGAIN";
-	case NO_RECOVERY: return "NO_RECOVERY";
-	case NO_DATA: return "NO_DATA";
-	default: return "HERR_OTHER";
-	}
+	const char *n = tk_herr_name(h);
+	return n != NULL ? n : "HERR_OTHER";
 }
 
 static void cmd_ghbn(const char *name)
 {
 	struct result r;
 	struct hostent *h;
-	double t0 = now_ms();
+	double t0 = tk_now_ms();
 	h = gethostbyname(name);
-	r.ms = now_ms() - t0;
+	r.ms = tk_now_ms() - t0;
 	r.addrs[0] = 0;
 	if (h != NULL) {
 		for (char **p = h->h_addr_list; *p != NULL; p++) {
@@ -392,7 +343,7 @@ static void cmd_ghbn(const char *name)
 int main(void)
 {
 	char line[2048];
-	double t0 = now_ms();
+	double t0 = tk_now_ms();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (fgets(line, sizeof line, stdin) != NULL) {
 		char *w[8];
@@ -417,14 +368,14 @@ int main(void)
 		} else if (strcmp(w[0], "ghbn") == 0 && n == 2) {
 			cmd_ghbn(w[1]);
 		} else if (strcmp(w[0], "mark") == 0) {
-			t0 = now_ms();
+			t0 = tk_now_ms();
 			printf("ok\n");
 		} else if (strcmp(w[0], "at") == 0 && n == 2) {
-			double due = t0 + atof(w[1]), now = now_ms();
-			sleep_ms(due - now);
+			double due = t0 + atof(w[1]), now = tk_now_ms();
+			tk_sleep_ms(due - now);
 			printf("ok late_ms=%.0f\n", now > due ? now - due : 0.0);
 		} else if (strcmp(w[0], "sleep") == 0 && n == 2) {
-			sleep_ms(atof(w[1]));
+			tk_sleep_ms(atof(w[1]));
 			printf("ok\n");
 		} else if (strcmp(w[0], "threads") == 0 && n >= 3) {
 			int k = atoi(w[1]);
@@ -452,7 +403,7 @@ int main(void)
 			}
 			cmd_forkinflight(w[1], atof(w[2]), fam);
 		} else if (strcmp(w[0], "rss") == 0) {
-			printf("rss_kb=%ld\n", rss_kb());
+			printf("rss_kb=%ld\n", tk_rss_kb());
 		} else if (strcmp(w[0], "quit") == 0) {
 			printf("bye\n");
 			return 0;

@@ -43,64 +43,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAXADDR 256
+#include "toolkit.h"
 
-static double mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+#define MAXADDR 256
 
 static double real_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(double ms)
-{
-	struct timespec ts;
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1e3);
-	ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1e3) * 1e6);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static const char *eai_name(int rc)
-{
-	switch (rc) {
-	case 0: return "0";
-	case EAI_BADFLAGS: return "EAI_BADFLAGS";
-	case EAI_NONAME: return "EAI_NONAME";
-	case EAI_AGAIN: return "EAI_AGAIN";
-	case EAI_FAIL: return "EAI_FAIL";
-	case EAI_FAMILY: return "EAI_FAMILY";
-	case EAI_SOCKTYPE: return "EAI_SOCKTYPE";
-	case EAI_SERVICE: return "EAI_SERVICE";
-	case EAI_MEMORY: return "EAI_MEMORY";
-	case EAI_SYSTEM: return "EAI_SYSTEM";
-	case EAI_OVERFLOW: return "EAI_OVERFLOW";
-	case EAI_NODATA: return "EAI_NODATA";
-	case EAI_ADDRFAMILY: return "EAI_ADDRFAMILY";
-	default: return NULL;
-	}
-}
-
-static const char *herr_name(int h)
-{
-	switch (h) {
-	case 0: return "0";
-	case HOST_NOT_FOUND: return "HOST_NOT_FOUND";
-	case TRY_AGAIN: return "TRY_AGAIN";
-	case NO_RECOVERY: return "NO_RECOVERY";
-	case NO_DATA: return "NO_DATA";
-	case NETDB_INTERNAL: return "NETDB_INTERNAL";
-	default: return NULL;
-	}
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -161,16 +112,16 @@ static void one_call(unsigned long call, const char *fam, const char *name)
 	if (strcmp(fam, "gh") == 0) {
 		struct hostent *h;
 		h_errno = 0;
-		t0 = mono_ms();
+		t0 = tk_now_ms();
 		h = gethostbyname(name);
-		t1 = mono_ms();
+		t1 = tk_now_ms();
 		if (h != NULL) {
 			rcs = "0";
 			for (char **a = h->h_addr_list; *a != NULL && n < MAXADDR; a++)
 				addrs[n++] = addr_text(h->h_addrtype, *a);
 		} else {
 			int e = h_errno;
-			rcs = herr_name(e);
+			rcs = tk_herr_name(e);
 			if (rcs == NULL) {
 				snprintf(rcbuf, sizeof rcbuf, "h_errno%d", e);
 				rcs = rcbuf;
@@ -183,10 +134,10 @@ static void one_call(unsigned long call, const char *fam, const char *name)
 		hints.ai_family = strcmp(fam, "inet") == 0 ? AF_INET
 		                : strcmp(fam, "inet6") == 0 ? AF_INET6 : AF_UNSPEC;
 		hints.ai_socktype = SOCK_STREAM;
-		t0 = mono_ms();
+		t0 = tk_now_ms();
 		rc = getaddrinfo(name, NULL, &hints, &res);
-		t1 = mono_ms();
-		rcs = eai_name(rc);
+		t1 = tk_now_ms();
+		rcs = tk_eai_name(rc);
 		if (rcs == NULL) {
 			snprintf(rcbuf, sizeof rcbuf, "EAI%d", rc);
 			rcs = rcbuf;
@@ -253,9 +204,9 @@ int main(int argc, char **argv)
 	}
 	if (count == 0)
 		count = (unsigned long)ncalls;
-	begin = next = mono_ms();
+	begin = next = tk_now_ms();
 	for (call = 1;; call++) {
-		if (duration >= 0 ? mono_ms() - begin >= duration : call > count)
+		if (duration >= 0 ? tk_now_ms() - begin >= duration : call > count)
 			break;
 		const char *arg = argv[optind + (int)((call - 1) % (unsigned long)ncalls)];
 		const char *colon = strchr(arg, ':');
@@ -265,9 +216,9 @@ int main(int argc, char **argv)
 		one_call(call, fam, name);
 		if (interval > 0) {
 			next += interval;
-			double now = mono_ms();
+			double now = tk_now_ms();
 			if (next > now)
-				sleep_ms(next - now);
+				tk_sleep_ms(next - now);
 			else
 				next = now;
 		}

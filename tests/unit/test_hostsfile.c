@@ -181,7 +181,7 @@ static enum hostsfile_verdict by_name(struct hostsfile *hf, const char *name, si
 {
     struct hostent h;
     char buf[4096];
-    struct hostsfile_stamp st;
+    struct file_stamp st;
     assert_true(buflen <= sizeof buf);
     return hostsfile_byname3(hf, name, AF_INET, &h, buf, buflen, NULL, &st);
 }
@@ -190,7 +190,7 @@ static enum hostsfile_verdict by_addr(struct hostsfile *hf, const void *a, sockl
 {
     struct hostent h;
     char buf[4096];
-    struct hostsfile_stamp st;
+    struct file_stamp st;
     return hostsfile_byaddr(hf, a, len, af, &h, buf, sizeof buf, &st);
 }
 
@@ -254,7 +254,7 @@ static void test_file_remembers_answers(void **state)
 
     struct hostent h;
     char buf[4096], *canon = NULL;
-    struct hostsfile_stamp st;
+    struct file_stamp st;
     assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf, &canon, &st),
                      HOSTSFILE_ASK);
     hostsfile_remember_byname3(hf, &st, "FIVE", AF_INET, &g);
@@ -314,7 +314,7 @@ static void test_file_remembers_answers(void **state)
 
     /* The file changes: everything remembered is gone. An answer from a
      * query that began before the change is not kept. */
-    struct hostsfile_stamp old = st;
+    struct file_stamp old = st;
     struct timespec pause = { 0, 2000000 };
     nanosleep(&pause, NULL);
     write_file(path, "192.0.2.7 five.example five\n");
