@@ -29,9 +29,18 @@
  * Exit status: 0 all calls ran (whatever they returned), 2 usage error,
  * 3 an inconsistency the tool itself detected (see the "BUG:" lines).
  *
- * Lines starting with "  errno-after-success=" report whether errno changed
- * across a successful call. POSIX allows that, so the differential test treats
- * a difference there as a note, not a failure.
+ * h_errno: before every call the thread's h_errno is set to HERR_SENTINEL (and
+ * an _r call's out-parameter to OUT_SENTINEL); after it, every call prints a line
+ * "  h_errno=NAME" (the global; "unchanged" when the call left it alone), the _r
+ * calls "  h_errno=NAME out=NAME" (the global, then the out-parameter;
+ * "untouched" when not written). Success or failure, both are part of the result.
+ *
+ * errno: after a failure, an "  errno=NAME" line where errno carries meaning
+ * (EAI_SYSTEM, h_errno NETDB_INTERNAL, an _r call's non-zero return or any _r
+ * failure's: glibc's _r functions set it to their return value). Lines starting
+ * with "  errno-after-success=" report whether errno changed across a successful
+ * call. POSIX allows that, so the differential test treats a difference there as
+ * a note, not a failure.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,6 +56,8 @@
 #include <time.h>
 
 #define ERRNO_CANARY EDOM /* no resolver path sets EDOM */
+#define HERR_SENTINEL 777 /* no h_errno value: the global, before every call */
+#define OUT_SENTINEL 12345 /* no h_errno value: an _r call's out-parameter */
 
 struct sym {
 	const char *name;
@@ -238,6 +249,18 @@ static const char *arg_or_null(const char *s)
 	return strcmp(s, "-") == 0 ? NULL : s;
 }
 
+/* The thread's h_errno after a call ("unchanged": still the sentinel). */
+static void print_global_herrno(int h)
+{
+	fprintf(out, "  h_errno=%s\n", h == HERR_SENTINEL ? "unchanged" : herrno_name(h));
+}
+
+/* errno after a failure, where it carries meaning. */
+static void print_errno(int e)
+{
+	fprintf(out, "  errno=%s\n", e == ERRNO_CANARY ? "unchanged" : errno_name(e));
+}
+
 static void errno_after_success(int e)
 {
 	if (e == ERRNO_CANARY)
@@ -416,16 +439,17 @@ static void call_gai(int argc, char **argv)
 
 	struct addrinfo canary;
 	struct addrinfo *res = &canary;
+	h_errno = HERR_SENTINEL;
 	errno = ERRNO_CANARY;
 	tstart();
 	int rc = getaddrinfo(node, service, hp, &res);
 	tstop();
-	int e = errno;
+	int e = errno, herr = h_errno;
 
-	fprintf(out, "  rc=%s", eai_name(rc));
+	fprintf(out, "  rc=%s\n", eai_name(rc));
 	if (rc == EAI_SYSTEM)
-		fprintf(out, " errno=%s", errno_name(e));
-	fputc('\n', out);
+		print_errno(e);
+	print_global_herrno(herr);
 	if (rc != 0) {
 		if (res == &canary)
 			fputs("  res=untouched\n", out);
@@ -470,15 +494,13 @@ static int parse_family_arg(const char *s)
 static void print_hostent_result(const char *call, struct hostent *h, int herr, int e)
 {
 	(void)call;
+	fputs(h ? "  ret=hostent\n" : "  ret=NULL\n", out);
+	print_global_herrno(herr);
 	if (h) {
-		fputs("  ret=hostent\n", out);
 		print_hostent(h, NULL, 0);
 		errno_after_success(e);
-	} else {
-		fprintf(out, "  ret=NULL h_errno=%s", herrno_name(herr));
-		if (herr == NETDB_INTERNAL)
-			fprintf(out, " errno=%s", errno_name(e));
-		fputc('\n', out);
+	} else if (herr == NETDB_INTERNAL) {
+		print_errno(e);
 	}
 }
 
@@ -497,7 +519,7 @@ static void call_gh(int argc, char **argv, int two)
 		fputs("  skipped: NULL name would crash glibc\n", out);
 		return;
 	}
-	h_errno = NETDB_SUCCESS;
+	h_errno = HERR_SENTINEL;
 	errno = ERRNO_CANARY;
 	tstart();
 	struct hostent *h = two ? gethostbyname2(name, af) : gethostbyname(name);
@@ -529,7 +551,7 @@ static void call_gha(int argc, char **argv)
 	if (len > 16)
 		die_usage("len must be <= 16", argv[1]);
 	fprintf(out, "gha addr=%s family=%s len=%u\n", argv[1], family_name(af), (unsigned)len);
-	h_errno = NETDB_SUCCESS;
+	h_errno = HERR_SENTINEL;
 	errno = ERRNO_CANARY;
 	tstart();
 	struct hostent *h = gethostbyaddr(addr, len, af);
@@ -571,7 +593,7 @@ static void do_r(const struct r_args *a, const char *buflen_arg)
 
 	struct hostent he, canary_he;
 	struct hostent *result;
-	int herr, ret, e;
+	int herr, gherr, ret, e;
 	char *buf;
 	for (;;) {
 		buf = malloc(buflen ? buflen : 1);
@@ -579,12 +601,14 @@ static void do_r(const struct r_args *a, const char *buflen_arg)
 			abort();
 		memset(&he, 0, sizeof he);
 		result = &canary_he;
-		herr = 12345;
+		herr = OUT_SENTINEL;
+		h_errno = HERR_SENTINEL;
 		errno = ERRNO_CANARY;
 		tstart();
 		ret = run_r(a, &he, buf, buflen, &result, &herr);
 		tstop();
 		e = errno;
+		gherr = h_errno;
 		if (!grow || ret != ERANGE || buflen >= (1u << 20))
 			break;
 		if (result != NULL) {
@@ -603,12 +627,11 @@ static void do_r(const struct r_args *a, const char *buflen_arg)
 		fputs(" result=&he", out);
 	else
 		fputs(" result=other", out);
-	if (ret != 0 || result != &he) {
-		fprintf(out, " h_errno=%s", herr == 12345 ? "untouched" : herrno_name(herr));
-		if (herr == NETDB_INTERNAL || ret != 0)
-			fprintf(out, " errno=%s", e == ERRNO_CANARY ? "unchanged" : errno_name(e));
-	}
 	fputc('\n', out);
+	fprintf(out, "  h_errno=%s", gherr == HERR_SENTINEL ? "unchanged" : herrno_name(gherr));
+	fprintf(out, " out=%s\n", herr == OUT_SENTINEL ? "untouched" : herrno_name(herr));
+	if (ret != 0 || result != &he)
+		print_errno(e);
 	if (grow)
 		fprintf(out, "  grow=%s\n", ret == ERANGE ? "gave-up" : "done");
 	if (ret == 0 && result == &he) {
@@ -705,16 +728,17 @@ static void call_gni(int argc, char **argv)
 		memset(host, '#', (size_t)hostlen);
 	if (serv)
 		memset(serv, '#', (size_t)servlen);
+	h_errno = HERR_SENTINEL;
 	errno = ERRNO_CANARY;
 	tstart();
 	int rc = getnameinfo((struct sockaddr *)&ss, salen, host, (socklen_t)hostlen, serv,
 			     (socklen_t)servlen, flags);
 	tstop();
-	int e = errno;
-	fprintf(out, "  rc=%s", eai_name(rc));
+	int e = errno, herr = h_errno;
+	fprintf(out, "  rc=%s\n", eai_name(rc));
 	if (rc == EAI_SYSTEM)
-		fprintf(out, " errno=%s", errno_name(e));
-	fputc('\n', out);
+		print_errno(e);
+	print_global_herrno(herr);
 	if (rc == 0) {
 		fputs("  host=", out);
 		if (host && memchr(host, '\0', (size_t)hostlen))
