@@ -29,11 +29,12 @@
  * Exit status: 0 all calls ran (whatever they returned), 2 usage error,
  * 3 an inconsistency the tool itself detected (see the "BUG:" lines).
  *
- * h_errno: before every call the thread's h_errno is set to HERR_SENTINEL (and
- * an _r call's out-parameter to OUT_SENTINEL); after it, every call prints a line
- * "  h_errno=NAME" (the global; "unchanged" when the call left it alone), the _r
- * calls "  h_errno=NAME out=NAME" (the global, then the out-parameter;
- * "untouched" when not written). Success or failure, both are part of the result.
+ * h_errno: before every call the thread's h_errno and _res.res_h_errno (where
+ * glibc's res_* code stores it too) are set to HERR_SENTINEL, and an _r call's
+ * out-parameter to OUT_SENTINEL; after it, every call prints a line
+ * "  h_errno=NAME res_h_errno=NAME" ("unchanged" when the call left it alone),
+ * the _r calls with " out=NAME" after them (the out-parameter; "untouched" when
+ * not written). Success or failure, all are part of the result.
  *
  * errno: after a failure, an "  errno=NAME" line where errno carries meaning
  * (EAI_SYSTEM, h_errno NETDB_INTERNAL, an _r call's non-zero return or any _r
@@ -48,6 +49,7 @@
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <resolv.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,10 +251,26 @@ static const char *arg_or_null(const char *s)
 	return strcmp(s, "-") == 0 ? NULL : s;
 }
 
-/* The thread's h_errno after a call ("unchanged": still the sentinel). */
+/* Before a call: the sentinels in the thread's h_errno and _res.res_h_errno. */
+static void set_herrno_sentinels(void)
+{
+	h_errno = HERR_SENTINEL;
+	_res.res_h_errno = HERR_SENTINEL;
+}
+
+/* After a call: the thread's h_errno H and _res.res_h_errno ("unchanged":
+ * still the sentinel), without the line's end. */
+static void print_herrno_noeol(int h)
+{
+	int r = _res.res_h_errno;
+	fprintf(out, "  h_errno=%s", h == HERR_SENTINEL ? "unchanged" : herrno_name(h));
+	fprintf(out, " res_h_errno=%s", r == HERR_SENTINEL ? "unchanged" : herrno_name(r));
+}
+
 static void print_global_herrno(int h)
 {
-	fprintf(out, "  h_errno=%s\n", h == HERR_SENTINEL ? "unchanged" : herrno_name(h));
+	print_herrno_noeol(h);
+	fputc('\n', out);
 }
 
 /* errno after a failure, where it carries meaning. */
@@ -439,7 +457,7 @@ static void call_gai(int argc, char **argv)
 
 	struct addrinfo canary;
 	struct addrinfo *res = &canary;
-	h_errno = HERR_SENTINEL;
+	set_herrno_sentinels();
 	errno = ERRNO_CANARY;
 	tstart();
 	int rc = getaddrinfo(node, service, hp, &res);
@@ -519,7 +537,7 @@ static void call_gh(int argc, char **argv, int two)
 		fputs("  skipped: NULL name would crash glibc\n", out);
 		return;
 	}
-	h_errno = HERR_SENTINEL;
+	set_herrno_sentinels();
 	errno = ERRNO_CANARY;
 	tstart();
 	struct hostent *h = two ? gethostbyname2(name, af) : gethostbyname(name);
@@ -551,7 +569,7 @@ static void call_gha(int argc, char **argv)
 	if (len > 16)
 		die_usage("len must be <= 16", argv[1]);
 	fprintf(out, "gha addr=%s family=%s len=%u\n", argv[1], family_name(af), (unsigned)len);
-	h_errno = HERR_SENTINEL;
+	set_herrno_sentinels();
 	errno = ERRNO_CANARY;
 	tstart();
 	struct hostent *h = gethostbyaddr(addr, len, af);
@@ -602,7 +620,7 @@ static void do_r(const struct r_args *a, const char *buflen_arg)
 		memset(&he, 0, sizeof he);
 		result = &canary_he;
 		herr = OUT_SENTINEL;
-		h_errno = HERR_SENTINEL;
+		set_herrno_sentinels();
 		errno = ERRNO_CANARY;
 		tstart();
 		ret = run_r(a, &he, buf, buflen, &result, &herr);
@@ -628,7 +646,7 @@ static void do_r(const struct r_args *a, const char *buflen_arg)
 	else
 		fputs(" result=other", out);
 	fputc('\n', out);
-	fprintf(out, "  h_errno=%s", gherr == HERR_SENTINEL ? "unchanged" : herrno_name(gherr));
+	print_herrno_noeol(gherr);
 	fprintf(out, " out=%s\n", herr == OUT_SENTINEL ? "untouched" : herrno_name(herr));
 	if (ret != 0 || result != &he)
 		print_errno(e);
@@ -728,7 +746,7 @@ static void call_gni(int argc, char **argv)
 		memset(host, '#', (size_t)hostlen);
 	if (serv)
 		memset(serv, '#', (size_t)servlen);
-	h_errno = HERR_SENTINEL;
+	set_herrno_sentinels();
 	errno = ERRNO_CANARY;
 	tstart();
 	int rc = getnameinfo((struct sockaddr *)&ss, salen, host, (socklen_t)hostlen, serv,
