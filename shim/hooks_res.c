@@ -21,7 +21,7 @@ static __thread int in_res __attribute__((tls_model("initial-exec")));
 static int route(res_state statp, enum rawquery_kind kind, const char *name, const char *domain,
                  int class, int type, unsigned char *answer, int anslen)
 {
-    int herrno = -1, rc = -2, saved = errno;
+    int rc = -2, saved = errno;
     if (!in_res) {
         in_res = 1;
         if (state_active()) {
@@ -30,7 +30,7 @@ static int route(res_state statp, enum rawquery_kind kind, const char *name, con
                         statp == &_res ? "" : "n",
                         kind == RAW_QUERY ? "query" : kind == RAW_SEARCH ? "search" : "querydomain",
                         name ? name : "(null)", type);
-            rc = rawquery_run(statp, kind, name, domain, class, type, answer, anslen, &herrno);
+            rc = rawquery_run(statp, kind, name, domain, class, type, answer, anslen);
         }
         in_res = 0;
     }
@@ -45,8 +45,6 @@ static int route(res_state statp, enum rawquery_kind kind, const char *name, con
             return real_res_nquerydomain(statp, name, domain, class, type, answer, anslen);
         }
     }
-    if (herrno >= 0)
-        h_errno = herrno;
     if (rc >= 0)
         errno = saved;
     return rc;

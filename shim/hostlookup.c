@@ -25,7 +25,17 @@ static int name_ok(const char *name, int *h_errnop, enum nss_status *status)
     return 0;
 }
 
-/* The errno switch nss_dns applies after a failed res_search. */
+/* What nss_dns's res_* call left in the thread's h_errno (and in _res,
+ * the state nss_dns passes them), published when glibc's would have been
+ * set: as the call returns, before nss_dns reads it or writes *h_errnop
+ * (which is &h_errno itself when getaddrinfo calls). */
+static void publish_h_errno(int herrno)
+{
+    resolve_set_h_errno(&_res, herrno);
+}
+
+/* The errno switch nss_dns applies after a failed res_search. It assigns
+ * the thread's h_errno itself for ESRCH and EMFILE/ENFILE. */
 static enum nss_status search_failure(int herrno, int err, int olderr, int *errnop,
                                       int *h_errnop)
 {
@@ -33,11 +43,11 @@ static enum nss_status search_failure(int herrno, int err, int olderr, int *errn
     switch (err) {
     case ESRCH:
         status = NSS_STATUS_TRYAGAIN;
-        herrno = TRY_AGAIN;
+        herrno = h_errno = TRY_AGAIN;
         break;
     case EMFILE:
     case ENFILE:
-        herrno = NETDB_INTERNAL;
+        herrno = h_errno = NETDB_INTERNAL;
         /* fall through */
     case ECONNREFUSED:
     case ETIMEDOUT:
@@ -83,6 +93,7 @@ int hostlookup_byname4(const char *name, struct gaih_addrtuple **pat, char *buff
         errno = olderr;
         return -1;
     }
+    publish_h_errno(herrno);
     /* glibc restores errno only on failure; a successful search leaves the
      * 0 that res_search set (the _r callers can return errno). */
     errno = n == 0 ? 0 : olderr;
@@ -138,6 +149,7 @@ int hostlookup_byname3(const char *name, int af, struct hostent *result, char *b
     errno = n == 0 ? 0 : olderr;
     if (n == -2)
         return -1;
+    publish_h_errno(herrno);
     if (n < 0) {
         *status = search_failure(herrno, err, olderr, errnop, h_errnop);
         return 0;
@@ -238,6 +250,7 @@ int hostlookup_byaddr2(const void *addr, socklen_t len, int af, struct hostent *
     errno = n == 0 ? 0 : olderr;
     if (n == -2)
         return -1;
+    publish_h_errno(herrno);
     if (n < 0) {
         *h_errnop = herrno;
         /* glibc tests errno after restoring it, so this is the caller's

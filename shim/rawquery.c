@@ -68,14 +68,13 @@ static void write_negative(void *arg, const uint8_t *pkt, int len, const uint8_t
 }
 
 int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
-                 const char *domain, int class, int type, unsigned char *answer, int anslen,
-                 int *herrno)
+                 const char *domain, int class, int type, unsigned char *answer, int anslen)
 {
     struct resolve_ctx ctx;
     struct resconf rc;
     struct resolve_answer ans;
     char longname[NS_MAXDNAME];
-    int err = 0, n;
+    int err = 0, n, herrno = -1;
     const char *dnsrch[RESCONF_MAXDNSRCH];
 
     if (name == NULL || answer == NULL || anslen < 0 || class != C_IN || type < 0 || type > 65535)
@@ -105,8 +104,7 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
     if (anslen < HFIXEDSZ) {
         if (anslen >= 4 && kind != RAW_QUERYDOMAIN)
             answer[3] &= 0xf0;
-        *herrno = TRY_AGAIN;
-        statp->res_h_errno = *herrno;
+        resolve_set_h_errno(statp, TRY_AGAIN);
         errno = EINVAL;
         return -1;
     }
@@ -120,12 +118,12 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
     case RAW_QUERY:
         if (clear_rcode)
             answer[3] &= 0xf0;
-        n = resolve_query(&ctx, name, (uint16_t)type, &ans, herrno, &err);
+        n = resolve_query(&ctx, name, (uint16_t)type, &ans, &herrno, &err);
         break;
     case RAW_SEARCH:
         if (clear_rcode)
             answer[3] &= 0xf0;
-        n = resolve_search(&ctx, name, (uint16_t)type, &ans, herrno, &err);
+        n = resolve_search(&ctx, name, (uint16_t)type, &ans, &herrno, &err);
         break;
     default: {
         /* res_nquerydomain: NAME.DOMAIN, or NAME without one trailing dot. */
@@ -133,8 +131,7 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
         if (domain == NULL) {
             /* glibc decrements the length first, so "" wraps: NO_RECOVERY. */
             if (nl == 0 || nl - 1 >= NS_MAXDNAME - 1) {
-                *herrno = NO_RECOVERY;
-                statp->res_h_errno = *herrno;
+                resolve_set_h_errno(statp, NO_RECOVERY);
                 return -1;
             }
             memcpy(longname, name, nl + 1);
@@ -142,8 +139,7 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
                 longname[nl - 1] = 0;
         } else {
             if (nl + dl + 1 >= NS_MAXDNAME) {
-                *herrno = NO_RECOVERY;
-                statp->res_h_errno = *herrno;
+                resolve_set_h_errno(statp, NO_RECOVERY);
                 return -1;
             }
             memcpy(longname, name, nl);
@@ -152,24 +148,19 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
         }
         if (clear_rcode)
             answer[3] &= 0xf0;
-        n = resolve_query(&ctx, longname, (uint16_t)type, &ans, herrno, &err);
+        n = resolve_query(&ctx, longname, (uint16_t)type, &ans, &herrno, &err);
         break;
     }
     }
     if (n == -2)
         return -2;
+    /* On success too: res_search leaves what it set on the way. */
+    resolve_set_h_errno(statp, herrno);
     if (n < 0) {
-        statp->res_h_errno = *herrno;
         errno = err;               /* 0 after NXDOMAIN/NODATA, as in glibc */
         return -1;
     }
     int ret = rawquery_copy(ans.r[0].pkt, ans.r[0].len, answer, anslen);
     resolve_answer_free(&ans);
-    /* glibc leaves h_errno alone on success, except that res_search has
-     * set it on the way (HOST_NOT_FOUND first, then each failure). */
-    if (kind == RAW_SEARCH)
-        statp->res_h_errno = *herrno;
-    else
-        *herrno = -1;
     return ret;
 }

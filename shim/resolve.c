@@ -212,7 +212,8 @@ static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t
     return nm == 0 ? 0 : ask(ctx, name, qt, missing, nm, out);
 }
 
-/* __res_context_query: one name, one or two qtypes. */
+/* __res_context_query: one name, one or two qtypes. *HERRNO is written
+ * only where glibc's RES_SET_H_ERRNO is: on failure. */
 static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
                       struct resolve_answer *out, int *herrno, int *err, int *servfail)
 {
@@ -362,7 +363,16 @@ int resolve_query(const struct resolve_ctx *ctx, const char *name, uint16_t qtyp
                   struct resolve_answer *out, int *herrno, int *err)
 {
     int servfail;
+    *herrno = -1;                  /* __res_context_query sets none on success */
     return query_name(ctx, name, qtype, out, herrno, err, &servfail);
+}
+
+void resolve_set_h_errno(res_state statp, int h)
+{
+    if (h < 0)
+        return;
+    statp->res_h_errno = h;
+    h_errno = h;
 }
 
 int resolve_search(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
@@ -381,8 +391,10 @@ int resolve_search(const struct resolve_ctx *ctx, const char *name, uint16_t qty
     if (cp > name && cp[-1] == '.')
         trailing_dot = 1;
 
+    /* The alias is asked with __res_context_query, after the HOST_NOT_FOUND
+     * above: a success leaves that behind. */
     if (dots == 0 && (cp = resolve_hostalias(ctx, name, alias, sizeof alias)) != NULL)
-        return resolve_query(ctx, cp, qtype, out, herrno, err);
+        return query_name(ctx, cp, qtype, out, herrno, err, &servfail);
 
     /* Enough dots (ndots), or a trailing dot: try the name as is first. */
     if (dots >= (unsigned)ctx->ndots || trailing_dot) {

@@ -15,13 +15,12 @@
 
 enum rawquery_kind { RAW_QUERY, RAW_SEARCH, RAW_QUERYDOMAIN };
 
-/* Return the answer length (>= 0) as glibc would, or -1, with *HERRNO the
- * h_errno to set (-1: leave it alone; also stored in STATP->res_h_errno),
- * or -2 when the call must go to libc
- * (pass-through or an internal failure: fail open). */
+/* Return the answer length (>= 0) as glibc would, or -1, having set the
+ * thread's h_errno and STATP->res_h_errno where glibc does (on success too,
+ * after a search), or -2 when the call must go to libc (pass-through or an
+ * internal failure: fail open; nothing was set). */
 int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
-                 const char *domain, int class, int type, unsigned char *answer, int anslen,
-                 int *herrno);
+                 const char *domain, int class, int type, unsigned char *answer, int anslen);
 
 /* Copy reply PKT into ANSWER the way glibc's res_send does for a fixed
  * buffer; return the value res_query returns. */

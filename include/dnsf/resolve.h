@@ -8,6 +8,7 @@
 #ifndef DNSF_RESOLVE_H
 #define DNSF_RESOLVE_H
 
+#include <resolv.h>
 #include <stdint.h>
 #include "dnsf/cache.h"
 #include "dnsf/config.h"
@@ -45,14 +46,26 @@ struct resolve_answer {
 void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
                       const struct resconf *rc);
 
-/* res_search: return 0 with OUT holding the replies, -1 with *HERRNO and
- * *ERR (an errno value, as glibc leaves it) set, or -2 when something
- * internal failed and the caller must fail open. */
+/* res_search: return 0 with OUT holding the replies, -1 with *ERR (an errno
+ * value, as glibc leaves it) set, or -2 when something internal failed and
+ * the caller must fail open.
+ * *HERRNO, after 0 and -1 alike, is what glibc's res_* code leaves in
+ * h_errno: the value of its last RES_SET_H_ERRNO (resolv/res_query.c), or -1
+ * when it set none. res_search sets HOST_NOT_FOUND before it asks anything
+ * and each failed candidate sets its own, so a success found down the search
+ * list leaves the last failure's value (NO_DATA, TRY_AGAIN) or
+ * HOST_NOT_FOUND; res_query sets nothing on success. The caller publishes it
+ * with resolve_set_h_errno where glibc's caller of res_* would see it. */
 int resolve_search(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
                    struct resolve_answer *out, int *herrno, int *err);
 /* res_query: the same for one exact name, no search list. */
 int resolve_query(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
                   struct resolve_answer *out, int *herrno, int *err);
+
+/* glibc's RES_SET_H_ERRNO (include/resolv.h): H into STATP->res_h_errno and
+ * into the calling thread's h_errno. H < 0 (nothing was set) changes
+ * neither. */
+void resolve_set_h_errno(res_state statp, int h);
 void resolve_answer_free(struct resolve_answer *a);
 
 /* HOSTALIASES (glibc res_hostalias): the alias for NAME, or NULL. */
