@@ -319,14 +319,14 @@ struct scase {
     const char *search[6];
     int nsearch;
     int want_ok;                   /* 1: an answer (then WANT_ADDR), 0: failure */
-    int want_herrno;
+    int want_herrno;               /* what res_search leaves in h_errno, success or not */
     const char *want_addr;
     const char *want_queries;      /* the responder's log, in order */
 };
 
 static const struct scase cases[] = {
     { "no dot, ndots 1: the search list first, up to the first answer",
-      "www", 1, DEF, { S1, S2 }, 2, 1, 0, "192.0.2.2", "www.s1.test, www.s2.test" },
+      "www", 1, DEF, { S1, S2 }, 2, 1, NO_DATA, "192.0.2.2", "www.s1.test, www.s2.test" },
     { "nothing anywhere: every domain, then the name as is",
       "nothere", 1, DEF, { S1, S2 }, 2, 0, HOST_NOT_FOUND, NULL,
       "nothere.s1.test, nothere.s2.test, nothere" },
@@ -337,13 +337,15 @@ static const struct scase cases[] = {
     { "dots >= ndots: the as-is NODATA beats later NXDOMAINs",
       "x.nd", 1, DEF, { S1, S2 }, 2, 0, NO_DATA, NULL, "x.nd, x.nd.s1.test, x.nd.s2.test" },
     { "ndots 2: a one-dot name is searched first",
-      "deep.host", 2, DEF, { S1, S2 }, 2, 1, 0, "192.0.2.34", "deep.host.s1.test" },
+      "deep.host", 2, DEF, { S1, S2 }, 2, 1, HOST_NOT_FOUND, "192.0.2.34",
+      "deep.host.s1.test" },
     { "ndots 1: the same name is tried as is first",
-      "deep.host", 1, DEF, { S1, S2 }, 2, 1, 0, "192.0.2.34", "deep.host, deep.host.s1.test" },
+      "deep.host", 1, DEF, { S1, S2 }, 2, 1, HOST_NOT_FOUND, "192.0.2.34",
+      "deep.host, deep.host.s1.test" },
     { "ndots 0: even a dotless name is tried as is first",
-      "www", 0, DEF, { S1, S2 }, 2, 1, 0, "192.0.2.2", "www, www.s1.test, www.s2.test" },
+      "www", 0, DEF, { S1, S2 }, 2, 1, NO_DATA, "192.0.2.2", "www, www.s1.test, www.s2.test" },
     { "trailing dot: as is only",
-      "www.s2.test.", 1, DEF, { S1, S2 }, 2, 1, 0, "192.0.2.2", "www.s2.test" },
+      "www.s2.test.", 1, DEF, { S1, S2 }, 2, 1, HOST_NOT_FOUND, "192.0.2.2", "www.s2.test" },
     { "trailing dot: a failure is final, no search",
       "nothere.", 1, DEF, { S1, S2 }, 2, 0, HOST_NOT_FOUND, NULL, "nothere" },
     { "no RES_DEFNAMES: a dotless name is not searched",
@@ -361,16 +363,21 @@ static const struct scase cases[] = {
     { "the root on the search list stands for the as-is query",
       "nothere", 1, DEF, { ".", S1 }, 2, 0, HOST_NOT_FOUND, NULL, "nothere, nothere.s1.test" },
     { "a leading dot on a search domain is dropped",
-      "www", 1, DEF, { "." S2 }, 1, 1, 0, "192.0.2.2", "www.s2.test" },
+      "www", 1, DEF, { "." S2 }, 1, 1, HOST_NOT_FOUND, "192.0.2.2", "www.s2.test" },
     { "an empty search list: as is only",
       "www", 1, DEF, { NULL }, 0, 0, HOST_NOT_FOUND, NULL, "www" },
     { "SERVFAIL in the list: go on, TRY_AGAIN at the end",
       "sf", 1, DEF, { S1, S2 }, 2, 0, TRY_AGAIN, NULL, "sf.s1.test, sf.s2.test, sf" },
     { "SERVFAIL, then an answer further down",
-      "sf2", 1, DEF, { S1, S2 }, 2, 1, 0, "192.0.2.43", "sf2.s1.test, sf2.s2.test" },
+      "sf2", 1, DEF, { S1, S2 }, 2, 1, TRY_AGAIN, "192.0.2.43", "sf2.s1.test, sf2.s2.test" },
 };
 
-/* glibc's own res_nsearch on the same case and server. */
+/* No h_errno value: set before a call, so that "left alone" shows. */
+#define HERR_SENTINEL 777
+
+/* glibc's own res_nsearch on the same case and server. *HERR is what it
+ * left in the state's res_h_errno, which RES_SET_H_ERRNO keeps equal to the
+ * thread's h_errno (checked here). */
 static int glibc_search(const struct scase *c, const struct dnsf_server *server, int *herr,
                         int *err)
 {
@@ -389,9 +396,11 @@ static int glibc_search(const struct scase *c, const struct dnsf_server *server,
         st.dnsrch[i] = (char *)c->search[i];
     st.dnsrch[c->nsearch] = NULL;
     errno = 0;
+    h_errno = st.res_h_errno = HERR_SENTINEL;
     int n = res_nsearch(&st, c->name, C_IN, T_A, ans, sizeof ans);
     *err = errno;
     *herr = st.res_h_errno;
+    assert_int_equal(h_errno, st.res_h_errno);
     res_nclose(&st);
     return n < 0 ? -1 : 0;
 }
@@ -408,9 +417,9 @@ static void check_outcome(const char *who, const struct scase *c, int ok, int he
         fail_msg("%s, %s: \"%s\" %s, want %s (h_errno %s)", who, c->title, c->name,
                  ok ? "succeeded" : "failed", c->want_ok ? "success" : "failure",
                  herrno_name(herr));
-    if (!ok && herr != c->want_herrno)
-        fail_msg("%s, %s: \"%s\" h_errno %s, want %s", who, c->title, c->name, herrno_name(herr),
-                 herrno_name(c->want_herrno));
+    if (herr != c->want_herrno)
+        fail_msg("%s, %s: \"%s\" %s, h_errno %s, want %s", who, c->title, c->name,
+                 ok ? "succeeded" : "failed", herrno_name(herr), herrno_name(c->want_herrno));
     if (ok && addr != NULL && strcmp(addr, c->want_addr) != 0)
         fail_msg("%s, %s: \"%s\" answered %s, want %s", who, c->title, c->name, addr,
                  c->want_addr);
@@ -420,7 +429,7 @@ static void run_case(const struct scase *c, int with_glibc)
 {
     struct resolve_ctx ctx;
     struct resolve_answer ans;
-    int herr = -1, err = -1;
+    int herr = HERR_SENTINEL, err = -1;
 
     health_reset();
     log_clear();
@@ -618,9 +627,28 @@ static void test_query_no_search(void **state)
     assert_int_equal(herr, HOST_NOT_FOUND);
     assert_string_equal(log_text(log, sizeof log), "www");
     log_clear();
+    herr = HERR_SENTINEL;
     assert_int_equal(resolve_query(&ctx, "plain.test", DNS_T_A, &ans, &herr, &err), 0);
     assert_string_equal(reply_a(&ans.r[0]), "192.0.2.42");
     resolve_answer_free(&ans);
+    /* res_query sets no h_errno on success. */
+    assert_int_equal(herr, -1);
+}
+
+/* RES_SET_H_ERRNO: both the state's copy and the thread's h_errno; a
+ * value below 0 (nothing set) touches neither. */
+static void test_set_h_errno(void **state)
+{
+    (void)state;
+    struct __res_state st;
+    memset(&st, 0, sizeof st);
+    h_errno = st.res_h_errno = HERR_SENTINEL;
+    resolve_set_h_errno(&st, -1);
+    assert_int_equal(h_errno, HERR_SENTINEL);
+    assert_int_equal(st.res_h_errno, HERR_SENTINEL);
+    resolve_set_h_errno(&st, NO_DATA);
+    assert_int_equal(h_errno, NO_DATA);
+    assert_int_equal(st.res_h_errno, NO_DATA);
 }
 
 static void test_hostaliases(void **state)
@@ -639,12 +667,11 @@ static void test_hostaliases(void **state)
     struct resolve_answer ans;
     int herr = -1, err = -1;
     char log[1024];
-    /* A dotless name with an alias: res_query on the alias, no search. */
-    ctx_make(&ctx, &rsp.server, 1, DEF, search, 2);
-    assert_int_equal(resolve_search(&ctx, "myalias", DNS_T_A, &ans, &herr, &err), 0);
-    assert_string_equal(reply_a(&ans.r[0]), "192.0.2.42");
-    resolve_answer_free(&ans);
-    assert_string_equal(log_text(log, sizeof log), "plain.test");
+    /* A dotless name with an alias: res_query on the alias, no search; its
+     * success leaves the HOST_NOT_FOUND res_search set first, as glibc's. */
+    static const struct scase alias = { "HOSTALIASES", "myalias", 1, DEF, { S1, S2 }, 2, 1,
+                                        HOST_NOT_FOUND, "192.0.2.42", "plain.test" };
+    run_case(&alias, 1);
 
     /* RES_NOALIASES turns it off. */
     log_clear();
@@ -796,6 +823,7 @@ int main(void)
         T(test_bad_name_is_not_a_server_failure),
         T(test_search_a_and_aaaa),
         T(test_query_no_search),
+        T(test_set_h_errno),
         T(test_hostaliases),
         T(test_server_never_answers),
         T(test_deadline_bounds_the_whole_search),
