@@ -5,10 +5,12 @@
 #
 # A table holds "@resolv LINE; LINE; ..." section headers (the resolv.conf for the cases
 # below; nameservers must be loopback), "#" comment lines, and cases: the arguments of one
-# run of the program, split like xargs does. Every case runs inside a private /etc
-# (the section's resolv.conf, tests/fixtures/hosts, a "hosts: files dns" nsswitch.conf)
-# twice with glibc alone (a case whose glibc output is not stable fails) and once with
-# the shim preloaded; the outputs must be identical. A difference only in
+# run of the program, split like xargs does. Right after @resolv, a section may also set
+#   @hosts FILE               tests/fixtures/FILE as /etc/hosts (default: hosts)
+#   @hostconf LINE; LINE; ... /etc/host.conf (default: the machine's own)
+# Every case runs inside a private /etc (the section's resolv.conf, hosts and host.conf, a
+# "hosts: files dns" nsswitch.conf) twice with glibc alone (a case whose glibc output is
+# not stable fails) and once with the shim preloaded; the outputs must be identical. A difference only in
 # "errno-after-success" lines is a note, not a failure (POSIX lets a successful call
 # change errno).
 #
@@ -56,6 +58,17 @@ dt_init() {
 				fi
 			done <"$sec/etc/resolv.conf"
 			: >"$sec/cases.sh"
+			continue
+			;;
+		@hosts\ * | @hostconf\ *)
+			[ "$DT_NSEC" -gt 0 ] && [ ! -s "$sec/cases.sh" ] ||
+				bail "$DT_NAME:$lineno: ${line%% *} belongs right after an @resolv line"
+			if [[ $line == @hosts\ * ]]; then
+				cp "$DNSF_FIXTURES/${line#@hosts }" "$sec/etc/hosts" ||
+					bail "$DT_NAME:$lineno: no such fixture: ${line#@hosts }"
+			else
+				tr ';' '\n' <<<"${line#@hostconf }" | sed 's/^ *//' >"$sec/etc/host.conf"
+			fi
 			continue
 			;;
 		@*) bail "$DT_NAME:$lineno: unknown directive: $line" ;;
