@@ -263,6 +263,7 @@ struct hosts_answer {
     int kind, af;                /* af: the question's (byname3, byaddr) */
     int addrtype, addrlen;       /* hostent's h_addrtype / h_length */
     size_t naddrs, naliases;
+    int herrno_left;             /* the module's *herrnop, or HOSTSFILE_HERRNO_UNTOUCHED */
     struct ans_addr *addrs;
     char *name;                  /* h_name, or the first tuple's name (may be NULL) */
     char **aliases;
@@ -487,6 +488,7 @@ struct question {
     struct hostent *result;
     char **canonp;
     struct gaih_addrtuple **pat;
+    int *herrnop;
 };
 
 /* The verdict for Q with a buffer of BUFLEN bytes, under the read lock; -1
@@ -530,6 +532,8 @@ static int inet6_forced(void)
 /* Write answer A into BUFFER as Q's caller expects it. */
 static void fill(const struct question *q, const struct hosts_answer *a, char *buffer)
 {
+    if (a->herrno_left != HOSTSFILE_HERRNO_UNTOUCHED)
+        *q->herrnop = a->herrno_left;
     if (q->kind == ANS_BYNAME4) {
         fill_tuples(a, q->pat, buffer);
         return;
@@ -570,11 +574,11 @@ static enum hostsfile_verdict ask_glibc(struct file_stamp *stamp)
 
 enum hostsfile_verdict hostsfile_byname3(struct hostsfile *hf, const char *name, int af,
                                          struct hostent *result, char *buffer, size_t buflen,
-                                         char **canonp, struct file_stamp *stamp)
+                                         char **canonp, int *herrnop, struct file_stamp *stamp)
 {
     size_t n = strlen(name);
     struct question q = { ANS_BYNAME3, af, name, n, hash_bytes(ANS_BYNAME3, af, name, n),
-                          result, canonp, NULL };
+                          result, canonp, NULL, herrnop };
     if ((af != AF_INET && af != AF_INET6) || inet6_forced())
         return ask_glibc(stamp);
     return query(hf, &q, buffer, buflen, stamp);
@@ -582,11 +586,11 @@ enum hostsfile_verdict hostsfile_byname3(struct hostsfile *hf, const char *name,
 
 enum hostsfile_verdict hostsfile_byname4(struct hostsfile *hf, const char *name,
                                          struct gaih_addrtuple **pat, char *buffer,
-                                         size_t buflen, struct file_stamp *stamp)
+                                         size_t buflen, int *herrnop, struct file_stamp *stamp)
 {
     size_t n = strlen(name);
     struct question q = { ANS_BYNAME4, 0, name, n, hash_bytes(ANS_BYNAME4, 0, name, n),
-                          NULL, NULL, pat };
+                          NULL, NULL, pat, herrnop };
     if (*pat != NULL)            /* glibc's module would fill the caller's tuple */
         return ask_glibc(stamp);
     return query(hf, &q, buffer, buflen, stamp);
@@ -594,10 +598,10 @@ enum hostsfile_verdict hostsfile_byname4(struct hostsfile *hf, const char *name,
 
 enum hostsfile_verdict hostsfile_byaddr(struct hostsfile *hf, const void *addr, socklen_t len,
                                         int af, struct hostent *result, char *buffer,
-                                        size_t buflen, struct file_stamp *stamp)
+                                        size_t buflen, int *herrnop, struct file_stamp *stamp)
 {
     struct question q = { ANS_BYADDR, af, addr, len, hash_bytes(ANS_BYADDR, af, addr, len),
-                          result, NULL, NULL };
+                          result, NULL, NULL, herrnop };
     if (!((af == AF_INET && len == 4) || (af == AF_INET6 && len == 16)))
         return ask_glibc(stamp);     /* glibc's own checks and conversions apply */
     return query(hf, &q, buffer, buflen, stamp);
@@ -605,13 +609,15 @@ enum hostsfile_verdict hostsfile_byaddr(struct hostsfile *hf, const void *addr, 
 
 /* ---- remembering ------------------------------------------------------------ */
 
-static struct hosts_answer *answer_new(int kind, int af, const void *key, size_t keylen)
+static struct hosts_answer *answer_new(int kind, int af, const void *key, size_t keylen,
+                                       int herrno_left)
 {
     struct hosts_answer *a = calloc(1, sizeof *a + keylen);
     if (a == NULL)
         return NULL;
     a->kind = kind;
     a->af = af;
+    a->herrno_left = herrno_left;
     a->keylen = keylen;
     memcpy(a->key, key, keylen);
     a->hash = hash_bytes(kind, af, key, keylen);
@@ -683,11 +689,12 @@ static void remember(struct hostsfile *hf, const struct file_stamp *stamp,
 }
 
 void hostsfile_remember_byname3(struct hostsfile *hf, const struct file_stamp *stamp,
-                                const char *name, int af, const struct hostent *h)
+                                const char *name, int af, const struct hostent *h,
+                                int herrno_left)
 {
     if (!stamp->ok)
         return;
-    struct hosts_answer *a = answer_new(ANS_BYNAME3, af, name, strlen(name));
+    struct hosts_answer *a = answer_new(ANS_BYNAME3, af, name, strlen(name), herrno_left);
     if (a != NULL && copy_hostent(a, h) == 0)
         remember(hf, stamp, a);
     else
@@ -695,11 +702,12 @@ void hostsfile_remember_byname3(struct hostsfile *hf, const struct file_stamp *s
 }
 
 void hostsfile_remember_byname4(struct hostsfile *hf, const struct file_stamp *stamp,
-                                const char *name, const struct gaih_addrtuple *at)
+                                const char *name, const struct gaih_addrtuple *at,
+                                int herrno_left)
 {
     if (!stamp->ok)
         return;
-    struct hosts_answer *a = answer_new(ANS_BYNAME4, 0, name, strlen(name));
+    struct hosts_answer *a = answer_new(ANS_BYNAME4, 0, name, strlen(name), herrno_left);
     if (a != NULL && copy_tuples(a, at) == 0)
         remember(hf, stamp, a);
     else
@@ -708,11 +716,11 @@ void hostsfile_remember_byname4(struct hostsfile *hf, const struct file_stamp *s
 
 void hostsfile_remember_byaddr(struct hostsfile *hf, const struct file_stamp *stamp,
                                const void *addr, socklen_t len, int af,
-                               const struct hostent *h)
+                               const struct hostent *h, int herrno_left)
 {
     if (!stamp->ok)
         return;
-    struct hosts_answer *a = answer_new(ANS_BYADDR, af, addr, len);
+    struct hosts_answer *a = answer_new(ANS_BYADDR, af, addr, len, herrno_left);
     if (a != NULL && copy_hostent(a, h) == 0)
         remember(hf, stamp, a);
     else

@@ -45,6 +45,15 @@ static int files_verdict(enum hostsfile_verdict v, int *herrnop, enum nss_status
     return -1;
 }
 
+/* After glibc's files module wrote HERR (its h_errno out-parameter, which
+ * we hand it fresh so that we see whether it wrote one) or left it alone:
+ * the same for the caller's *HERRNOP. */
+static void pass_herrno(int herr, int *herrnop)
+{
+    if (herr != HOSTSFILE_HERRNO_UNTOUCHED)
+        *herrnop = herr;
+}
+
 /* Which of glibc's files functions the caller stands for. */
 enum by_name { BY_NAME1, BY_NAME2, BY_NAME3 };
 
@@ -61,20 +70,22 @@ static int files_byname(enum by_name by, const char *name, int af, struct hosten
     if (by == BY_NAME1)
         af = AF_INET;            /* glibc's files gethostbyname_r asks for AF_INET */
     int r = files_verdict(hf ? hostsfile_byname3(hf, name, af, result, buffer, buflen, canonp,
-                                                 &stamp)
+                                                 herrnop, &stamp)
                              : HOSTSFILE_ASK,
                           herrnop, st);
     if (r >= 0)
         return r;
+    int herr = HOSTSFILE_HERRNO_UNTOUCHED;
     if (by == BY_NAME1)
-        *st = real_nss_files_gethostbyname_r(name, result, buffer, buflen, errnop, herrnop);
+        *st = real_nss_files_gethostbyname_r(name, result, buffer, buflen, errnop, &herr);
     else if (by == BY_NAME2)
-        *st = real_nss_files_gethostbyname2_r(name, af, result, buffer, buflen, errnop, herrnop);
+        *st = real_nss_files_gethostbyname2_r(name, af, result, buffer, buflen, errnop, &herr);
     else
-        *st = real_nss_files_gethostbyname3_r(name, af, result, buffer, buflen, errnop, herrnop,
+        *st = real_nss_files_gethostbyname3_r(name, af, result, buffer, buflen, errnop, &herr,
                                               ttlp, canonp);
+    pass_herrno(herr, herrnop);
     if (*st == NSS_STATUS_SUCCESS && hf != NULL)
-        hostsfile_remember_byname3(hf, &stamp, name, af, result);
+        hostsfile_remember_byname3(hf, &stamp, name, af, result, herr);
     return files_final(*st, errnop, herrnop);
 }
 
@@ -87,14 +98,16 @@ static int files_byname4(const char *name, struct gaih_addrtuple **pat, char *bu
         return 0;
     struct hostsfile *hf = state_hostsfile();
     struct file_stamp stamp = { 0 };
-    int r = files_verdict(hf ? hostsfile_byname4(hf, name, pat, buffer, buflen, &stamp)
+    int r = files_verdict(hf ? hostsfile_byname4(hf, name, pat, buffer, buflen, herrnop, &stamp)
                              : HOSTSFILE_ASK,
                           herrnop, st);
     if (r >= 0)
         return r;
-    *st = real_nss_files_gethostbyname4_r(name, pat, buffer, buflen, errnop, herrnop, ttlp);
+    int herr = HOSTSFILE_HERRNO_UNTOUCHED;
+    *st = real_nss_files_gethostbyname4_r(name, pat, buffer, buflen, errnop, &herr, ttlp);
+    pass_herrno(herr, herrnop);
     if (*st == NSS_STATUS_SUCCESS && hf != NULL)
-        hostsfile_remember_byname4(hf, &stamp, name, *pat);
+        hostsfile_remember_byname4(hf, &stamp, name, *pat, herr);
     return files_final(*st, errnop, herrnop);
 }
 
@@ -108,14 +121,16 @@ static int files_byaddr(const void *addr, socklen_t len, int af, struct hostent 
     struct hostsfile *hf = state_hostsfile();
     struct file_stamp stamp = { 0 };
     int r = files_verdict(hf ? hostsfile_byaddr(hf, addr, len, af, result, buffer, buflen,
-                                                &stamp)
+                                                herrnop, &stamp)
                              : HOSTSFILE_ASK,
                           herrnop, st);
     if (r >= 0)
         return r;
-    *st = real_nss_files_gethostbyaddr_r(addr, len, af, result, buffer, buflen, errnop, herrnop);
+    int herr = HOSTSFILE_HERRNO_UNTOUCHED;
+    *st = real_nss_files_gethostbyaddr_r(addr, len, af, result, buffer, buflen, errnop, &herr);
+    pass_herrno(herr, herrnop);
     if (*st == NSS_STATUS_SUCCESS && hf != NULL)
-        hostsfile_remember_byaddr(hf, &stamp, addr, len, af, result);
+        hostsfile_remember_byaddr(hf, &stamp, addr, len, af, result, herr);
     return files_final(*st, errnop, herrnop);
 }
 

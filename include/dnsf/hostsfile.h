@@ -68,28 +68,35 @@ void hostsfile_close(struct hostsfile *hf);
  * the file; HOSTSFILE_ANSWERED when glibc's files module already answered
  * the same question (SUCCESS) since the file last changed and BUFLEN is
  * large enough that glibc would succeed again: the same fields are written
- * into RESULT/BUFFER (or *PAT/BUFFER); else HOSTSFILE_ASK. *STAMP is set
+ * into RESULT/BUFFER (or *PAT/BUFFER), and into *HERRNOP what the module
+ * left there with that answer (nothing, or HOST_NOT_FOUND when host.conf's
+ * "multi on" made it read to the end of the file); else HOSTSFILE_ASK. *STAMP is set
  * to what the file looked like before glibc reads it (ok = 0 when missing
  * or not a regular file), for the matching hostsfile_remember_* call. Answers are kept only while
  * the file is unchanged, so they are exactly what glibc would read now. */
 enum hostsfile_verdict hostsfile_byname3(struct hostsfile *hf, const char *name, int af,
                                          struct hostent *result, char *buffer, size_t buflen,
-                                         char **canonp, struct file_stamp *stamp);
+                                         char **canonp, int *herrnop, struct file_stamp *stamp);
 enum hostsfile_verdict hostsfile_byname4(struct hostsfile *hf, const char *name,
                                          struct gaih_addrtuple **pat, char *buffer,
-                                         size_t buflen, struct file_stamp *stamp);
+                                         size_t buflen, int *herrnop, struct file_stamp *stamp);
 enum hostsfile_verdict hostsfile_byaddr(struct hostsfile *hf, const void *addr, socklen_t len,
                                         int af, struct hostent *result, char *buffer,
-                                        size_t buflen, struct file_stamp *stamp);
+                                        size_t buflen, int *herrnop, struct file_stamp *stamp);
 /* Remember what glibc's files module returned (SUCCESS) for a query that
- * began at STAMP. Dropped if the file has changed since, or on no memory. */
+ * began at STAMP, with HERRNO_LEFT the value it wrote to its h_errno
+ * out-parameter (HOSTSFILE_HERRNO_UNTOUCHED: none). Dropped if the file has
+ * changed since, or on no memory. */
+#define HOSTSFILE_HERRNO_UNTOUCHED (-1000)
 void hostsfile_remember_byname3(struct hostsfile *hf, const struct file_stamp *stamp,
-                                const char *name, int af, const struct hostent *h);
+                                const char *name, int af, const struct hostent *h,
+                                int herrno_left);
 void hostsfile_remember_byname4(struct hostsfile *hf, const struct file_stamp *stamp,
-                                const char *name, const struct gaih_addrtuple *at);
+                                const char *name, const struct gaih_addrtuple *at,
+                                int herrno_left);
 void hostsfile_remember_byaddr(struct hostsfile *hf, const struct file_stamp *stamp,
                                const void *addr, socklen_t len, int af,
-                               const struct hostent *h);
+                               const struct hostent *h, int herrno_left);
 
 /* How many times the file was read and indexed (tests, statistics). */
 unsigned long hostsfile_loads(const struct hostsfile *hf);

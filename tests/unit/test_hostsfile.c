@@ -183,7 +183,8 @@ static enum hostsfile_verdict by_name(struct hostsfile *hf, const char *name, si
     char buf[4096];
     struct file_stamp st;
     assert_true(buflen <= sizeof buf);
-    return hostsfile_byname3(hf, name, AF_INET, &h, buf, buflen, NULL, &st);
+    int herr;
+    return hostsfile_byname3(hf, name, AF_INET, &h, buf, buflen, NULL, &herr, &st);
 }
 
 static enum hostsfile_verdict by_addr(struct hostsfile *hf, const void *a, socklen_t len, int af)
@@ -191,7 +192,8 @@ static enum hostsfile_verdict by_addr(struct hostsfile *hf, const void *a, sockl
     struct hostent h;
     char buf[4096];
     struct file_stamp st;
-    return hostsfile_byaddr(hf, a, len, af, &h, buf, sizeof buf, &st);
+    int herr;
+    return hostsfile_byaddr(hf, a, len, af, &h, buf, sizeof buf, &herr, &st);
 }
 
 static void test_file_loaded_once(void **state)
@@ -255,13 +257,18 @@ static void test_file_remembers_answers(void **state)
     struct hostent h;
     char buf[4096], *canon = NULL;
     struct file_stamp st;
-    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf, &canon, &st),
+    int herr;
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf,
+                                       &canon, &herr, &st),
                      HOSTSFILE_ASK);
-    hostsfile_remember_byname3(hf, &st, "FIVE", AF_INET, &g);
+    hostsfile_remember_byname3(hf, &st, "FIVE", AF_INET, &g, HOSTSFILE_HERRNO_UNTOUCHED);
     memset(&h, 0, sizeof h);
     memset(buf, 0x5a, sizeof buf);
-    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf, &canon, &st),
+    herr = 12345;
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf,
+                                       &canon, &herr, &st),
                      HOSTSFILE_ANSWERED);
+    assert_int_equal(herr, 12345);         /* glibc's module left it alone */
     assert_string_equal(h.h_name, "five.example");
     assert_ptr_equal(canon, h.h_name);
     assert_true(h.h_name >= buf && h.h_name < buf + sizeof buf);
@@ -273,13 +280,25 @@ static void test_file_remembers_answers(void **state)
     assert_memory_equal(h.h_addr_list[0], x0, 4);
     assert_memory_equal(h.h_addr_list[1], x1, 4);
     assert_null(h.h_addr_list[2]);
-    /* Another family or spelling is another question. */
-    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET6, &h, buf, sizeof buf, NULL, &st),
+    /* With host.conf's "multi on", glibc's module reads to the end of the
+     * file and leaves HOST_NOT_FOUND in *herrnop even on success: so does
+     * the remembered answer. */
+    assert_int_equal(hostsfile_byname3(hf, "five.example", AF_INET, &h, buf, sizeof buf, NULL,
+                                       &herr, &st),
                      HOSTSFILE_ASK);
-    assert_int_equal(hostsfile_byname3(hf, "five", AF_INET, &h, buf, sizeof buf, NULL, &st),
+    hostsfile_remember_byname3(hf, &st, "five.example", AF_INET, &g, HOST_NOT_FOUND);
+    herr = 12345;
+    assert_int_equal(hostsfile_byname3(hf, "five.example", AF_INET, &h, buf, sizeof buf, NULL,
+                                       &herr, &st),
+                     HOSTSFILE_ANSWERED);
+    assert_int_equal(herr, HOST_NOT_FOUND);
+    /* Another family or spelling is another question. */
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET6, &h, buf, sizeof buf, NULL, &herr, &st),
+                     HOSTSFILE_ASK);
+    assert_int_equal(hostsfile_byname3(hf, "five", AF_INET, &h, buf, sizeof buf, NULL, &herr, &st),
                      HOSTSFILE_ASK);
     /* Too small a buffer for glibc to surely succeed: ask glibc. */
-    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, 100, NULL, &st),
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, 100, NULL, &herr, &st),
                      HOSTSFILE_ASK);
 
     /* getaddrinfo's form: tuples, the name on the first only. */
@@ -288,9 +307,10 @@ static void test_file_remembers_answers(void **state)
     memcpy(t0.addr, x0, 4);
     t1.addr[3] = htonl(1);
     struct gaih_addrtuple *pat = NULL;
-    assert_int_equal(hostsfile_byname4(hf, "five", &pat, buf, sizeof buf, &st), HOSTSFILE_ASK);
-    hostsfile_remember_byname4(hf, &st, "five", &t0);
-    assert_int_equal(hostsfile_byname4(hf, "five", &pat, buf, sizeof buf, &st),
+    assert_int_equal(hostsfile_byname4(hf, "five", &pat, buf,
+                                       sizeof buf, &herr, &st), HOSTSFILE_ASK);
+    hostsfile_remember_byname4(hf, &st, "five", &t0, HOSTSFILE_HERRNO_UNTOUCHED);
+    assert_int_equal(hostsfile_byname4(hf, "five", &pat, buf, sizeof buf, &herr, &st),
                      HOSTSFILE_ANSWERED);
     assert_non_null(pat);
     assert_string_equal(pat->name, "five.example");
@@ -302,13 +322,14 @@ static void test_file_remembers_answers(void **state)
     assert_int_equal(pat->next->addr[3], htonl(1));
     assert_null(pat->next->next);
     /* A tuple handed in by the caller: glibc's module would fill it. */
-    assert_int_equal(hostsfile_byname4(hf, "five", &pat, buf, sizeof buf, &st), HOSTSFILE_ASK);
+    assert_int_equal(hostsfile_byname4(hf, "five", &pat, buf,
+                                       sizeof buf, &herr, &st), HOSTSFILE_ASK);
 
     /* Reverse. */
-    assert_int_equal(hostsfile_byaddr(hf, x1, 4, AF_INET, &h, buf, sizeof buf, &st),
+    assert_int_equal(hostsfile_byaddr(hf, x1, 4, AF_INET, &h, buf, sizeof buf, &herr, &st),
                      HOSTSFILE_ASK);
-    hostsfile_remember_byaddr(hf, &st, x1, 4, AF_INET, &g);
-    assert_int_equal(hostsfile_byaddr(hf, x1, 4, AF_INET, &h, buf, sizeof buf, &st),
+    hostsfile_remember_byaddr(hf, &st, x1, 4, AF_INET, &g, HOSTSFILE_HERRNO_UNTOUCHED);
+    assert_int_equal(hostsfile_byaddr(hf, x1, 4, AF_INET, &h, buf, sizeof buf, &herr, &st),
                      HOSTSFILE_ANSWERED);
     assert_string_equal(h.h_name, "five.example");
 
@@ -318,12 +339,12 @@ static void test_file_remembers_answers(void **state)
     struct timespec pause = { 0, 2000000 };
     nanosleep(&pause, NULL);
     write_file(path, "192.0.2.7 five.example five\n");
-    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf, NULL, &st),
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf, NULL, &herr, &st),
                      HOSTSFILE_ASK);
-    hostsfile_remember_byname3(hf, &old, "FIVE", AF_INET, &g);
-    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf, NULL, &st),
+    hostsfile_remember_byname3(hf, &old, "FIVE", AF_INET, &g, HOSTSFILE_HERRNO_UNTOUCHED);
+    assert_int_equal(hostsfile_byname3(hf, "FIVE", AF_INET, &h, buf, sizeof buf, NULL, &herr, &st),
                      HOSTSFILE_ASK);
-    assert_int_equal(hostsfile_byaddr(hf, x1, 4, AF_INET, &h, buf, sizeof buf, &st),
+    assert_int_equal(hostsfile_byaddr(hf, x1, 4, AF_INET, &h, buf, sizeof buf, &herr, &st),
                      HOSTSFILE_ABSENT);
     hostsfile_close(hf);
 }
