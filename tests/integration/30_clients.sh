@@ -6,6 +6,10 @@
 # gethostbyaddr, getnameinfo), perl's Socket and gethostby* (tests/tools/plclient.pl), and
 # curl fetching from a local HTTP server by name (ns1.dnsf.test is 127.53.0.1 in the test
 # zone; python3 -m http.server listens there on a high port).
+# And h_errno as those programs see it (issue 10): python's socket.herror args and perl's
+# $? come from the thread's global h_errno, so for an NXDOMAIN name and address, a NODATA
+# name, an existing name and one found through the search list, each the first lookup of
+# a fresh process, they print the herror (or result) with the global h_errno, and $?.
 # Each client runs three times against the same NSD, same /etc/hosts and nsswitch.conf:
 #   glibc   glibc alone, resolv.conf -> NSD                    (the reference)
 #   shim    the shim, resolv.conf -> NSD; its debug log must show its own queries
@@ -47,18 +51,20 @@ NAMES=(www.dnsf.test v4only.dnsf.test v6only.dnsf.test multi.dnsf.test alias1.dn
 ADDRS=(192.0.2.10 192.0.2.12 192.0.2.13 192.0.2.11 192.0.2.21 2001:db8::10 2001:db8::22
 	192.0.2.99 127.0.0.1)
 
-# three_ways NAME CMD...: run CMD as glibc / shim / only; outputs in $W/NAME.{glibc,shim,only}
-# (stdout, with "rc=N" appended) and $W/NAME.{shim,only}.err (stderr).
-three_ways() {
-	local name=$1
-	shift
-	sr_plain "$GOOD" "$@" >"$W/$name.glibc" 2>"$W/$name.glibc.err"
+# three_ways_in GOOD_ETC DEAD_ETC NAME CMD...: run CMD as glibc / shim (in GOOD_ETC) / only
+# (in DEAD_ETC); outputs in $W/NAME.{glibc,shim,only} (stdout, with "rc=N" appended) and
+# $W/NAME.{shim,only}.err (stderr). three_ways NAME CMD...: the same in $GOOD and $DEAD.
+three_ways_in() {
+	local good=$1 dead=$2 name=$3
+	shift 3
+	sr_plain "$good" "$@" >"$W/$name.glibc" 2>"$W/$name.glibc.err"
 	echo "rc=$?" >>"$W/$name.glibc"
-	sr_shim "$GOOD" "$LOGCONF" "$@" >"$W/$name.shim" 2>"$W/$name.shim.err"
+	sr_shim "$good" "$LOGCONF" "$@" >"$W/$name.shim" 2>"$W/$name.shim.err"
 	echo "rc=$?" >>"$W/$name.shim"
-	sr_shim "$DEAD" "$ONLYCONF" "$@" >"$W/$name.only" 2>"$W/$name.only.err"
+	sr_shim "$dead" "$ONLYCONF" "$@" >"$W/$name.only" 2>"$W/$name.only.err"
 	echo "rc=$?" >>"$W/$name.only"
 }
+three_ways() { three_ways_in "$GOOD" "$DEAD" "$@"; }
 
 # compare NAME WHAT MIN_ASKS: shim and only equal glibc; both logged >= MIN_ASKS queries.
 compare() {
@@ -113,6 +119,37 @@ compare perl "perl Socket (getaddrinfo, getnameinfo, gethostbyname, gethostbyadd
 assert_contains "$(cat "$W/perl.glibc")" "getnameinfo(2001:db8::10, 22, NAMEREQD): host=www.dnsf.test serv=ssh" \
 	"perl reference: getnameinfo over IPv6 PTR"
 assert_eq "rc=0" "$(tail -n 1 "$W/perl.glibc")" "perl reference: exit 0"
+
+# ---- h_errno through python's herror and perl's $?: one fresh process per call (the
+# first lookup of a process), in a private /etc whose resolv.conf has a search list, so
+# that "host" is found as host.sub.dnsf.test.
+GOODS=$(sr_etc good-search "$DNSF_NS_ADDR" --search "sub.dnsf.test dnsf.test")
+DEADS=$(sr_etc dead-search 127.53.0.250 --search "sub.dnsf.test dnsf.test")
+# shellcheck disable=SC2016 # the generated script expands these itself
+{
+	echo 'py=$1 pl=$2'
+	for c in gethostbyaddr:127.0.0.99 gethostbyaddr:192.0.2.11 gethostbyaddr:192.0.2.10 \
+		gethostbyname_ex:no-such-name.dnsf.test gethostbyname_ex:nodata.dnsf.test \
+		gethostbyname_ex:www.dnsf.test gethostbyname_ex:host gethostbyname:nodata.dnsf.test; do
+		echo "\"\$py\" -I $DNSF_ROOT/tests/tools/pyclient.py --herror ${c%%:*} ${c#*:}"
+	done
+	for c in gethostbyname:no-such-name.dnsf.test gethostbyname:nodata.dnsf.test \
+		gethostbyname:www.dnsf.test gethostbyname:host gethostbyaddr:127.0.0.99 \
+		gethostbyaddr:192.0.2.11 gethostbyaddr:192.0.2.10; do
+		echo "\"\$pl\" $DNSF_ROOT/tests/tools/plclient.pl --herror ${c%%:*} ${c#*:}"
+	done
+} >"$W/herror.sh"
+three_ways_in "$GOODS" "$DEADS" herror bash "$W/herror.sh" "$DNSF_PYTHON" perl
+compare herror "python herror and perl \$? (h_errno), 15 first lookups" 10
+H=$(cat "$W/herror.glibc")
+assert_contains "$H" "gethostbyaddr(127.0.0.99): herror(1, 'Unknown host') h_errno=1" \
+	"herror reference: python's gethostbyaddr of an NXDOMAIN address: herror(1, 'Unknown host')"
+assert_contains "$H" "gethostbyname(no-such-name.dnsf.test): undef \$?=1" \
+	"herror reference: perl's gethostbyname of an NXDOMAIN name: \$? 1"
+assert_contains "$H" "gethostbyname(nodata.dnsf.test): undef \$?=4" \
+	"herror reference: perl's gethostbyname of a NODATA name: \$? 4 (NO_DATA)"
+assert_contains "$H" "gethostbyname_ex(host): ('host.sub.dnsf.test', [], ['192.0.2.33']) h_errno=1" \
+	"herror reference: a success found through the search list leaves HOST_NOT_FOUND"
 
 # ---- control: with the "only" resolv.conf, glibc alone answers nothing.
 sr_plain "$DEAD" getent ahosts www.dnsf.test >/dev/null 2>&1

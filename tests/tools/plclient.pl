@@ -4,10 +4,15 @@
 # compares glibc alone with the shim).
 #
 #   plclient.pl NAME... [-- ADDR...]
+#   plclient.pl --herror gethostbyname NAME | --herror gethostbyaddr ADDR
 #
 # For each NAME: Socket::getaddrinfo (AF_UNSPEC/SOCK_STREAM port 80, and AF_INET6 with
 # AI_CANONNAME), gethostbyname in list context. For each ADDR: Socket::getnameinfo with
 # flags 0 and NI_NAMEREQD, gethostbyaddr in list context.
+#
+# --herror: one call, meant as the first lookup of a fresh process, as a program makes it:
+# prints its result and $? (perl sets $? to the thread's global h_errno when the call fails,
+# pp_ghostent/pp_ghbyaddr; a success leaves $? as it was, 0).
 use strict;
 use warnings;
 use Socket qw(:addrinfo AF_INET AF_INET6 AF_UNSPEC SOCK_STREAM inet_ntop inet_pton
@@ -38,6 +43,22 @@ sub hostent {
 	my ($name, $aliases, $type, $len, @addrs) = @h;
 	return "name=$name aliases=[$aliases] type=$type len=$len addrs="
 		. join(",", map { inet_ntop($type, $_) } @addrs);
+}
+
+if (@ARGV == 3 && $ARGV[0] eq "--herror") {
+	my ($call, $arg) = @ARGV[1, 2];
+	my @h;
+	if ($call eq "gethostbyname") {
+		@h = gethostbyname($arg);
+	} elsif ($call eq "gethostbyaddr") {
+		my $fam = $arg =~ /:/ ? AF_INET6 : AF_INET;
+		@h = gethostbyaddr(inet_pton($fam, $arg), $fam);
+	} else {
+		die "plclient: unknown call $call\n";
+	}
+	my $status = $?;
+	print "$call($arg): ", hostent(@h), " \$?=$status\n";
+	exit 0;
 }
 
 my (@names, @addrs);

@@ -4,12 +4,20 @@ stable text form (used by tests/integration/30_clients.sh to compare glibc alone
 shim).
 
     pyclient.py NAME... [-- ADDR...]
+    pyclient.py --herror CALL ARG
+
 
 For each NAME: getaddrinfo with AF_UNSPEC/SOCK_STREAM and port 80, with AF_INET and no
 service, with AF_INET6/SOCK_STREAM/"https" and AI_CANONNAME; gethostbyname;
 gethostbyname_ex. For each ADDR: gethostbyaddr, getnameinfo with flags 0, NI_NAMEREQD
 and NI_NUMERICHOST|NI_NUMERICSERV. Errors are printed as the exception's class and
 errno, never raised. Order is kept exactly as the calls returned it.
+
+--herror: one call (CALL is gethostbyname, gethostbyname_ex or gethostbyaddr), meant as the
+first lookup of a fresh process, as a program makes it: prints its result or the full
+socket.herror / gaierror args (python builds herror from the thread's global h_errno,
+hstrerror's text included), then the global h_errno as the call left it (read through
+ctypes), success or not.
 """
 import socket
 import sys
@@ -30,7 +38,23 @@ def gai(name, port, family, socktype, flags=0):
     return out
 
 
+def herror_probe(call, arg):
+    import ctypes
+    h_errno = ctypes.CDLL(None).__h_errno_location
+    h_errno.restype = ctypes.POINTER(ctypes.c_int)
+    fn = {"gethostbyname": socket.gethostbyname, "gethostbyname_ex": socket.gethostbyname_ex,
+          "gethostbyaddr": socket.gethostbyaddr}[call]
+    try:
+        r = repr(fn(arg))
+    except OSError as e:
+        r = "%s%r" % (type(e).__name__, e.args)
+    print("%s(%s): %s h_errno=%d" % (call, arg, r, h_errno().contents.value))
+    return 0
+
+
 def main(argv):
+    if argv[:1] == ["--herror"] and len(argv) == 3:
+        return herror_probe(argv[1], argv[2])
     names, addrs = argv, []
     if "--" in argv:
         i = argv.index("--")
