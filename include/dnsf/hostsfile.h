@@ -70,10 +70,11 @@ void hostsfile_close(struct hostsfile *hf);
  * large enough that glibc would succeed again: the same fields are written
  * into RESULT/BUFFER (or *PAT/BUFFER), and into *HERRNOP what the module
  * left there with that answer (nothing, or HOST_NOT_FOUND when host.conf's
- * "multi on" made it read to the end of the file); else HOSTSFILE_ASK. *STAMP is set
- * to what the file looked like before glibc reads it (ok = 0 when missing
- * or not a regular file), for the matching hostsfile_remember_* call. Answers are kept only while
- * the file is unchanged, so they are exactly what glibc would read now. */
+ * "multi on" made it read to the end of the file); else HOSTSFILE_ASK.
+ * *STAMP is set to what the file looked like before glibc reads it (ok = 0
+ * when missing or not a regular file), for the matching hostsfile_remember_*
+ * call. Answers are kept only while the file is unchanged, so they are
+ * exactly what glibc would read now. */
 enum hostsfile_verdict hostsfile_byname3(struct hostsfile *hf, const char *name, int af,
                                          struct hostent *result, char *buffer, size_t buflen,
                                          char **canonp, int *herrnop, struct file_stamp *stamp);
@@ -83,11 +84,14 @@ enum hostsfile_verdict hostsfile_byname4(struct hostsfile *hf, const char *name,
 enum hostsfile_verdict hostsfile_byaddr(struct hostsfile *hf, const void *addr, socklen_t len,
                                         int af, struct hostent *result, char *buffer,
                                         size_t buflen, int *herrnop, struct file_stamp *stamp);
+/* No h_errno value: what an h_errno out-parameter handed to glibc's files
+ * module still holds when the module did not write it. */
+#define HOSTSFILE_HERRNO_UNTOUCHED (-1000)
+
 /* Remember what glibc's files module returned (SUCCESS) for a query that
  * began at STAMP, with HERRNO_LEFT the value it wrote to its h_errno
  * out-parameter (HOSTSFILE_HERRNO_UNTOUCHED: none). Dropped if the file has
  * changed since, or on no memory. */
-#define HOSTSFILE_HERRNO_UNTOUCHED (-1000)
 void hostsfile_remember_byname3(struct hostsfile *hf, const struct file_stamp *stamp,
                                 const char *name, int af, const struct hostent *h,
                                 int herrno_left);
