@@ -28,7 +28,7 @@ static size_t next_token(const char **p, const char **start)
 int nsswitch_rewrite(const char *spec, char *out, size_t outlen)
 {
     size_t o = 0;
-    int replaced = 0;
+    int replaced = 0, named = 0;
     const char *p = spec, *start;
     size_t n;
 
@@ -38,7 +38,8 @@ int nsswitch_rewrite(const char *spec, char *out, size_t outlen)
             tok = "dnsfailover";
             n = strlen(tok);
             replaced = 1;
-        }
+        } else if (n == 11 && strncmp(start, "dnsfailover", 11) == 0)
+            named = 1;
         if (o + (o > 0) + n + 1 > outlen)
             return -1;
         if (o > 0)
@@ -49,7 +50,7 @@ int nsswitch_rewrite(const char *spec, char *out, size_t outlen)
     if (o + 1 > outlen)
         return -1;
     out[o] = 0;
-    return replaced;
+    return replaced ? NSSWITCH_REPLACED : named ? NSSWITCH_NAMED : NSSWITCH_NO_DNS;
 }
 
 int nsswitch_hosts_line(const char *path, char *out, size_t outlen)
