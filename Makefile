@@ -216,6 +216,34 @@ uninstall:
 	  echo "$(LDCONFIG)"; $(LDCONFIG); \
 	fi
 
+# make deb: the recipe in conf/debian, put in place as debian/ in a copy of
+# the tree under $(BUILD)/deb, built with dpkg-buildpackage. Missing build
+# dependencies are installed with apt-get as root (as `make test` does),
+# else the exact command is printed. Writes only $(BUILD) (and apt's files).
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILE    := dnsfailover_$(VERSION)_$(DEB_ARCH).deb
+DEB_TREE    := $(BUILD)/deb/dnsfailover-$(VERSION)
+DEB_DEPS    := debhelper dpkg-dev libc-ares-dev libconfig-dev
+deb:
+	@missing=; for p in $(DEB_DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  cmd="apt-get install -y --no-install-recommends$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deb: missing$$missing; run as root: $$cmd" >&2; exit 1; fi; \
+	  echo "$$cmd"; export DEBIAN_FRONTEND=noninteractive; \
+	  $$cmd || { apt-get update && $$cmd; } || exit 1; \
+	fi
+	rm -rf $(BUILD)/deb
+	mkdir -p $(DEB_TREE)
+	tar -cf - --exclude=./build --exclude=./.git --exclude='./$(BUILD)' . | tar -xf - -C $(DEB_TREE)
+	cp -r conf/debian $(DEB_TREE)/debian
+	printf 'dnsfailover (%s) unstable; urgency=medium\n\n  * Built by make deb from the VERSION file.\n\n -- dnsfailover developers <dnsfailover@localhost>  %s\n' \
+	  '$(VERSION)' "$$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))" >$(DEB_TREE)/debian/changelog
+	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b
+	cp $(BUILD)/deb/$(DEB_FILE) $(BUILD)/$(DEB_FILE)
+	@echo "make deb: $(BUILD)/$(DEB_FILE)"
+
 clean:
 	rm -rf $(BUILD)
 
