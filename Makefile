@@ -240,7 +240,8 @@ deb:
 	cp -r conf/debian $(DEB_TREE)/debian
 	printf 'dnsfailover (%s) unstable; urgency=medium\n\n  * Built by make deb from the VERSION file.\n\n -- dnsfailover developers <dnsfailover@localhost>  %s\n' \
 	  '$(VERSION)' "$$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))" >$(DEB_TREE)/debian/changelog
-	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b
+	mkdir -p $(BUILD)/deb/tmp
+	cd $(DEB_TREE) && TMPDIR=$(abspath $(BUILD))/deb/tmp dpkg-buildpackage -us -uc -b
 	cp $(BUILD)/deb/$(DEB_FILE) $(BUILD)/$(DEB_FILE)
 	@echo "make deb: $(BUILD)/$(DEB_FILE)"
 

@@ -41,7 +41,7 @@ fi
 # ---- DESTDIR: the exact list, and nothing written outside
 dest=$DNSF_TMP/dest
 TMPDIR=$DNSF_TMP/tmp strace -f -y -qq -o "$DNSF_TMP/strace.log" \
-	-e trace=%file,%desc "${mk[@]}" install PREFIX=/opt/dnsf DESTDIR="$dest" SYSCONFDIR=/etc \
+	-e trace=%file,%desc,%process "${mk[@]}" install PREFIX=/opt/dnsf DESTDIR="$dest" SYSCONFDIR=/etc \
 	>"$DNSF_TMP/install.log" 2>&1
 assert_eq 0 "$?" "make install PREFIX=/opt/dnsf DESTDIR= succeeds ($(tail -1 "$DNSF_TMP/install.log"))"
 want="/etc/dnsfailover.conf

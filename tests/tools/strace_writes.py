@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """strace_writes: every path a traced command tree wrote to, for 90_install.sh.
 
-    strace_writes.py LOG
+    strace_writes.py LOG [CWD]
 
-LOG is the output of `strace -f -y -o LOG -e trace=%file,%desc CMD` (lines "PID
-syscall(...) = RESULT"; -y shows a directory descriptor as N</its/path>). Prints, one per line, each path that a successful call created, opened for
+LOG is the output of `strace -f -y -o LOG -e trace=%file,%desc,%process CMD` (lines
+"PID syscall(...) = RESULT"; -y shows a directory descriptor as N</its/path>). CWD is the
+directory CMD started in; children inherit their parent's (clone, fork, vfork). Prints, one per line, each path that a successful call created, opened for
 writing, removed, renamed to or from, linked, or changed the mode, owner or times of.
 A relative path is joined to its directory descriptor or to the process's working
 directory when a chdir/fchdir made that known, else printed as "CWD-RELATIVE:path". Calls that failed (= -1) changed nothing and are skipped.
@@ -21,6 +22,8 @@ WRITES = {
     "utimes": [0], "mknod": [0], "mknodat": [1], "creat": [0],
 }
 CALL = re.compile(r'^\d+\s+(\w+)\((.*)\)\s+=\s+(-?\d+)')
+# The second half of a call another process's line interrupted (strace -f).
+RESUMED = re.compile(r'^\d+\s+<\.\.\. (\w+) resumed>.*\)\s+=\s+(-?\d+)')
 STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 DIRFD = re.compile(r'\d+<(/[^>]*)>')
 
@@ -60,13 +63,25 @@ def path(arg):
 
 def main():
     seen = []
-    cwd = {}  # pid -> its working directory, once a chdir made it known
+    cwd = {}  # pid -> its working directory, when known
+    start = sys.argv[2] if len(sys.argv) > 2 else None
     for line in open(sys.argv[1], errors="replace"):
+        pid = line.split()[0] if line.strip() else ""
+        r = RESUMED.match(line)
+        if r and r.group(1) in ("clone", "clone3", "fork", "vfork") and int(r.group(2)) > 0:
+            if pid in cwd:
+                cwd[r.group(2)] = cwd[pid]
+            continue
         m = CALL.match(line)
         if not m or int(m.group(3)) < 0:
             continue
-        pid = line.split()[0]
+        if start is not None:
+            cwd[pid], start = start, None
         name, args = m.group(1), args_of(m.group(2))
+        if name in ("clone", "clone3", "fork", "vfork"):
+            if pid in cwd and int(m.group(3)) > 0:
+                cwd[m.group(3)] = cwd[pid]
+            continue
         if name == "chdir" and path(args[0]) is not None:
             p = path(args[0])
             cwd[pid] = p if p.startswith("/") else cwd.get(pid, "?") + "/" + p
