@@ -14,8 +14,9 @@
 enum {
     NSSWITCH_NO_DNS = 0,     /* neither "dns" nor "dnsfailover": we stay out of the way */
     NSSWITCH_REPLACED = 1,   /* "dns" became "dnsfailover" */
-    NSSWITCH_NAMED = 2,      /* no "dns", but the admin named "dnsfailover" (NSS-only
-                                mode): glibc loads and calls the module from the file */
+    NSSWITCH_NAMED = 2,      /* the admin named "dnsfailover" (NSS-only mode): the line
+                                is used as it is, any "dns" kept; glibc loads and calls
+                                the module from the file */
 };
 
 /* Compute the new hosts line from the nsswitch.conf at PATH into OUT.

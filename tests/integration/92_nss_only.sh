@@ -16,7 +16,9 @@
 #   2. the control: glibc alone (hosts: files dns, same resolv.conf) takes >= 2 s, so
 #      the timing can tell the two apart;
 #   3. /etc/hosts still answers first (files comes before us on the line);
-#   4. `dnsfailover check` in that namespace says "NSS-only".
+#   4. the fail-safe line "files dnsfailover [!UNAVAIL=return] dns" is used as it is:
+#      fast through the module when it loads, glibc's DNS when it cannot be loaded;
+#   5. `dnsfailover check` in that namespace says "NSS-only".
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source=tests/lib/shimrun.sh
@@ -95,6 +97,25 @@ if [ -n "$hostsname" ]; then
 	got=$(sr_plain "$ETC" env "${env_asan[@]}" getent ahosts "$hostsname" 2>/dev/null)
 	assert_eq "$want" "$got" "NSS-only: /etc/hosts name $hostsname answered as glibc does"
 fi
+
+# The fail-safe line: glibc's DNS only when our module cannot be loaded. With the module:
+# fast, through us (the line kept as it is). Without it (the machine's own ld.so cache,
+# which does not know the module): still an answer, from glibc, after the dead primary.
+SAFE=$(sr_etc safe 127.53.0.2 "$DNSF_NS_ADDR" --options "timeout:2 attempts:1")
+printf 'hosts: files dnsfailover [!UNAVAIL=return] dns\n' >"$SAFE/nsswitch.conf"
+NOMOD=$(sr_etc nomod 127.53.0.2 "$DNSF_NS_ADDR" --options "timeout:2 attempts:1")
+cp "$SAFE/nsswitch.conf" "$NOMOD/nsswitch.conf"
+cp "$ETC/ld.so.cache" "$SAFE/ld.so.cache"
+sr_timed "$O" "$E" sr_plain "$SAFE" env "${env_asan[@]}" DNSFAILOVER_CONF="$conf" \
+	getent ahosts www.dnsf.test
+assert_contains "rc=$SR_RC $(grep -m1 "^192.0.2.10 " "$O")" "rc=0 192.0.2.10" "fail-safe line, module present: the right address"
+[ "$SR_MS" -lt 1500 ] && ok "fail-safe line, module present: $SR_MS ms (< 1500 ms)" ||
+	not_ok "fail-safe line, module present: $SR_MS ms"
+assert_contains "$(cat "$E")" "hosts: files dnsfailover [!UNAVAIL=return] dns (as configured)" \
+	"fail-safe line: used as it is, dns kept"
+sr_timed "$O" "$E" sr_plain "$NOMOD" env "${env_asan[@]}" getent ahosts www.dnsf.test
+assert_contains "rc=$SR_RC $(grep -m1 "^192.0.2.10 " "$O")" "rc=0 192.0.2.10" "fail-safe line, module missing: glibc's DNS still answers"
+diag "figure: fail-safe line without the module: ${SR_MS} ms (glibc waits for the dead primary)"
 
 # The command names the mode in effect (it reads the same nsswitch.conf and cache).
 sr_timed "$O" "$E" sr_plain "$ETC" env "${env_asan[@]}" "$DNSF_BUILD/dnsfailover" check
