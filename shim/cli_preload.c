@@ -536,11 +536,15 @@ static int preload_disable(const char *lib)
     s.cap = sizeof out;
     scan_text(&s, f.text, f.len);
     int rc = 0;
-    if (s.matched == 0)
+    if (s.matched == 0) {
         printf("%s does not preload %s; nothing to do\n", PRELOAD_FILE, lib ? lib : "dnsfailover");
-    else if ((rc = pfile_write(dirfd, &f, out, s.len) < 0) == 0)
+    } else if (pfile_write(dirfd, &f, out, s.len) < 0) {
+        rc = 1;
+    } else {
         printf("%s: removed %d dnsfailover entr%s%s\n", PRELOAD_FILE, s.matched,
-               s.matched == 1 ? "y" : "ies", s.len == 0 ? " (the file is gone: it held nothing else)" : "");
+               s.matched == 1 ? "y" : "ies",
+               s.len == 0 ? " (the file is gone: it held nothing else)" : "");
+    }
     close(dirfd);
     return rc;
 }

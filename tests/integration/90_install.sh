@@ -20,8 +20,6 @@
 # which must not change the build the other tests use.
 # shellcheck source=tests/lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=tests/lib/shimrun.sh
-. "$DNSF_ROOT/tests/lib/shimrun.sh"
 
 require_root
 require_cmd strace ldconfig
@@ -99,25 +97,13 @@ assert_eq "" "$(list_files "$dest")" "install then uninstall leaves no file (the
 
 # ---- a real install (no DESTDIR), in a namespace with a private /etc.
 etc=$DNSF_TMP/etc
-cp -a /etc "$etc" || bail "cannot copy /etc"
+etc_copy "$etc"
 rm -f "$etc/ld.so.preload" "$etc/dnsfailover.conf" "$etc/ld.so.conf.d/dnsfailover.conf"
 printf 'hosts: files dnsfailover\n' >"$etc/nsswitch.conf"
-touch "$etc/.dnsf-private-etc"
 prefix=$DNSF_TMP/prefix
 chmod 0755 "$DNSF_TMP"
-env_asan=()
-if [[ ${DNSF_SANITIZER:-} == *address* ]]; then
-	env_asan=("LD_PRELOAD=$(sr_preload)" "ASAN_OPTIONS=$SR_ASAN_OPTS")
-fi
-# in_etc CMD...: CMD with the private /etc, and a tmpfs for ldconfig's aux cache.
-in_etc() {
-	unshare -m --propagation private sh -c '
-		mount --bind "$1" /etc || exit 125
-		[ -e /etc/.dnsf-private-etc ] || { echo "private /etc not in place" >&2; exit 125; }
-		mount -t tmpfs dnsf-ldconfig /var/cache/ldconfig || exit 125
-		shift
-		exec "$@"' in_etc "$etc" "$@"
-}
+mapfile -t env_asan < <(dnsf_asan_env)
+in_etc() { in_etc_copy "$etc" "$@"; }
 in_etc "${mk[@]}" install PREFIX="$prefix" >"$DNSF_TMP/real.log" 2>&1
 assert_eq 0 "$?" "make install PREFIX=$prefix (no DESTDIR) succeeds"
 assert_eq "$prefix/lib" "$(cat "$etc/ld.so.conf.d/dnsfailover.conf" 2>/dev/null)" \

@@ -19,8 +19,6 @@
 #   status    exit 0 when enabled, 1 when not
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=tests/lib/shimrun.sh
-. "$DNSF_ROOT/tests/lib/shimrun.sh"
 
 require_root
 require_cmd nsd
@@ -31,11 +29,10 @@ CLI=$DNSF_BUILD/dnsfailover
 
 real_before=$(stat -c '%i %s %Y' /etc/ld.so.preload 2>/dev/null; cat /etc/ld.so.preload 2>/dev/null)
 etc=$DNSF_TMP/etc
-cp -a /etc "$etc" || bail "cannot copy /etc"
+etc_copy "$etc"
 rm -f "$etc/ld.so.preload" "$etc/resolv.conf" "$etc/dnsfailover.conf"
 echo "nameserver $DNSF_NS_ADDR" >"$etc/resolv.conf"
 printf 'hosts: files dns\n' >"$etc/nsswitch.conf"
-touch "$etc/.dnsf-private-etc"
 PF=$etc/ld.so.preload
 
 # A library that preloads cleanly and is not ours (for "other entries").
@@ -51,19 +48,9 @@ chmod 0755 "$DNSF_TMP"
 
 # Under check-asan every process must load the ASan runtime before the (ASan-built)
 # library that ld.so.preload names: LD_PRELOAD comes first.
-env_asan=()
-if [[ ${DNSF_SANITIZER:-} == *address* ]]; then
-	env_asan=("LD_PRELOAD=$(sr_preload)" "ASAN_OPTIONS=$SR_ASAN_OPTS")
-fi
-
-# in_etc CMD...: CMD with the private /etc (and nothing if the bind did not happen).
-in_etc() {
-	unshare -m --propagation private sh -c '
-		mount --bind "$1" /etc || exit 125
-		[ -e /etc/.dnsf-private-etc ] || { echo "private /etc not in place" >&2; exit 125; }
-		shift
-		exec "$@"' in_etc "$etc" env "${env_asan[@]}" "$@"
-}
+mapfile -t env_asan < <(dnsf_asan_env)
+# in_etc CMD...: CMD with the private /etc.
+in_etc() { in_etc_copy "$etc" env "${env_asan[@]}" "$@"; }
 O=$DNSF_TMP/out E=$DNSF_TMP/err
 # pl ARGS...: `dnsfailover preload ARGS` in the namespace; sets RC.
 pl() {
@@ -79,7 +66,7 @@ same_file() { # same_file CONTENT WHAT: the preload file holds exactly CONTENT
 		not_ok "$2"; sed 's/^/#   file: /' "$PF" 2>/dev/null || echo "#   (no file)"; fi
 }
 
-sr_ns_start
+ns_start || bail "cannot start NSD"
 
 # ---- refusals: nothing changes
 # (glibc 2.36 blanks only the comments near the top of the file: see cli_preload.c.)

@@ -59,10 +59,7 @@ EOF
 )
 # Under check-asan the module is ASan-built: its runtime must be loaded first, though
 # the module itself is not preloaded.
-env_asan=()
-if [[ ${DNSF_SANITIZER:-} == *address* ]]; then
-	env_asan=("LD_PRELOAD=$(sr_preload)" "ASAN_OPTIONS=$SR_ASAN_OPTS")
-fi
+mapfile -t env_asan < <(dnsf_asan_env)
 O=$DNSF_TMP/out E=$DNSF_TMP/err
 
 sr_timed "$O" "$E" sr_plain "$ETC" env "${env_asan[@]}" DNSFAILOVER_CONF="$conf" \

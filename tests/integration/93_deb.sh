@@ -46,9 +46,8 @@ done
 
 # ---- the maintainer scripts, against a private /etc
 etc=$DNSF_TMP/etc
-cp -a /etc "$etc" || bail "cannot copy /etc"
+etc_copy "$etc"
 rm -f "$etc/ld.so.preload"
-touch "$etc/.dnsf-private-etc"
 PF=$etc/ld.so.preload
 real_before=$(cat /etc/ld.so.preload 2>/dev/null; stat -c %Y /etc/ld.so.preload 2>/dev/null)
 other=$(ldconfig -p | awk '$1 == "libz.so.1" && /x86-64/ { print $NF; exit }')
@@ -57,11 +56,7 @@ ours=/usr/lib/$ma/libdnsfailover.so
 
 # run_script DIR NAME ARG: DIR/NAME ARG inside the namespace; sets RC.
 run_script() {
-	unshare -m --propagation private sh -c '
-		mount --bind "$1" /etc || exit 125
-		[ -e /etc/.dnsf-private-etc ] || { echo "private /etc not in place" >&2; exit 125; }
-		shift
-		exec "$@"' run "$etc" "$1/$2" "$3" >"$DNSF_TMP/script.out" 2>"$DNSF_TMP/script.err"
+	in_etc_copy "$etc" "$1/$2" "$3" >"$DNSF_TMP/script.out" 2>"$DNSF_TMP/script.err"
 	RC=$?
 }
 # scenario DIR NAME ARG BEFORE AFTER WHAT: the file holds BEFORE (mode 0644), the script
