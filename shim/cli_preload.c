@@ -363,26 +363,43 @@ done:
     return status;
 }
 
-/* The child's side of the proof, run under LD_PRELOAD=LIB: every probe
- * symbol must resolve, through the same global scope ld.so binds a
- * program's references in, to LIB; with NAME, getaddrinfo must answer it. */
+/* 1 if ADDR lies in the file WANT (compared as files). */
+static int defined_in(void *addr, const struct stat *want)
+{
+    Dl_info di;
+    struct stat st;
+    return addr != NULL && dladdr(addr, &di) && di.dli_fname != NULL
+        && stat(di.dli_fname, &st) == 0 && st.st_dev == want->st_dev && st.st_ino == want->st_ino;
+}
+
+/* The child's side of the proof, run under LD_PRELOAD=LIB. For every probe
+ * symbol, LIB must define it and the global scope (where ld.so binds a
+ * program's references) must not find libc's own definition first: it
+ * finds LIB's, or an interposer preloaded in front that calls on to it
+ * (a sanitizer runtime does). With NAME, getaddrinfo must answer it. */
 static int probe(const char *lib, const char *name)
 {
-    struct stat want, st;
+    struct stat want;
     int bad = 0;
     if (stat(lib, &want) < 0) {
         printf("  %s: %s\n", lib, strerror(errno));
         return 1;
     }
+    void *self = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD);
+    void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
     for (size_t i = 0; i < NPROBE; i++) {
-        void *sym = dlsym(RTLD_DEFAULT, probe_symbols[i]);
+        const char *sym = probe_symbols[i];
+        void *mine = self ? dlsym(self, sym) : NULL;
+        void *first = dlsym(RTLD_DEFAULT, sym);
+        void *libcs = libc ? dlsym(libc, sym) : NULL;
         Dl_info di;
-        const char *where = sym && dladdr(sym, &di) && di.dli_fname ? di.dli_fname : NULL;
-        if (where == NULL || stat(where, &st) < 0 || st.st_dev != want.st_dev
-            || st.st_ino != want.st_ino) {
-            printf("  %s binds to %s, not to %s\n", probe_symbols[i], where ? where : "nothing",
-                   lib);
+        const char *where = first && dladdr(first, &di) && di.dli_fname ? di.dli_fname : NULL;
+        if (!defined_in(mine, &want) || first == NULL || first == libcs) {
+            printf("  %s binds to %s, not to %s\n", sym, where ? where : "nothing", lib);
             bad = 1;
+        } else if (first != mine) {
+            printf("  %s binds first to %s, preloaded in front (it must call on to %s)\n", sym,
+                   where ? where : "?", lib);
         }
     }
     if (!bad)

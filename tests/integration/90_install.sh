@@ -103,7 +103,10 @@ printf 'hosts: files dnsfailover\n' >"$etc/nsswitch.conf"
 prefix=$DNSF_TMP/prefix
 chmod 0755 "$DNSF_TMP"
 mapfile -t env_asan < <(dnsf_asan_env)
+# in_etc CMD...: CMD with the private /etc; in_etc_asan: with the ASan runtime in every
+# process of the namespace too (once ld.so.preload names the ASan-built library).
 in_etc() { in_etc_copy "$etc" "$@"; }
+in_etc_asan() { (((${#env_asan[@]} == 0)) || export "${env_asan[@]}"; in_etc_copy "$etc" "$@"); }
 in_etc "${mk[@]}" install PREFIX="$prefix" >"$DNSF_TMP/real.log" 2>&1
 assert_eq 0 "$?" "make install PREFIX=$prefix (no DESTDIR) succeeds"
 assert_eq "$prefix/lib" "$(cat "$etc/ld.so.conf.d/dnsfailover.conf" 2>/dev/null)" \
@@ -117,7 +120,7 @@ in_etc env "${env_asan[@]}" "$prefix/bin/dnsfailover" preload enable >"$DNSF_TMP
 assert_eq 0 "$?" "preload enable with the installed default library"
 assert_eq "$prefix/lib/libdnsfailover.so" "$(cat "$etc/ld.so.preload" 2>/dev/null)" \
 	"ld.so.preload names the installed library"
-in_etc env "${env_asan[@]}" "${mk[@]}" uninstall PREFIX="$prefix" >"$DNSF_TMP/real-un.log" 2>&1
+in_etc_asan "${mk[@]}" uninstall PREFIX="$prefix" >"$DNSF_TMP/real-un.log" 2>&1
 assert_eq 0 "$?" "make uninstall (no DESTDIR) succeeds"
 [ -e "$etc/ld.so.preload" ] && not_ok "uninstall left /etc/ld.so.preload: $(cat "$etc/ld.so.preload")" ||
 	ok "uninstall removed our line from /etc/ld.so.preload (the file held nothing else)"

@@ -49,8 +49,9 @@ chmod 0755 "$DNSF_TMP"
 # Under check-asan every process must load the ASan runtime before the (ASan-built)
 # library that ld.so.preload names: LD_PRELOAD comes first.
 mapfile -t env_asan < <(dnsf_asan_env)
-# in_etc CMD...: CMD with the private /etc.
-in_etc() { in_etc_copy "$etc" env "${env_asan[@]}" "$@"; }
+# in_etc CMD...: CMD with the private /etc (and the ASan runtime in every process of the
+# namespace, the namespace's own sh and mount included).
+in_etc() { (((${#env_asan[@]} == 0)) || export "${env_asan[@]}"; in_etc_copy "$etc" "$@"); }
 O=$DNSF_TMP/out E=$DNSF_TMP/err
 # pl ARGS...: `dnsfailover preload ARGS` in the namespace; sets RC.
 pl() {
