@@ -120,6 +120,8 @@ $(BUILD)/man/%: conf/% VERSION
 
 man: $(MAN_OUT)
 
+FORCE:
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(WARN) -o $@ $< $(CORE_A) $(CARES_A) -lcmocka -ldl -lpthread $(LDSAN)

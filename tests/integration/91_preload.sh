@@ -142,6 +142,27 @@ same_file "$other # both
 # end
 " "disable removed only our entry from the shared line, kept the comment"
 
+# A last line without its newline, entries separated by ':' and blanks.
+printf '%s' "$other" >"$PF"
+pl enable --lib "$lib"
+expect 0 "enable after a last line without a newline"
+same_file "$other
+$lib
+" "enable ended the last line before adding ours"
+printf '  %s:%s\t%s\n' "$lib" "$other" "$lib" >"$PF"
+pl status
+expect 0 "status finds our entry among ':' and blank separated ones"
+pl disable
+expect 0 "disable, entries separated by ':' and blanks"
+same_file "$other
+" "disable removed both of our entries and kept the other"
+printf '%s\n' "$DNSF_TMP/gone/libdnsfailover.so" >"$PF"
+pl status
+expect 0 "status with an entry whose file is gone"
+assert_contains "$(cat "$O")" "warning: $DNSF_TMP/gone/libdnsfailover.so" "status warns that the listed file is gone"
+pl disable --lib "$DNSF_TMP/gone/libdnsfailover.so"
+expect 0 "disable --lib of a file that is gone"
+
 # A new file; then nothing but ours: disable removes the file.
 rm -f "$PF"
 pl enable --lib "$lib"

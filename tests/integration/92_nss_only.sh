@@ -18,7 +18,9 @@
 #   3. /etc/hosts still answers first (files comes before us on the line);
 #   4. the fail-safe line "files dnsfailover [!UNAVAIL=return] dns" is used as it is:
 #      fast through the module when it loads, glibc's DNS when it cannot be loaded;
-#   5. `dnsfailover check` in that namespace says "NSS-only".
+#   5. `dnsfailover check` in that namespace says "NSS-only"; elsewhere "per-process
+#      LD_PRELOAD" or "none", and it warns when the hosts line has neither dns nor
+#      dnsfailover, or names dnsfailover where glibc cannot load the module.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source=tests/lib/shimrun.sh
@@ -118,4 +120,24 @@ diag "figure: fail-safe line without the module: ${SR_MS} ms (glibc waits for th
 sr_timed "$O" "$E" sr_plain "$ETC" env "${env_asan[@]}" "$DNSF_BUILD/dnsfailover" check
 assert_eq 0 "$SR_RC" "check runs in the NSS-only namespace"
 assert_contains "$(grep '^mode' "$O")" "NSS-only" "check says: NSS-only"
+assert_eq "" "$(cat "$E")" "check warns about nothing in NSS-only mode"
+
+# The other modes, and the warnings (a private nsswitch.conf each; no ld.so cache of ours).
+NONE=$(sr_etc none "$DNSF_NS_ADDR")
+printf 'hosts: files myhostname\n' >"$NONE/nsswitch.conf"
+sr_timed "$O" "$E" sr_plain "$NONE" "$DNSF_BUILD/dnsfailover" check
+assert_contains "$(grep '^mode' "$O")" "none" "check, hosts: files myhostname: mode none"
+assert_contains "$(cat "$E")" 'has neither "dns" nor "dnsfailover": dnsfailover would do nothing' \
+	"check warns that dnsfailover would do nothing there"
+sr_timed "$O" "$E" sr_shim "$NONE" - "$DNSF_BUILD/dnsfailover" check
+assert_contains "$(grep '^mode' "$O")" "per-process LD_PRELOAD ($DNSF_LIB)" "check under LD_PRELOAD: per-process"
+assert_contains "$(cat "$E")" "dnsfailover would do nothing" "... and still warns about the hosts line"
+DNSONLY=$(sr_etc dnsonly "$DNSF_NS_ADDR")
+sr_timed "$O" "$E" sr_plain "$DNSONLY" "$DNSF_BUILD/dnsfailover" check
+assert_contains "$(grep '^mode' "$O")" "none" "check, hosts: files dns and no preload: mode none"
+assert_eq "" "$(cat "$E")" "... with no warning (a preload would take dns over)"
+printf 'hosts: files dnsfailover\n' >"$DNSONLY/nsswitch.conf"
+sr_timed "$O" "$E" sr_plain "$DNSONLY" "$DNSF_BUILD/dnsfailover" check
+assert_contains "$(cat "$E")" "glibc cannot load libnss_dnsfailover.so.2" \
+	"check warns when nsswitch.conf names dnsfailover but the module is not in ld.so's path"
 finish
