@@ -9,10 +9,28 @@
 #   make check-asan      the test suite with ASan+UBSan
 #   make check-valgrind  the integration programs under valgrind
 #   make install PREFIX=/usr/local DESTDIR=
+#   make uninstall       removes what install wrote (a changed config stays)
+#   make deb             build/dnsfailover_<version>_<arch>.deb (conf/debian)
 
+# The one source of the version: the command prints it, the library carries it.
+VERSION     := $(shell cat VERSION)
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 SYSCONFDIR  ?= /etc
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/dnsfailover
+COMPLDIR    ?= $(PREFIX)/share/bash-completion/completions
+# Run after a real install or uninstall (never with DESTDIR): glibc's NSS
+# loader finds libnss_dnsfailover.so.2 only through ld.so's cache or its
+# default directories.
+LDCONFIG    ?= ldconfig
+LDSO_CONF_D := /etc/ld.so.conf.d/dnsfailover.conf
+# True when ld.so's cache resolves libnss_dnsfailover.so.2 to the one in
+# LIBDIR (compared as files: /lib and /usr/lib may be one directory).
+LDSO_FINDS_NSS = $(LDCONFIG) -p | sed -n 's/^[[:space:]]*libnss_dnsfailover\.so\.2 .*=> //p' | \
+                 { while read -r p; do [ "$$p" -ef $(LIBDIR)/libnss_dnsfailover.so.2 ] && exit 0; done; exit 1; }
 BUILD       ?= build
 SANITIZER   ?=
 
@@ -38,11 +56,13 @@ CORE_SRC    := shim/log.c shim/dnsmsg.c shim/resconf.c shim/config.c \
                shim/hostsfile.c shim/filestamp.c
 # The preload layer: thin routers and libc thunks.
 PRELOAD_SRC := shim/hooks.c shim/hooks_res.c shim/real.c shim/nss_module.c
-CLI_SRC     := shim/cli.c
+CLI_SRC     := shim/cli.c shim/cli_preload.c shim/cli_mode.c
 
 CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+# Linked into both the library and the command, so `strings` finds it in each.
+VERSION_OBJ := $(BUILD)/obj/shim/version.o
 
 LIB         := $(BUILD)/libdnsfailover.so
 CLI         := $(BUILD)/dnsfailover
@@ -55,13 +75,20 @@ SO_LDFLAGS  := -shared -Wl,-soname,libnss_dnsfailover.so.2 \
                -Wl,-z,now -Wl,-z,relro -Wl,--no-undefined
 SO_LIBS     := $(CARES_A) -ldl -lpthread
 
+MAN_SRC     := conf/dnsfailover.8 conf/dnsfailover.conf.5
+MAN_OUT     := $(MAN_SRC:conf/%=$(BUILD)/man/%)
+# The library's installed path, compiled into the command (preload enable's
+# default); this file changes only when LIBDIR does, so only then is the
+# command rebuilt.
+LIBPATH_STAMP := $(BUILD)/gen/libpath
+
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC    := $(wildcard tests/tools/*.c)
 TOOL_BIN    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
 .PHONY: all test unit integration demo bench check-asan check-valgrind install \
-        uninstall clean deps tools
+        uninstall clean deps tools man deb FORCE
 all: $(LIB) $(CLI)
 
 $(BUILD)/obj/%.o: %.c
@@ -72,11 +99,28 @@ $(CORE_A): $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(LIB): $(PRELOAD_OBJ) $(CORE_A) shim/exports.map
-	$(CC) $(CFLAGS) $(LDSAN) $(SO_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(CORE_A) $(SO_LIBS)
+$(VERSION_OBJ): VERSION
+$(VERSION_OBJ): CPPFLAGS += -DDNSF_VERSION='"$(VERSION)"'
 
-$(CLI): $(CLI_OBJ) $(CORE_A)
-	$(CC) $(CFLAGS) $(LDSAN) -o $@ $(CLI_OBJ) $(CORE_A) $(CARES_A) -ldl -lpthread
+$(LIBPATH_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(LIBDIR)/libdnsfailover.so' | cmp -s - $@ || echo '$(LIBDIR)/libdnsfailover.so' >$@
+$(BUILD)/obj/shim/cli_preload.o: $(LIBPATH_STAMP)
+$(BUILD)/obj/shim/cli_preload.o: CPPFLAGS += -DDNSF_INSTALLED_LIB='"$(LIBDIR)/libdnsfailover.so"'
+
+$(LIB): $(PRELOAD_OBJ) $(VERSION_OBJ) $(CORE_A) shim/exports.map
+	$(CC) $(CFLAGS) $(LDSAN) $(SO_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(VERSION_OBJ) $(CORE_A) $(SO_LIBS)
+
+$(CLI): $(CLI_OBJ) $(VERSION_OBJ) $(CORE_A)
+	$(CC) $(CFLAGS) $(LDSAN) -o $@ $(CLI_OBJ) $(VERSION_OBJ) $(CORE_A) $(CARES_A) -ldl -lpthread
+
+$(BUILD)/man/%: conf/% VERSION
+	@mkdir -p $(dir $@)
+	sed 's/@VERSION@/$(VERSION)/g' $< >$@
+
+man: $(MAN_OUT)
+
+FORCE:
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_A)
 	@mkdir -p $(dir $@)
@@ -122,20 +166,86 @@ check-asan: deps
 check-valgrind: deps all tools
 	@DNSF_VALGRIND=1 bash tests/run.sh valgrind
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
-	           $(DESTDIR)$(PREFIX)/share/doc/dnsfailover
-	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libdnsfailover.so
-	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/dnsfailover
-	install -m 0644 conf/dnsfailover.conf \
-	        $(DESTDIR)$(PREFIX)/share/doc/dnsfailover/dnsfailover.conf.example
+# Everything lands under $(DESTDIR). Only a real install (no DESTDIR) touches
+# the running system: it refreshes ld.so's cache, first naming LIBDIR in
+# ld.so.conf.d when ld.so does not search it yet. The preload is never
+# enabled here: `dnsfailover preload enable` does that, after checking.
+install: all $(MAN_OUT)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) \
+	           $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(COMPLDIR)
+	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libdnsfailover.so
+	ln -sf libdnsfailover.so $(DESTDIR)$(LIBDIR)/libnss_dnsfailover.so.2
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/dnsfailover
+	install -m 0644 $(BUILD)/man/dnsfailover.8 $(DESTDIR)$(MANDIR)/man8/dnsfailover.8
+	install -m 0644 $(BUILD)/man/dnsfailover.conf.5 $(DESTDIR)$(MANDIR)/man5/dnsfailover.conf.5
+	install -m 0644 conf/dnsfailover.bash-completion $(DESTDIR)$(COMPLDIR)/dnsfailover
+	install -m 0644 conf/dnsfailover.conf $(DESTDIR)$(DOCDIR)/dnsfailover.conf.example
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/dnsfailover.conf ]; then \
+	  echo "install -m 0644 conf/dnsfailover.conf $(DESTDIR)$(SYSCONFDIR)/dnsfailover.conf"; \
 	  install -d $(DESTDIR)$(SYSCONFDIR); \
 	  install -m 0644 conf/dnsfailover.conf $(DESTDIR)$(SYSCONFDIR)/dnsfailover.conf; \
 	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+	  echo "$(LDCONFIG)"; $(LDCONFIG); \
+	  if ! $(LDSO_FINDS_NSS); then \
+	    echo "$(LIBDIR) is not in ld.so's search path: naming it in $(LDSO_CONF_D)"; \
+	    echo '$(LIBDIR)' >$(LDSO_CONF_D); \
+	    $(LDCONFIG); \
+	  fi; \
+	fi
 
+# The reverse, file by file. The preload line goes first (a preload naming a
+# missing library breaks every program); a config that differs from the
+# shipped example was changed by the admin and stays.
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libdnsfailover.so $(DESTDIR)$(PREFIX)/bin/dnsfailover
+	@if [ -z "$(DESTDIR)" ] && [ -x $(BINDIR)/dnsfailover ]; then \
+	  $(BINDIR)/dnsfailover preload disable --lib $(LIBDIR)/libdnsfailover.so; \
+	fi
+	@c=$(DESTDIR)$(SYSCONFDIR)/dnsfailover.conf; if [ -e $$c ]; then \
+	  if cmp -s conf/dnsfailover.conf $$c || cmp -s $(DESTDIR)$(DOCDIR)/dnsfailover.conf.example $$c; then \
+	    echo "rm -f $$c"; rm -f $$c; \
+	  else \
+	    echo "keeping $$c: it differs from the shipped example"; \
+	  fi; \
+	fi
+	rm -f $(DESTDIR)$(LIBDIR)/libnss_dnsfailover.so.2 $(DESTDIR)$(LIBDIR)/libdnsfailover.so \
+	      $(DESTDIR)$(BINDIR)/dnsfailover $(DESTDIR)$(MANDIR)/man8/dnsfailover.8 \
+	      $(DESTDIR)$(MANDIR)/man5/dnsfailover.conf.5 $(DESTDIR)$(COMPLDIR)/dnsfailover \
+	      $(DESTDIR)$(DOCDIR)/dnsfailover.conf.example
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@if [ -z "$(DESTDIR)" ]; then \
+	  if [ -e $(LDSO_CONF_D) ]; then echo "rm -f $(LDSO_CONF_D)"; rm -f $(LDSO_CONF_D); fi; \
+	  echo "$(LDCONFIG)"; $(LDCONFIG); \
+	fi
+
+# make deb: the recipe in conf/debian, put in place as debian/ in a copy of
+# the tree under $(BUILD)/deb, built with dpkg-buildpackage. Missing build
+# dependencies are installed with apt-get as root (as `make test` does),
+# else the exact command is printed. Writes only $(BUILD) (and apt's files).
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILE    := dnsfailover_$(VERSION)_$(DEB_ARCH).deb
+DEB_TREE    := $(BUILD)/deb/dnsfailover-$(VERSION)
+DEB_DEPS    := debhelper dpkg-dev libc-ares-dev libconfig-dev
+deb:
+	@missing=; for p in $(DEB_DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  cmd="apt-get install -y --no-install-recommends$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deb: missing$$missing; run as root: $$cmd" >&2; exit 1; fi; \
+	  echo "$$cmd"; export DEBIAN_FRONTEND=noninteractive; \
+	  $$cmd || { apt-get update && $$cmd; } || exit 1; \
+	fi
+	rm -rf $(BUILD)/deb
+	mkdir -p $(DEB_TREE)
+	tar -cf - --exclude=./build --exclude=./.git --exclude='./$(BUILD)' . | tar -xf - -C $(DEB_TREE)
+	cp -r conf/debian $(DEB_TREE)/debian
+	printf 'dnsfailover (%s) unstable; urgency=medium\n\n  * Built by make deb from the VERSION file.\n\n -- dnsfailover developers <dnsfailover@localhost>  %s\n' \
+	  '$(VERSION)' "$$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))" >$(DEB_TREE)/debian/changelog
+	mkdir -p $(BUILD)/deb/tmp
+	cd $(DEB_TREE) && TMPDIR=$(abspath $(BUILD))/deb/tmp dpkg-buildpackage -us -uc -b
+	cp $(BUILD)/deb/$(DEB_FILE) $(BUILD)/$(DEB_FILE)
+	@echo "make deb: $(BUILD)/$(DEB_FILE)"
 
 clean:
 	rm -rf $(BUILD)

@@ -12,12 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dnsf/cli.h"
 #include "dnsf/clock.h"
 #include "dnsf/config.h"
 #include "dnsf/dnsmsg.h"
 #include "dnsf/log.h"
 #include "dnsf/resconf.h"
 #include "dnsf/resolve.h"
+#include "dnsf/version.h"
 
 static void usage(FILE *f)
 {
@@ -25,11 +27,15 @@ static void usage(FILE *f)
         "usage: dnsfailover check   [--config FILE] [--app NAME]\n"
         "       dnsfailover resolve NAME [-4|-6] [--config FILE] [--app NAME]\n"
         "       dnsfailover keys\n"
+        "       dnsfailover preload enable [--lib PATH] [--check-name NAME] | disable | status\n"
+        "       dnsfailover --version\n"
         "\n"
         "  check    validate the configuration and print the settings in effect\n"
         "  resolve  look NAME up through dnsfailover's engine, with a trace of\n"
         "           which servers were asked, what they replied, and the latency\n"
         "  keys     list every configuration key with its type and range\n"
+        "  preload  switch the host-wide preload (/etc/ld.so.preload) safely;\n"
+        "           see dnsfailover preload --help\n"
         "\n"
         "The configuration is FILE, else $DNSFAILOVER_CONF, else %s.\n"
         "Exit codes: 0 ok, 1 lookup failed, 2 usage, 3 bad configuration.\n"
@@ -115,6 +121,12 @@ int main(int argc, char **argv)
         usage(cmd ? stdout : stderr);
         return cmd ? 0 : 2;
     }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("%s\n", dnsf_version);
+        return 0;
+    }
+    if (strcmp(cmd, "preload") == 0)
+        return cli_preload(argc - 1, argv + 1);
     if (strcmp(cmd, "keys") == 0) {
         config_schema_each(print_key, NULL);
         return 0;
@@ -155,6 +167,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "check") == 0) {
         print_config(&cfg, &rc);
+        cli_mode_report(stdout, stderr);
         return 0;
     }
     if (strcmp(cmd, "resolve") != 0 || name == NULL) {

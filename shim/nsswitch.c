@@ -28,13 +28,20 @@ static size_t next_token(const char **p, const char **start)
 int nsswitch_rewrite(const char *spec, char *out, size_t outlen)
 {
     size_t o = 0;
-    int replaced = 0;
+    int replaced = 0, named = 0;
     const char *p = spec, *start;
     size_t n;
 
+    /* A line that names us is the admin's: used as it is, "dns" included
+     * (say "files dnsfailover [!UNAVAIL=return] dns", where glibc's DNS
+     * answers only when our module cannot be loaded). */
+    while ((n = next_token(&p, &start)) > 0)
+        if (n == 11 && strncmp(start, "dnsfailover", 11) == 0)
+            named = 1;
+    p = spec;
     while ((n = next_token(&p, &start)) > 0) {
         const char *tok = start;
-        if (n == 3 && strncmp(start, "dns", 3) == 0) {
+        if (!named && n == 3 && strncmp(start, "dns", 3) == 0) {
             tok = "dnsfailover";
             n = strlen(tok);
             replaced = 1;
@@ -49,7 +56,7 @@ int nsswitch_rewrite(const char *spec, char *out, size_t outlen)
     if (o + 1 > outlen)
         return -1;
     out[o] = 0;
-    return replaced;
+    return named ? NSSWITCH_NAMED : replaced ? NSSWITCH_REPLACED : NSSWITCH_NO_DNS;
 }
 
 int nsswitch_hosts_line(const char *path, char *out, size_t outlen)

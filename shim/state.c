@@ -162,6 +162,16 @@ static void install_nolock(const struct dnsf_config *c)
     if (nss_installed || !c->enabled)
         return;
     int r = nsswitch_hosts_line(NSSWITCH_CONF, hosts_line, sizeof hosts_line);
+    if (r == NSSWITCH_NAMED) {
+        /* NSS-only mode: glibc loads us from nsswitch.conf (maybe with no hook
+         * at all) and keeps the line, reloads and nscd as they are. */
+        pthread_atfork(NULL, NULL, on_fork_child);
+        LOGD("active in %s: hosts: %s (as configured); config %s", self_id.progname, hosts_line,
+             c->source[0] ? c->source : "(defaults)");
+        nss_installed = 1;
+        engine_active = 1;
+        return;
+    }
     if (r <= 0) {
         LOGI("the hosts line of %s has no \"dns\" source; nothing to take over", NSSWITCH_CONF);
         return;

@@ -19,11 +19,14 @@
 #   util-linux            unshare and mount (private /etc/resolv.conf per test)
 #   procps                pgrep (finding NSD's child processes to stop them by PID)
 #   iproute2              ss (reports who holds port 53 when the test server cannot bind)
-#   strace                counts the opens of /etc/hosts (64_hostsfile: read once, not per call)
+#   strace                counts the opens of /etc/hosts (64_hostsfile: read once, not per call);
+#                         records every path `make install DESTDIR=` writes (90_install)
+#   man-db groff-base     `man --warnings` renders the man pages clean (94_man)
+#   binutils              strings: the library carries the version (94_man)
 set -euo pipefail
 
 PKGS=(gcc libc6-dev make pkg-config libc-ares-dev libconfig-dev libcmocka-dev
-	nsd python3 valgrind curl util-linux procps iproute2 strace)
+	nsd python3 valgrind curl util-linux procps iproute2 strace man-db groff-base binutils)
 # For testing this script only: DNSF_DEPS_PKGS="a b" replaces the list.
 if [ -n "${DNSF_DEPS_PKGS:-}" ]; then read -ra PKGS <<<"$DNSF_DEPS_PKGS"; fi
 

@@ -10,9 +10,17 @@
 /* glibc's built-in hosts line when nsswitch.conf has none. */
 #define NSSWITCH_DEFAULT_HOSTS "dns [!UNAVAIL=return] files"
 
+/* What nsswitch_hosts_line and nsswitch_rewrite found on the hosts line. */
+enum {
+    NSSWITCH_NO_DNS = 0,     /* neither "dns" nor "dnsfailover": we stay out of the way */
+    NSSWITCH_REPLACED = 1,   /* "dns" became "dnsfailover" */
+    NSSWITCH_NAMED = 2,      /* the admin named "dnsfailover" (NSS-only mode): the line
+                                is used as it is, any "dns" kept; glibc loads and calls
+                                the module from the file */
+};
+
 /* Compute the new hosts line from the nsswitch.conf at PATH into OUT.
- * Return 1 if a "dns" source was replaced, 0 if the line has none (then the
- * shim stays out of the way), -1 if OUT is too small. */
+ * Return NSSWITCH_* (above), or -1 if OUT is too small. */
 int nsswitch_hosts_line(const char *path, char *out, size_t outlen);
 /* Rewrite one hosts specification (the text after "hosts:"). Same returns. */
 int nsswitch_rewrite(const char *spec, char *out, size_t outlen);

@@ -392,6 +392,36 @@ in_private_etc() {
 	dnsf_private_mounts "${pairs[@]}" -- "$@"
 }
 
+# etc_copy DIR: a private copy of the whole /etc in DIR, for in_etc_copy. Tools that
+# replace an /etc file atomically (rename) need the directory: rename() onto a file that is
+# itself a bind mount fails with EBUSY. The copy is marked so in_etc_copy can tell.
+etc_copy() {
+	cp -a /etc "$1" || bail "cannot copy /etc to $1"
+	touch "$1/.dnsf-private-etc"
+}
+
+# in_etc_copy DIR CMD...: CMD in a mount namespace where DIR (made by etc_copy) is /etc,
+# and a tmpfs is ldconfig's aux-cache directory (ldconfig writes it even with -i). Exits
+# 125 without running CMD when the copy is not in place: never the machine's /etc.
+in_etc_copy() {
+	unshare -m --propagation private sh -c '
+		mount --bind "$1" /etc || exit 125
+		[ -e /etc/.dnsf-private-etc ] || { echo "private /etc not in place" >&2; exit 125; }
+		mount -t tmpfs dnsf-ldconfig /var/cache/ldconfig || exit 125
+		shift
+		exec "$@"' in_etc_copy "$@"
+}
+
+# dnsf_asan_env: NAME=VALUE words for `env` that load the ASan runtime first under
+# check-asan (nothing otherwise), for programs that get the ASan-built library without
+# LD_PRELOAD naming it (through /etc/ld.so.preload, or as an NSS module).
+dnsf_asan_env() {
+	if [[ ${DNSF_SANITIZER:-} == *address* ]]; then
+		printf '%s\n' "LD_PRELOAD=$(gcc -print-file-name=libasan.so)" \
+			"ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:verify_asan_link_order=0}"
+	fi
+}
+
 # make_resolv FILE NS [NS...] [--search "a b"] [--domain D] [--options "o1 o2"]
 # Writes a resolv.conf. Nameservers must be loopback addresses (the network rule).
 make_resolv() {

@@ -136,7 +136,20 @@ static void test_rewrite_only_whole_token(void **state)
     check_rewrite("mdns4 mdns6 dns6 xdns DNS Dns", "mdns4 mdns6 dns6 xdns DNS Dns", 0);
     check_rewrite("mdns4_minimal [NOTFOUND=return] dns",
                   "mdns4_minimal [NOTFOUND=return] dnsfailover", 1);
-    check_rewrite("dnsfailover files", "dnsfailover files", 0);
+    check_rewrite("dnsfailover files", "dnsfailover files", 2);
+}
+
+/* NSS-only mode: the admin's line names us and has no "dns". */
+static void test_rewrite_names_dnsfailover(void **state)
+{
+    (void)state;
+    check_rewrite("files dnsfailover", "files dnsfailover", NSSWITCH_NAMED);
+    check_rewrite("files dnsfailover [NOTFOUND=return] myhostname",
+                  "files dnsfailover [NOTFOUND=return] myhostname", NSSWITCH_NAMED);
+    /* glibc's DNS as the fallback for a module that cannot be loaded. */
+    check_rewrite("files dnsfailover [!UNAVAIL=return] dns",
+                  "files dnsfailover [!UNAVAIL=return] dns", NSSWITCH_NAMED);
+    check_rewrite("files dnsfailover6", "files dnsfailover6", NSSWITCH_NO_DNS);
 }
 
 static void test_rewrite_whitespace(void **state)
@@ -261,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_rewrite_no_dns),
         cmocka_unit_test(test_rewrite_dns_alone),
         cmocka_unit_test(test_rewrite_only_whole_token),
+        cmocka_unit_test(test_rewrite_names_dnsfailover),
         cmocka_unit_test(test_rewrite_whitespace),
         cmocka_unit_test(test_rewrite_exact_fit),
         cmocka_unit_test(test_rewrite_buffer_too_small),

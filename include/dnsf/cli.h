@@ -1,0 +1,30 @@
+/* cli — the command's subcommands that live outside cli.c (which parses the
+ * command line and dispatches). Each returns the process exit code. */
+#ifndef DNSF_CLI_H
+#define DNSF_CLI_H
+#include <stddef.h>
+#include <stdio.h>
+
+/* The library dnsfailover preloads: the one ld.so.preload names, or else the
+ * installed one (compiled in from the Makefile's LIBDIR). */
+extern const char cli_installed_lib[];
+
+/* `dnsfailover preload enable [--lib PATH] [--check-name NAME] | disable
+ * [--lib PATH] | status [--lib PATH]`; ARGV[0] is "preload". Exit codes:
+ * 0 done (status: enabled), 1 not done (status: not enabled), 2 usage. */
+int cli_preload(int argc, char **argv);
+
+/* The first entry of /etc/ld.so.preload that is a dnsfailover library (by
+ * file name: libdnsfailover.so or libnss_dnsfailover.so.2), copied to PATH.
+ * Return 1 if there is one, 0 if not (or the file is missing). */
+int cli_preload_listed(char *path, size_t len);
+
+/* 1 if NAME (LEN bytes) is a path whose file name is one of dnsfailover's
+ * library names. */
+int cli_is_dnsfailover_lib(const char *name, size_t len);
+
+/* For `check`: print which mode is in effect ("mode ..." on OUT) and warn on
+ * WARN when dnsfailover would do nothing. */
+void cli_mode_report(FILE *out, FILE *warn);
+
+#endif
