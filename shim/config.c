@@ -205,10 +205,12 @@ int config_parse_server(const char *text, struct dnsf_server *s)
         }
     }
     if (port != NULL) {
-        char *end;
-        errno = 0;
-        p = strtoul(port, &end, 10);
-        if (*port == 0 || *end != 0 || errno != 0 || p == 0 || p > 65535)
+        /* Digits only: strtoul() alone would take "+53" and " 53". */
+        size_t nd = strspn(port, "0123456789");
+        if (nd == 0 || port[nd] != 0 || nd > 5)
+            return -1;
+        p = strtoul(port, NULL, 10);
+        if (p == 0 || p > 65535)
             return -1;
     }
     struct sockaddr_in *in = (struct sockaddr_in *)&s->addr;
