@@ -75,7 +75,7 @@ static void lc_load(void)
 
 /* ---- the schema -------------------------------------------------------- */
 
-enum ktype { K_BOOL, K_INT, K_STRING, K_ENUM, K_SERVERS, K_SEARCH, K_LEVEL };
+enum ktype { K_BOOL, K_INT, K_TARGET, K_ENUM, K_SERVERS, K_SEARCH, K_LEVEL };
 
 struct key {
     const char *path;              /* "health.fail_threshold" */
@@ -111,7 +111,7 @@ static const struct key schema[] = {
     { "ndots",                   K_INT,     0, 15,       OFF(ndots) },
     { "search",                  K_SEARCH,  0, 6,        OFF(nsearch) },
     { "log.level",               K_LEVEL,   0, 3,        OFF(log_level) },
-    { "log.target",              K_STRING,  1, PATH_MAX - 1, OFF(log_target) },
+    { "log.target",              K_TARGET,  1, PATH_MAX - 1, OFF(log_target) },
     { "stats_on_exit",           K_BOOL,    0, 1,        OFF(stats_on_exit) },
 };
 static const char *const strategies[] = { "hedge", "race", "sequence" };
@@ -119,7 +119,7 @@ static const char *const strategies[] = { "hedge", "race", "sequence" };
 void config_schema_each(void (*fn)(const char *path, const char *type, long min, long max,
                                    void *arg), void *arg)
 {
-    static const char *const tnames[] = { "boolean", "integer", "string", "strategy",
+    static const char *const tnames[] = { "boolean", "integer", "target", "strategy",
                                           "servers", "domains", "level" };
     for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++)
         fn(schema[i].path, tnames[schema[i].type], schema[i].min, schema[i].max, arg);
@@ -354,11 +354,17 @@ static int apply_key(struct loadctx *lx, const config_setting_t *s, const struct
         *(int *)dst = (int)v;
         return 0;
     }
-    case K_STRING:
+    case K_TARGET:
+        /* A relative path would be opened in each process's own working
+         * directory; "stdout" would write into the program's output. */
         if (t != CONFIG_TYPE_STRING)
             return fail(lx, s, k->path, "expected a string, got %s", type_name(t));
         if ((long)strlen(s->value.sval) < k->min || (long)strlen(s->value.sval) > k->max)
             return fail(lx, s, k->path, "string length out of range");
+        if (strcmp(s->value.sval, "syslog") != 0 && strcmp(s->value.sval, "stderr") != 0
+            && s->value.sval[0] != '/')
+            return fail(lx, s, k->path, "expected \"syslog\", \"stderr\" or an absolute file "
+                        "path, got \"%s\"", s->value.sval);
         snprintf((char *)dst, PATH_MAX, "%s", s->value.sval);
         return 0;
     case K_ENUM:

@@ -140,10 +140,10 @@ static const struct dnsf_config *config_publish_nolock(void)
     int rc = config_load_file(config_path, &self_id, &n->cfg, err, sizeof err);
     if (rc < 0) {
         n->cfg.enabled = 0;
-        log_configure(level_override >= 0 ? level_override : LOG_LVL_WARN, "syslog");
+        /* The log stays where the last good file put it (syslog if none):
+         * nothing reaches the program's stdout or stderr unless log.target
+         * named it. */
         LOGE("%s; passing every lookup through to libc", err);
-        if (log_level_current >= LOG_LVL_ERROR)
-            fprintf(stderr, "dnsfailover: %s; passing every lookup through to libc\n", err);
     } else {
         /* DNSFAILOVER_LOG overrides the level only; the target stays. */
         log_configure(level_override >= 0 ? level_override : n->cfg.log_level,
@@ -199,7 +199,7 @@ static void init_once_routine(void)
     config_defaults(&config_storage);
     atomic_store(&config_current, &config_storage);
     if (level_override >= 0)
-        log_configure(level_override, config_storage.log_target);
+        log_configure(level_override, "syslog");
     if (state_disabled_by_env())
         goto out;
     const char *path = secure_getenv("DNSFAILOVER_CONF");

@@ -834,6 +834,32 @@ static void test_integers_as_written(void **state)
                        "k-99999999999: unknown key");
 }
 
+/* ---- log.target --------------------------------------------------------- */
+
+static void test_log_target_rules(void **state)
+{
+    (void)state;
+    /* A relative path was created in each process's working directory;
+     * "stdout" wrote into the program's own output. */
+    expect_error("err_log_relative.conf", "absolute file path");
+    expect_error("err_log_stdout.conf", "\"stdout\"");
+    static const char *const bad[] = { "./x.log", "x", "STDERR", "Syslog", " /tmp/x", "~/x.log" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "attempts = 3;\nlog = { target = \"%s\"; };\n", bad[i]);
+        int line = 2;
+        expect_error_lines(temp_conf(text), NULL, &line, 1, "log.target");
+    }
+    static const char *const good[] = { "syslog", "stderr", "/var/log/dnsfailover.log", "/x" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[256];
+        struct dnsf_config c;
+        snprintf(text, sizeof text, "log = { target = \"%s\"; };\n", good[i]);
+        load_ok(temp_conf(text), NULL, &c);
+        assert_string_equal(c.log_target, good[i]);
+    }
+}
+
 /* ---- config_load_buffer: the bytes, without a file ---------------------- */
 
 /* Load TEXT (LEN bytes, copied to a buffer of exactly that size, so ASan
@@ -1092,6 +1118,7 @@ int main(void)
         cmocka_unit_test(test_nul_byte_refused),
         cmocka_unit_test(test_include_refused),
         cmocka_unit_test(test_integers_as_written),
+        cmocka_unit_test(test_log_target_rules),
         cmocka_unit_test(test_buffer_entry_point),
         cmocka_unit_test(test_apps_by_program_name),
         cmocka_unit_test(test_apps_by_path_glob),
