@@ -157,9 +157,12 @@ int main(int argc, char **argv)
     }
     if (load(path, app, &cfg) < 0)
         return 3;
-    /* resolve prints its trace (the engine's debug lines) on stdout. */
-    log_configure(strcmp(cmd, "resolve") == 0 ? LOG_LVL_DEBUG : LOG_LVL_WARN,
-                  strcmp(cmd, "resolve") == 0 ? "stdout" : "stderr");
+    /* resolve prints its trace (the engine's debug lines) on our own
+     * stdout; a config can never name that target for a host program. */
+    if (strcmp(cmd, "resolve") == 0)
+        log_configure_fd(LOG_LVL_DEBUG, STDOUT_FILENO);
+    else
+        log_configure(LOG_LVL_WARN, "stderr");
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (resconf_load(&rc) < 0) {
         fprintf(stderr, "dnsfailover: cannot read /etc/resolv.conf\n");

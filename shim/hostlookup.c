@@ -69,7 +69,7 @@ int hostlookup_byname4(const char *name, struct gaih_addrtuple **pat, char *buff
                        size_t buflen, int *errnop, int *herrnop, int32_t *ttlp,
                        enum nss_status *status)
 {
-    struct resolve_ctx ctx;
+    struct resolve_ctx ctx __attribute__((cleanup(state_lookup_end))) = { 0 };
     struct resconf rc;
     struct resolve_answer ans;
     char alias[NS_MAXDNAME];
@@ -116,7 +116,7 @@ int hostlookup_byname3(const char *name, int af, struct hostent *result, char *b
                        size_t buflen, int *errnop, int *h_errnop, int32_t *ttlp,
                        char **canonp, enum nss_status *status)
 {
-    struct resolve_ctx ctx;
+    struct resolve_ctx ctx __attribute__((cleanup(state_lookup_end))) = { 0 };
     struct resconf rc;
     struct resolve_answer ans;
     char alias[NS_MAXDNAME];
@@ -187,7 +187,7 @@ int hostlookup_byaddr2(const void *addr, socklen_t len, int af, struct hostent *
     static const uint8_t v6local[] = { 0, 0, 0, 1 };
     const uint8_t *ua = addr;
     char qbuf[NS_MAXDNAME + 1];
-    struct resolve_ctx ctx;
+    struct resolve_ctx ctx __attribute__((cleanup(state_lookup_end))) = { 0 };
     struct resconf rc;
     struct resolve_answer ans;
     int olderr = errno, herrno = 0, err = 0;

@@ -1,5 +1,13 @@
 /* log — one line per message, written with a single write(2) so that lines
- * from several threads or processes never interleave. */
+ * from several threads or processes never interleave.
+ *
+ * The library runs inside every program on a host, so where it writes is
+ * narrow on purpose: syslog unless the config names "stderr" or a file; a
+ * file only by an absolute path, never through a symlink (O_NOFOLLOW: a
+ * link planted in a world-writable directory would make a root process
+ * append to any file), only a regular file, and never in a setuid, setgid
+ * or file-capability program (AT_SECURE), where a user's choice of file
+ * must not meet root's rights. Whatever cannot be honoured goes to syslog. */
 #include "dnsf/log.h"
 
 #include <errno.h>
@@ -8,10 +16,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
 int log_level_current = LOG_LVL_WARN;
+/* Written by log_set (log_configure*), under log_lock. */
 static int log_fd = -1;          /* -1: syslog */
 static int log_own_fd;           /* we opened log_fd */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -31,19 +42,37 @@ const char *log_level_name(int level)
     return level >= 0 && level < 4 ? names[level] : "?";
 }
 
-void log_configure(int level, const char *target)
+/* Open the file target PATH for appending. Return the descriptor, or -1
+ * with *WHY saying why it is not used. */
+static int open_target_file(const char *path, const char **why)
 {
-    int fd = -1, own = 0;
-    if (target == NULL || strcmp(target, "syslog") == 0)
-        fd = -1;
-    else if (strcmp(target, "stderr") == 0)
-        fd = STDERR_FILENO;
-    else if (strcmp(target, "stdout") == 0)
-        fd = STDOUT_FILENO;
-    else {
-        fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-        own = fd >= 0;
+    if (path[0] != '/') {
+        *why = "not an absolute path";
+        return -1;
     }
+    if (getauxval(AT_SECURE)) {
+        *why = "file targets are not used in setuid, setgid or capability programs";
+        return -1;
+    }
+    /* O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of blocking. */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY
+                  | O_NONBLOCK, 0640);
+    if (fd < 0) {
+        *why = errno == ELOOP ? "a symbolic link (not followed)" : strerror(errno);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        *why = "not a regular file";
+        return -1;
+    }
+    return fd;
+}
+
+/* Make FD (OWN: ours to close) and LEVEL current. */
+static void log_set(int level, int fd, int own)
+{
     pthread_mutex_lock(&log_lock);
     if (log_own_fd && log_fd >= 0)
         close(log_fd);
@@ -51,6 +80,28 @@ void log_configure(int level, const char *target)
     log_own_fd = own;
     log_level_current = level;
     pthread_mutex_unlock(&log_lock);
+}
+
+void log_configure(int level, const char *target)
+{
+    const char *why = NULL;
+    int fd = -1, own = 0;
+    if (target != NULL && strcmp(target, "stderr") == 0)
+        fd = STDERR_FILENO;
+    else if (target != NULL && strcmp(target, "syslog") != 0) {
+        fd = open_target_file(target, &why);
+        own = fd >= 0;
+    }
+    log_set(level, fd, own);
+    /* At info: with a host-wide preload, every process that may not write
+     * the file (an ordinary user's, a setuid one) would say so. */
+    if (why != NULL && log_on(LOG_LVL_INFO))
+        log_msg(LOG_LVL_INFO, "log.target %s: %s; logging to syslog", target, why);
+}
+
+void log_configure_fd(int level, int fd)
+{
+    log_set(level, fd, 0);
 }
 
 void log_msg(int level, const char *fmt, ...)

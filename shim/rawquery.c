@@ -70,7 +70,7 @@ static void write_negative(void *arg, const uint8_t *pkt, int len, const uint8_t
 int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
                  const char *domain, int class, int type, unsigned char *answer, int anslen)
 {
-    struct resolve_ctx ctx;
+    struct resolve_ctx ctx __attribute__((cleanup(state_lookup_end))) = { 0 };
     struct resconf rc;
     struct resolve_answer ans;
     char longname[NS_MAXDNAME];

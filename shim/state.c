@@ -15,6 +15,7 @@
 #include "dnsf/cache.h"
 #include "dnsf/health.h"
 #include "dnsf/clock.h"
+#include "dnsf/confsnap.h"
 #include "dnsf/log.h"
 #include "dnsf/filestamp.h"
 #include "dnsf/hostsfile.h"
@@ -26,7 +27,6 @@
 #define NSSWITCH_CONF "/etc/nsswitch.conf"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static struct dnsf_config config_storage;             /* defaults, before any file */
 static int engine_active;                             /* set once, under config_lock */
 
 static int memo_enabled;                              /* written once, in init */
@@ -104,15 +104,13 @@ static void identity(struct dnsf_identity *id, char *exe, size_t exelen)
 
 /* ---- configuration: loaded once, reloaded when the file changes ------ */
 
-/* Every published config is immutable; a reload publishes a new one with
- * one atomic store. Old ones are kept on a list, never freed, because a
- * lookup in another thread may still read them (a few KiB per reload). */
-struct config_node {
-    struct dnsf_config cfg;
-    struct config_node *older;
-};
-static _Atomic(const struct dnsf_config *) config_current;
-static struct config_node *config_retired;
+/* Every published config is an immutable snapshot (confsnap.h): a reload
+ * publishes a new one, a lookup holds the one it started with until it
+ * ends, and a snapshot nobody holds is reused. The hot paths that must not
+ * even take a reference read these two flags, stored right after each
+ * publish (by the publisher, under config_lock). */
+static _Atomic int config_enabled;     /* the current snapshot's "enabled" */
+static _Atomic int config_memo_ok;     /* and "cache.enabled" too */
 static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
 static char config_path[PATH_MAX];
 static struct file_stamp config_stamp;
@@ -128,32 +126,34 @@ static char hosts_line[1024];
 /* How often a running process looks at its config file's mtime. */
 #define CONFIG_CHECK_MS 3000
 
-/* Build and publish a config from the file; return the new config. On
- * error the config is the defaults with enabled = 0: the process passes
- * everything through (fail open) and never half-applies a broken file. */
+/* Build and publish a config from the file; return the new config (held
+ * by being current while config_lock is held), or NULL when out of memory
+ * (what was published stays). On error the config is the defaults with
+ * enabled = 0: the process passes everything through (fail open) and never
+ * half-applies a broken file. */
 static const struct dnsf_config *config_publish_nolock(void)
 {
     char err[PATH_MAX + 300];
-    struct config_node *n = calloc(1, sizeof *n);
-    if (n == NULL)
-        return atomic_load(&config_current);
-    int rc = config_load_file(config_path, &self_id, &n->cfg, err, sizeof err);
+    struct dnsf_config *c = confsnap_alloc();
+    if (c == NULL)
+        return NULL;
+    /* Stamp first: a change while we read shows at the next check. */
+    file_stamp_take(config_path, &config_stamp);
+    int rc = config_load_file(config_path, &self_id, c, err, sizeof err);
     if (rc < 0) {
-        n->cfg.enabled = 0;
-        log_configure(level_override >= 0 ? level_override : LOG_LVL_WARN, "syslog");
+        c->enabled = 0;
+        /* The log stays where the last good file put it (syslog if none):
+         * nothing reaches the program's stdout or stderr unless log.target
+         * named it. */
         LOGE("%s; passing every lookup through to libc", err);
-        if (log_level_current >= LOG_LVL_ERROR)
-            fprintf(stderr, "dnsfailover: %s; passing every lookup through to libc\n", err);
     } else {
         /* DNSFAILOVER_LOG overrides the level only; the target stays. */
-        log_configure(level_override >= 0 ? level_override : n->cfg.log_level,
-                      n->cfg.log_target);
+        log_configure(level_override >= 0 ? level_override : c->log_level, c->log_target);
     }
-    file_stamp_take(config_path, &config_stamp);
-    n->older = config_retired;
-    config_retired = n;
-    atomic_store(&config_current, &n->cfg);
-    return &n->cfg;
+    confsnap_publish(c);
+    atomic_store(&config_enabled, c->enabled);
+    atomic_store(&config_memo_ok, c->enabled && c->cache.enabled);
+    return c;
 }
 
 /* Take over the hosts database, once, the first time a config enables us. */
@@ -206,10 +206,8 @@ static void init_once_routine(void)
     const char *env_level = secure_getenv("DNSFAILOVER_LOG");
     level_override = env_level ? log_level_parse(env_level) : -1;
 
-    config_defaults(&config_storage);
-    atomic_store(&config_current, &config_storage);
     if (level_override >= 0)
-        log_configure(level_override, config_storage.log_target);
+        log_configure(level_override, "syslog");
     if (state_disabled_by_env())
         goto out;
     const char *path = secure_getenv("DNSFAILOVER_CONF");
@@ -218,19 +216,18 @@ static void init_once_routine(void)
     identity(&self_id, self_exe, sizeof self_exe);
     pthread_mutex_lock(&config_lock);
     const struct dnsf_config *c = config_publish_nolock();
-    if (!c->enabled && c->source[0])
+    if (c != NULL && !c->enabled && c->source[0])
         LOGI("disabled for %s by %s%s%s", self_id.progname, config_path, c->app[0] ? " " : "",
              c->app);
-    install_nolock(c);
+    if (c != NULL)
+        install_nolock(c);
     pthread_mutex_unlock(&config_lock);
     next_config_check_ms = clock_now_coarse_ms() + CONFIG_CHECK_MS;
 out:
     errno = saved;
 }
 
-/* Look at the config file at most every CONFIG_CHECK_MS; reload it when
- * it changed (or appeared, or vanished). */
-static void maybe_reload(uint64_t now)
+void state_config_poll(uint64_t now)
 {
     if (config_path[0] == 0 || now < next_config_check_ms)
         return;
@@ -239,8 +236,8 @@ static void maybe_reload(uint64_t now)
     next_config_check_ms = now + CONFIG_CHECK_MS;
     struct file_stamp st;
     file_stamp_take(config_path, &st);
-    if (!file_stamp_equal(&st, &config_stamp)) {
-        const struct dnsf_config *c = config_publish_nolock();
+    const struct dnsf_config *c;
+    if (!file_stamp_equal(&st, &config_stamp) && (c = config_publish_nolock()) != NULL) {
         LOGI("configuration %s reloaded: %s", config_path,
              c->enabled ? "enabled" : "passing through");
         install_nolock(c);
@@ -258,17 +255,23 @@ int state_active(void)
 {
     state_ensure_init();
     /* Also when inactive: a process that started with a broken or disabled
-     * config must notice the fix (maybe_reload installs us then). */
-    maybe_reload(clock_now_coarse_ms());
+     * config must notice the fix (state_config_poll installs us then). */
+    state_config_poll(clock_now_coarse_ms());
     if (!engine_active)
         return 0;
-    return atomic_load(&config_current)->enabled;
+    return atomic_load(&config_enabled);
 }
 
-const struct dnsf_config *state_config(void)
+const struct dnsf_config *state_config_acquire(void)
 {
     state_ensure_init();
-    return atomic_load(&config_current);
+    return confsnap_acquire();
+}
+
+void state_config_release(const struct dnsf_config *c)
+{
+    if (c != NULL)
+        confsnap_release(c);
 }
 
 /* Reload resolv.conf when its identity or mtime changed, as glibc does
@@ -301,10 +304,23 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
         return -1;
     if (resconf_current(rc) < 0)
         return -1;
-    resolve_ctx_init(ctx, atomic_load(&config_current), rc);
-    if (ctx->plan.nservers < 1)
+    const struct dnsf_config *c = confsnap_acquire();
+    if (c == NULL)
         return -1;
+    resolve_ctx_init(ctx, c, rc);
+    ctx->cfg = c;
+    if (ctx->plan.nservers < 1) {
+        state_lookup_end(ctx);
+        return -1;
+    }
     return 0;
+}
+
+void state_lookup_end(struct resolve_ctx *ctx)
+{
+    if (ctx->cfg != NULL)
+        confsnap_release(ctx->cfg);
+    ctx->cfg = NULL;
 }
 
 static uint64_t generation_at(uint64_t now)
@@ -347,7 +363,7 @@ uint64_t state_memo_generation(void)
 int state_gai_memo_get(const char *node, const char *service, const struct addrinfo *hints,
                        int *rc, struct addrinfo **res)
 {
-    if (!memo_enabled || !atomic_load(&config_current)->cache.enabled)
+    if (!memo_enabled || !atomic_load_explicit(&config_memo_ok, memory_order_relaxed))
         return 0;
     uint64_t now = clock_now_coarse_ms();
     return memo_lookup(node, service, hints, now, generation_at(now), rc, res);
@@ -357,21 +373,25 @@ void state_gai_memo_put(const char *node, const char *service, const struct addr
                         int rc, const struct addrinfo *res, const struct lookup_note *n,
                         uint64_t gen)
 {
-    const struct dnsf_config *cfg = atomic_load(&config_current);
-    if (!memo_enabled || n->uncacheable || !cfg->enabled || !cfg->cache.enabled)
+    if (!memo_enabled || n->uncacheable || !atomic_load(&config_memo_ok))
         return;
     /* Outcomes that depend only on the data (not on a passing failure). */
     if (rc != 0 && rc != EAI_NONAME && rc != EAI_NODATA && rc != EAI_SERVICE && rc != EAI_FAMILY
         && rc != EAI_SOCKTYPE && rc != EAI_BADFLAGS)
         return;
+    const struct dnsf_config *cfg = confsnap_acquire();
+    if (cfg == NULL)
+        return;
     uint64_t now = clock_now_coarse_ms();
     uint64_t cap = now + (uint64_t)cfg->cache.max_ttl * 1000;
     uint64_t expire = n->dns_called && n->expire_ms != UINT64_MAX ? n->expire_ms : cap;
+    int max_entries = cfg->cache.max_entries;
+    confsnap_release(cfg);
     if (expire > cap)
         expire = cap;
     if (expire <= now)
         return;
-    memo_store(node, service, hints, rc, res, expire, gen, cfg->cache.max_entries);
+    memo_store(node, service, hints, rc, res, expire, gen, max_entries);
 }
 
 int state_files_merged(void)
@@ -416,8 +436,10 @@ static void log_stats(void)
 
 void state_shutdown(void)
 {
-    const struct dnsf_config *c = atomic_load(&config_current);
+    const struct dnsf_config *c = confsnap_acquire();
     if (engine_active && c != NULL && c->stats_on_exit)
         log_stats();
+    if (c != NULL)
+        confsnap_release(c);
     transport_shutdown();
 }

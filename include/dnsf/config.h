@@ -15,6 +15,12 @@
 #define DNSF_MAX_SERVERS 8
 #define DNSF_SYSTEM_CONF "/etc/dnsfailover.conf"
 
+/* What a config file may be (derivations in confscan.c): at most this many
+ * bytes, settings per group, and levels of { [ ( nesting. */
+#define DNSF_CONFIG_MAX_BYTES 65536
+#define DNSF_CONFIG_MAX_GROUP_KEYS 64
+#define DNSF_CONFIG_MAX_DEPTH 16
+
 struct dnsf_server {
     struct sockaddr_storage addr;  /* port included */
     socklen_t addrlen;
@@ -39,7 +45,7 @@ struct dnsf_config {
     int nsearch;                   /* -1: from resolv.conf */
     char search[6][256];
     int log_level;
-    char log_target[PATH_MAX];
+    char log_target[PATH_MAX];     /* "syslog", "stderr" or an absolute path */
     int stats_on_exit;
     char source[PATH_MAX];         /* the file read, "" for built-in defaults */
     char app[128];                 /* the apps entry that matched, "" if none */
@@ -56,9 +62,18 @@ struct dnsf_identity {
 
 /* Read PATH into C (defaults first, then global keys, then the first apps
  * entry matching ID). Return 0 on success, 1 if PATH does not exist (C holds
- * the defaults), -1 on any error: ERR then holds "FILE:LINE: message". */
+ * the defaults), -1 on any error: ERR then holds "FILE:LINE: message" (LINE
+ * 0 for the file as a whole), and C the defaults. PATH is followed through
+ * symlinks and must be a regular file of at most DNSF_CONFIG_MAX_BYTES; it
+ * is opened non-blocking, so nothing here can wait on a FIFO or a device. */
 int config_load_file(const char *path, const struct dnsf_identity *id,
                      struct dnsf_config *c, char *err, size_t errlen);
+/* The same for the LEN bytes at BUF (any bytes; no NUL needed), named NAME
+ * in errors and in C->source. The whole file path ends here, so this is
+ * the entry point for a fuzzer. */
+int config_load_buffer(const char *buf, size_t len, const char *name,
+                       const struct dnsf_identity *id, struct dnsf_config *c, char *err,
+                       size_t errlen);
 
 /* Parse "192.0.2.1", "192.0.2.1:5353", "2001:db8::1", "[2001:db8::1]:53"
  * into S (default port 53). Return 0 or -1. */

@@ -32,6 +32,9 @@ struct resolve_ctx {
                         int under_len);
     void *on_negative_arg;
     uint64_t deadline_ms;          /* absolute, clock_now_ms() based */
+    /* The config snapshot this lookup holds (state_lookup_ctx takes it,
+     * state_lookup_end gives it back); NULL when the caller owns the config. */
+    const struct dnsf_config *cfg;
 };
 
 /* glibc's T_QUERY_A_AND_AAAA: both families, two parallel queries. */

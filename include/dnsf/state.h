@@ -1,14 +1,16 @@
 /* state — process-wide engine state: lazy init, the published config, the
  * resolv.conf snapshot, fork handling.
  *
- * Invariants: the config pointer is written once by the init routine (under
- * pthread_once) and never modified afterwards; readers need no lock. The
- * resolv.conf snapshot is copied out under a short lock, never across I/O. */
+ * Invariants: each published config is immutable; a reload publishes a new
+ * snapshot (confsnap.h) and readers hold a reference while they read it, no
+ * lock. The resolv.conf snapshot is copied out under a short lock, never
+ * across I/O. */
 #ifndef DNSF_STATE_H
 #define DNSF_STATE_H
 
 #include <netdb.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "dnsf/config.h"
@@ -20,13 +22,25 @@
 /* Run the one-time init (config, logging, nsswitch). Cheap after the first
  * call. Never fails: on any trouble the engine stays inactive (fail open). */
 void state_ensure_init(void);
+/* Look at the config file if NOW_MS (clock_now_coarse_ms) is past the next
+ * check, which comes every 3 s; reload it when it changed (or appeared, or
+ * vanished). state_active calls it; tests pass times of their own. */
+void state_config_poll(uint64_t now_ms);
 /* 1 when lookups go through dnsfailover, 0 when everything passes through. */
 int state_active(void);
-/* The published config (defaults if none was read). Never NULL after init. */
-const struct dnsf_config *state_config(void);
+/* The published config, with a reference (confsnap.h): read it as long as
+ * needed, then give it back with state_config_release. NULL when none was
+ * published (DNSFAILOVER_DISABLE, out of memory). */
+const struct dnsf_config *state_config_acquire(void);
+void state_config_release(const struct dnsf_config *c);
 /* Prepare CTX for one lookup, using RC as storage for resolv.conf data.
- * Return 0, or -1 when the engine cannot serve (the caller fails open). */
+ * Return 0, or -1 when the engine cannot serve (the caller fails open). On
+ * 0, CTX holds the config snapshot (ctx->cfg) until state_lookup_end. */
 int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc);
+/* The lookup CTX (zeroed, or prepared by state_lookup_ctx) is over: drop
+ * its snapshot. Harmless to call twice. Usable as a cleanup attribute:
+ *   struct resolve_ctx ctx __attribute__((cleanup(state_lookup_end))) = { 0 }; */
+void state_lookup_end(struct resolve_ctx *ctx);
 /* The DNSFAILOVER_DISABLE switch (secure_getenv), read once. */
 int state_disabled_by_env(void);
 /* The memo in front of getaddrinfo (see memo.h). get: 1 on a hit, with

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# 36_config_errors: a bad config file fails open, loudly and once.
+# 36_config_errors: a bad config file fails open, loudly and once, and never in the program's
+# own output.
 #
-# Each malformed file must give exactly one line on stderr,
-#   dnsfailover: FILE:LINE: KEY: message; passing every lookup through to libc
-# naming the file, the offending line and key, and the lookup must still succeed through
-# libc. "Through libc" is checked two ways: every bad file also asks for debug logging to
-# stderr (so a half-applied file would print "ask" lines), and the primary nameserver is
-# slowed by faultdns (delay=500): glibc waits for it (>= 480 ms) while the active shim hedges
-# to the healthy secondary (well under 400 ms; a valid file with the same log settings is
-# the control). Then `enabled = false`, globally and in `apps` entries matched by program
-# name and by path glob; a non-matching entry is not applied. Last, a setuid program
-# ignores DNSFAILOVER_CONF (secure_getenv) and reads the system file.
+# Each malformed file must give exactly one message, to syslog (/dev/log is a sink here),
+#   dnsfailover[PID]: error: FILE:LINE: KEY: message; passing every lookup through to libc
+# naming the file, the offending line and key, and nothing on the program's stderr: a broken
+# file names no log.target, so none is used. The lookup must still succeed through libc.
+# "Through libc" is checked two ways: every bad file is read with DNSFAILOVER_LOG=debug (so
+# a half-applied file would log "ask" lines), and the primary nameserver is slowed by faultdns
+# (delay=500): glibc waits for it (>= 480 ms) while the active shim hedges to the healthy
+# secondary (well under 400 ms; a valid file is the control).
+# Files libconfig must never be handed: a FIFO (it blocked every lookup for ever), a file
+# over the size cap, an @include (libconfig would open it itself), an integer libconfig
+# 1.5 silently wraps (4294968296 read as 1000, a valid timeout_ms).
+# Then `enabled = false`, globally and in `apps` entries matched by program name and by path
+# glob; a non-matching entry is not applied. Last, a setuid program ignores DNSFAILOVER_CONF
+# (secure_getenv) and reads the system file.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source=tests/lib/shimrun.sh
@@ -67,20 +72,26 @@ EOF
 run_getent "$conf"
 expect_active "valid config (control)"
 
+sr_syslog_start
 # bad_case NAME LINE MSG_RE: the config NAME (already written) must give one message for
 # LINE matching MSG_RE (an ERE for what follows "FILE:LINE: "), then pass through.
 bad_case() {
 	local name=$1 line=$2 re=$3 file=$DNSF_TMP/$1.conf msg
-	run_getent "$file"
-	msg=$(cat "$E")
-	assert_eq 1 "$(grep -c '' "$E")" "$name: exactly one line on stderr"
-	if grep -qxE "dnsfailover: ${file//./\\.}:$line: $re; passing every lookup through to libc" <<<"$msg"; then
-		ok "$name: the message names $file, line $line and the problem"
+	# A time limit: reading a FIFO blocked every lookup for ever.
+	sr_timed "$O" "$E" sr_shim_syslog "$SLOW" "$file" env DNSFAILOVER_LOG=debug \
+		timeout -k 1 20 getent ahosts www.dnsf.test
+	sr_syslog_wait
+	msg=$(grep -F ': error: ' "$SR_SINK")
+	assert_eq 1 "$(grep -cF ': error: ' "$SR_SINK")" "$name: exactly one error message, in syslog"
+	if grep -qxE "<27>.* dnsfailover\[[0-9]+\]: error: ${file//./\\.}:$line: $re; passing every lookup through to libc" <<<"$msg"; then
+		ok "$name: the message (daemon.err) names $file, line $line and the problem"
 	else
 		not_ok "$name: the message names $file, line $line and matches /$re/"
 		echo "#   got: $msg"
 	fi
-	diag "$name: $msg"
+	diag "$name: ${msg#*: error: }"
+	assert_eq "" "$(cat "$E")" "$name: nothing on the program's stderr"
+	assert_eq 0 "$(sr_count "$SR_SINK" 'debug: ask ')" "$name: the shim sent no query (no 'ask' lines in the debug log)"
 	expect_passthrough "$name"
 }
 
@@ -189,6 +200,30 @@ apps = (
 EOF
 bad_case bad_app_key 5 'timeout: unknown key'
 
+# ---- files libconfig must never see
+mkfifo "$DNSF_TMP/fifo.conf"
+bad_case fifo 0 'not a regular file \(a FIFO\)'
+
+{
+	echo "$LOGLINE"
+	head -c 70000 /dev/zero | tr '\0' '#'
+	echo
+} >"$DNSF_TMP/huge.conf"
+bad_case huge 0 'larger than 65536 bytes'
+
+sr_conf include >/dev/null <<EOF
+$LOGLINE
+@include "$DNSF_TMP/valid.conf"
+EOF
+bad_case include 2 '@include is not supported.*'
+
+sr_conf wrapped >/dev/null <<EOF
+$LOGLINE
+attempts = 1;
+timeout_ms = 4294968296;
+EOF
+bad_case wrapped 3 'timeout_ms: 4294968296 is out of range \[10, 60000\]'
+
 # ---- enabled = false, globally and per application
 
 conf=$(sr_conf disabled <<EOF
@@ -216,7 +251,7 @@ EOF
 	run_getent "$conf"
 	expect_passthrough "apps $match, enabled = false: getent"
 	sr_timed "$O" "$E" sr_shim "$SLOW" "$conf" "$TOOLS/lookup" gai www.dnsf.test - socktype=stream
-	assert_contains "$(cat "$O")" "[0] AF_INET SOCK_STREAM IPPROTO_TCP 192.0.2.10" "apps $match: lookup still resolves"
+	assert_contains "$(cat "$O")" "] AF_INET SOCK_STREAM IPPROTO_TCP 192.0.2.10" "apps $match: lookup still resolves (in any order)"
 	assert_contains "$(cat "$E")" "strategy race" "apps $match: lookup got its own entry (strategy race), not the getent one"
 	assert_contains "$(cat "$E")" "debug: ask $DNSF_NS_ADDR:53 for www.dnsf.test" "apps $match: lookup is handled by the shim"
 }
@@ -243,14 +278,7 @@ if [[ ${DNSF_SANITIZER:-} == *address* ]]; then
 	diag "setuid part skipped under ASan (the sanitizer runtime cannot go into ld.so.preload)"
 	finish
 fi
-SU=$DNSF_TMP/suid
-mkdir -p "$SU/ovl"
-chmod 755 "$SU"
-cp "$TOOLS/lookup" "$SU/lookup-suid"
-cp "$TOOLS/lookup" "$SU/lookup-plain"
-cp "$(command -v id)" "$SU/id-suid"
-chown nobody "$SU/lookup-suid" "$SU/id-suid"
-chmod 4755 "$SU/lookup-suid" "$SU/id-suid"
+sr_setuid_prepare
 sr_conf system >/dev/null <<EOF
 $LOGLINE
 strategy = "sequence";
@@ -260,25 +288,10 @@ $LOGLINE
 strategy = "race";
 EOF
 )
-# in_overlay_etc CMD...: CMD sees /etc with ld.so.preload, dnsfailover.conf and the files of
-# $GOOD added (an overlay whose upper layer is a tmpfs).
-in_overlay_etc() {
-	# shellcheck disable=SC2016 # the script is single-quoted on purpose
-	unshare -m --propagation private sh -c '
-		o=$1 lib=$2 sysconf=$3 etc=$4
-		shift 4
-		mount -t tmpfs dnsf-ovl "$o" || exit 125
-		mkdir "$o/upper" "$o/work" || exit 125
-		printf "%s\n" "$lib" >"$o/upper/ld.so.preload"
-		cp "$sysconf" "$o/upper/dnsfailover.conf" || exit 125
-		cp "$etc/resolv.conf" "$etc/hosts" "$etc/nsswitch.conf" "$o/upper/" || exit 125
-		for d in /run/nscd /var/run/nscd; do
-			if [ -S "$d/socket" ]; then mount -t tmpfs dnsf-no-nscd "$d" || exit 125; fi
-		done
-		mount -t overlay dnsf-etc -o "lowerdir=/etc,upperdir=$o/upper,workdir=$o/work" /etc || exit 125
-		exec "$@"' dnsf-overlay "$SU/ovl" "$DNSF_LIB" "$DNSF_TMP/system.conf" "$GOOD" "$@"
-}
-in_overlay_etc "$SU/id-suid" >"$O" 2>"$E"
+# in_overlay_etc CMD...: CMD sees /etc with the shim in ld.so.preload, the system config
+# above and the files of $GOOD.
+in_overlay_etc() { sr_overlay_etc "$GOOD" "$DNSF_TMP/system.conf" "$@"; }
+in_overlay_etc "$SR_SU/id-suid" >"$O" 2>"$E"
 rc=$?
 if [ "$rc" = 125 ]; then
 	diag "setuid part skipped: cannot build an overlay on /etc here: $(cat "$E")"
@@ -286,11 +299,11 @@ if [ "$rc" = 125 ]; then
 fi
 assert_contains "$(cat "$O")" "euid=65534" "setuid: a setuid-nobody program run by root gets euid 65534 (so AT_SECURE is set)"
 
-in_overlay_etc env DNSFAILOVER_CONF="$ENVCONF" "$SU/lookup-plain" gai www.dnsf.test - socktype=stream >"$O" 2>"$E"
+in_overlay_etc env DNSFAILOVER_CONF="$ENVCONF" "$SR_SU/lookup-plain" gai www.dnsf.test - socktype=stream >"$O" 2>"$E"
 assert_contains "$(cat "$O")" "192.0.2.10" "setuid control: the plain copy resolves"
 assert_contains "$(cat "$E")" "config $ENVCONF; strategy race" "setuid control: the plain copy reads DNSFAILOVER_CONF"
 
-in_overlay_etc env DNSFAILOVER_CONF="$ENVCONF" "$SU/lookup-suid" gai www.dnsf.test - socktype=stream >"$O" 2>"$E"
+in_overlay_etc env DNSFAILOVER_CONF="$ENVCONF" "$SR_SU/lookup-suid" gai www.dnsf.test - socktype=stream >"$O" 2>"$E"
 assert_contains "$(cat "$O")" "192.0.2.10" "setuid: the setuid copy resolves"
 assert_contains "$(cat "$E")" "config /etc/dnsfailover.conf; strategy sequence" \
 	"setuid: the shim is active and read /etc/dnsfailover.conf"

@@ -7,7 +7,11 @@
 #                    defaults, a config that changes every key prints every change, and
 #                    --config beats DNSFAILOVER_CONF, which beats the system file; a broken
 #                    file exits 3 with "dnsfailover: FILE:LINE: KEY..." on stderr and no
-#                    settings, even when the error is in an apps entry that does not match
+#                    settings, even when the error is in an apps entry that does not match;
+#                    so does what libconfig must never see or silently misreads (an
+#                    @include, a wrapped integer, a signed port, a log.target of "stdout"
+#                    or a relative path); a directory or a FIFO as the file exits 3 at once,
+#                    saying what it is (a FIFO hung; a directory said "Success")
 #   check --app      program names and path globs select the first matching apps entry
 #                    ("app section apps[N]"), whose keys override the global ones
 #   resolve          against NSD: A and AAAA, -4/-6, CNAME chains, the search list, PTR
@@ -233,6 +237,33 @@ EOF
 bad_case badapp 4 'strategy: ' --app curl
 cli "$GOOD" resolve www.dnsf.test --config "$DNSF_TMP/syntax.conf"
 assert_eq "3|" "$SR_RC|$(out)" "resolve with a broken config: exit 3, no query, no trace"
+sr_conf include >/dev/null <<EOF
+strategy = "race";
+@include "$REF"
+EOF
+bad_case include 2 '@include is not supported'
+# One-line files: NAME|TEXT|ERE for the message at line 1.
+while IFS='|' read -r name text re; do
+	printf '%s\n' "$text" | sr_conf "$name" >/dev/null
+	bad_case "$name" 1 "$re"
+done <<'EOF'
+hugeint|timeout_ms = 99999999999999999999;|timeout_ms: 99999999999999999999 is out of range \[10, 60000\]$
+wrapint|timeout_ms = 4294968296;|timeout_ms: 4294968296 is out of range \[10, 60000\]$
+plusport|nameservers = [ "127.0.0.1:+53" ];|nameservers: bad nameserver address "127\.0\.0\.1:\+53"
+spaceport|nameservers = [ "127.0.0.1: 53" ];|nameservers: bad nameserver address "127\.0\.0\.1: 53"
+logstdout|log: { target = "stdout"; };|log\.target: expected "syslog", "stderr" or an absolute file path, got "stdout"$
+logrel|log: { target = "logs/dnsfailover.log"; };|log\.target: expected .* an absolute file path, got "logs/dnsfailover\.log"$
+EOF
+
+# Not a file at all. A time limit: a FIFO blocked the read for ever.
+mkdir "$DNSF_TMP/dir.conf"
+mkfifo "$DNSF_TMP/fifo.conf"
+for kind in dir:directory fifo:FIFO; do
+	f=$DNSF_TMP/${kind%%:*}.conf
+	sr_timed "$O" "$E" sr_plain "$GOOD" env -u DNSFAILOVER_LOG timeout -k 1 20 "$CLI" check --config "$f"
+	assert_eq "3|dnsfailover: $f:0: not a regular file (a ${kind#*:})|" "$SR_RC|$(err)|$(out)" \
+		"check on a ${kind#*:}: exit 3, one line saying what it is"
+done
 
 # ---------------------------------------------------------------- check --app
 

@@ -13,14 +13,16 @@
 # 3 s, so each change must show within 5 s):
 #   A -> B           rewritten in place, same inode and size (only the mtime differs):
 #                    queries move to B and stop at A
-#   B -> syntax err  replaced by rename: one error message naming FILE:LINE, then every
-#                    lookup passes through to libc (no proxy sees a query) and succeeds;
-#                    the message is not repeated while the file stays the same
+#   B -> syntax err  replaced by rename: one error message naming FILE:LINE, where the last
+#                    good file sent the log (stderr here), then every lookup passes through
+#                    to libc (no proxy sees a query) and succeeds; the message is not
+#                    repeated while the file stays the same
 #   err -> A         fixed: back to the shim, queries at A
 #   enabled = false  pass-through again ("reloaded: passing through"), no queries sent
 #   enabled = true   back to the shim, queries at B
 # and, in processes that start with a broken file or with enabled = false, fixing or
-# enabling the file must bring the shim in too.
+# enabling the file must bring the shim in too; a process that starts with a broken file
+# has no log.target, so its message goes to syslog, not to its stderr.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source=tests/lib/shimrun.sh
@@ -191,7 +193,7 @@ else not_ok "A -> B: proxy B counted only $((qb2 - qb)) more queries (want >= 4)
 m=$(mark "$LOG" to-broken)
 t0=$(now_ms)
 { conf_text "$SA"; echo 'attempts = = 2;'; } | put_rename "$CONF"
-err_re="^dnsfailover: $CONF:4: syntax error"
+err_re="^dnsfailover\[[0-9]+\]: error: $CONF:4: syntax error"
 errl=$(wait_line "$LOG" "$m" "$err_re")
 dt=$(($(now_ms) - t0))
 if [ "$errl" -gt 0 ]; then
@@ -210,7 +212,7 @@ n=$N_AT
 assert_eq "0|0" "$(count "$LOG" "$errl" "$n" "$ask_any")|$(bad_lookups "$LOG" "$errl" "$n")" \
 	"broken: 17 lookups after the message, no query from the shim, and every one succeeded (through libc)"
 assert_eq "$qa|$qb" "$(queries A)|$(queries B)" "broken: neither proxy saw a query (glibc asked NSD directly)"
-assert_eq 1 "$(count "$LOG" 0 "$n" '^dnsfailover: ')" "broken: exactly one error message, not one per check"
+assert_eq 1 "$(count "$LOG" 0 "$n" ': error: ')" "broken: exactly one error message, not one per check"
 
 # --- broken -> fixed (config A, in place).
 m=$(mark "$LOG" to-fixed)
@@ -241,7 +243,7 @@ n=$N_AT
 assert_eq "0|0" "$(count "$LOG" "$off" "$n" "$ask_any")|$(bad_lookups "$LOG" "$m" "$n")" \
 	"enabled = false: 5 lookups, no query from the shim (debug log still on), all succeeded"
 assert_eq "$qa|$qb" "$(queries A)|$(queries B)" "enabled = false: neither proxy saw a query"
-assert_eq 0 "$(count "$LOG" "$m" "$n" '^dnsfailover: ')" "enabled = false: no error message"
+assert_eq 0 "$(count "$LOG" "$m" "$n" ': error: ')" "enabled = false: no error message"
 
 # --- enabled = true again, with B.
 m=$(mark "$LOG" to-enabled)
@@ -269,8 +271,8 @@ lookups "$LB" 0 3
 nb=$N_AT
 lookups "$LD" 0 3
 nd=$N_AT
-assert_eq "1|0|0" "$(count "$LB" 0 "$nb" "^dnsfailover: $CB:4: syntax error")|$(count "$LB" 0 "$nb" "$ask_any")|$(bad_lookups "$LB" 0 "$nb")" \
-	"started broken: one error message, no query from the shim, lookups succeed"
+assert_eq "0|0|0" "$(count "$LB" 0 "$nb" "dnsfailover")|$(count "$LB" 0 "$nb" "$ask_any")|$(bad_lookups "$LB" 0 "$nb")" \
+	"started broken: nothing of the shim's on stderr (no log.target yet), no query from the shim, lookups succeed"
 assert_eq "0|0" "$(count "$LD" 0 "$nd" "$ask_any")|$(bad_lookups "$LD" 0 "$nd")" \
 	"started with enabled = false: no query from the shim, lookups succeed"
 mb=$(mark "$LB" fixed)

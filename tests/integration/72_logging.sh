@@ -16,7 +16,14 @@
 #   target syslog    the default: messages reach /dev/log (a sink bound in a private mount
 #                    namespace) as daemon.<level>, with the default level warn letting a
 #                    warning through, DNSFAILOVER_LOG=debug the trace; a broken config's
-#                    message goes to syslog (daemon.err) and to stderr
+#                    message goes to syslog (daemon.err) and nowhere else: a host's stderr
+#                    is written only when log.target names "stderr"
+#   refused targets  each falls back to syslog, leaving the program's output and every file
+#                    alone: a symlink (a root process appended through one to a 0600 file),
+#                    a FIFO (opening it blocked), "stdout" and a relative path (config
+#                    errors: the program's output, each process's working directory), and
+#                    any file in a setuid program (AT_SECURE), which an ordinary copy of the
+#                    same program does write
 # (DNSFAILOVER_LOG for setuid programs is 36_config_errors.sh's.)
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -241,45 +248,16 @@ run "$GOOD" "$C" -- "${CMD[@]}"
 assert_eq "0|0" "$SR_RC|$(nlines "$SHIMLOG" 'stats:')" "no stats_on_exit (default false): no stats line"
 
 # ---------------------------------------------------------------- target syslog (the default)
-# /dev/log does not exist here (no syslog daemon), so a sink stands in: inside a private mount
-# namespace, a directory holding the sink's socket as "log" (plus null, zero, random and
-# urandom device nodes) is bind-mounted over /dev.
-DEVD=$DNSF_TMP/dev SINK=$DNSF_TMP/syslog.out
-mkdir -p "$DEVD"
-for d in null:3 zero:5 random:8 urandom:9; do
-	mknod -m 666 "$DEVD/${d%:*}" c 1 "${d#*:}" || skip "cannot mknod in $DEVD (nodev?)"
-done
-: >"$SINK"
-dnsf_on_exit "touch '$DNSF_TMP/sink.stop'"
-dnsf_spawn "$DNSF_TMP/sink.log" "$DNSF_PYTHON" -I "$DNSF_ROOT/tests/tools/cli_syslog_sink.py" \
-	"$DEVD/log" "$SINK" "$DNSF_TMP/sink.stop"
-for ((i = 0; i < 100; i++)); do
-	grep -qx ready "$DNSF_TMP/sink.log" 2>/dev/null && break
-	sleep 0.05
-done
-grep -qx ready "$DNSF_TMP/sink.log" || bail "the syslog sink did not start: $(cat "$DNSF_TMP/sink.log")"
-# run_syslog ETC CONF [VAR=VALUE...] -- CMD...: like run, with the sink as /dev/log.
+sr_syslog_start
+# run_syslog ETC CONF CMD...: CMD under the shim with the sink as /dev/log.
 run_syslog() {
-	local etc=$1 c=$2 pre
-	shift 2
-	local -a vars=()
-	while [ "$1" != -- ]; do
-		vars+=("$1")
-		shift
-	done
-	shift
-	pre=$(sr_preload "$DNSF_LIB")
-	if [[ ${DNSF_SANITIZER:-} == *address* ]]; then vars+=("ASAN_OPTIONS=$SR_ASAN_OPTS"); fi
-	: >"$SINK"
-	sr_timed "$O" "$E" dnsf_private_mounts "$etc/resolv.conf" /etc/resolv.conf "$etc/hosts" /etc/hosts \
-		"$etc/nsswitch.conf" /etc/nsswitch.conf "$DEVD" /dev -- \
-		env -u DNSFAILOVER_LOG "LD_PRELOAD=$pre" "DNSFAILOVER_CONF=$c" "${vars[@]}" "$@"
-	sleep 0.2   # the sink polls every 100 ms
+	sr_timed "$O" "$E" sr_shim_syslog "$@"
+	sr_syslog_wait
 }
-sunk() { grep -cE -- "$1" "$SINK" || true; }
+sunk() { grep -cE -- "$1" "$SR_SINK" || true; }
 
 C=$(sr_conf syslog_debug <<<'stats_on_exit = true;')
-run_syslog "$GOOD" "$C" DNSFAILOVER_LOG=debug -- "${CMD[@]}"
+run_syslog "$GOOD" "$C" env DNSFAILOVER_LOG=debug "${CMD[@]}"
 resolved "syslog"
 assert_eq 1 "$(sunk "^<31>.* lookup: dnsfailover\[[0-9]+\]: debug: ask $NS for www\.dnsf\.test type 1 ")" \
 	"syslog: the query reaches /dev/log as daemon.debug (<31>), ident 'lookup'"
@@ -288,17 +266,94 @@ assert_eq 1 "$(sunk "^<30>.* dnsfailover\[[0-9]+\]: info: stats: $NS queries=1 "
 assert_eq "" "$(cat "$E")" "syslog: nothing on stderr"
 
 C=$(sr_conf syslog_warn <<<'health: { fail_threshold = 1; };')
-run_syslog "$BH" "$C" -- "${CMD[@]}"
+run_syslog "$BH" "$C" "${CMD[@]}"
 resolved "syslog, default level"
 assert_eq 1 "$(sunk "^<28>.* dnsfailover\[[0-9]+\]: warn: server 127\.53\.0\.2:53 marked down after 1 consecutive failures")" \
 	"syslog, default level warn: the warning as daemon.warning (<28>)"
 assert_eq 0 "$(sunk 'debug:|info:')" "syslog, default level warn: no info or debug message"
 
 C=$(sr_conf syslog_broken <<<'timeout_ms = "fast";')
-run_syslog "$GOOD" "$C" -- "${CMD[@]}"
+run_syslog "$GOOD" "$C" "${CMD[@]}"
 resolved "syslog, broken config"
 assert_eq 1 "$(sunk "^<27>.* dnsfailover\[[0-9]+\]: error: ${C//./\\.}:1: timeout_ms: ")" \
 	"syslog, broken config: the message as daemon.err (<27>) names FILE:1 and the key"
-assert_eq 1 "$(grep -c "^dnsfailover: ${C//./\\.}:1: timeout_ms: " "$E")" "syslog, broken config: and once on stderr"
+assert_eq "" "$(cat "$E")" "syslog, broken config: nothing on the program's stderr (no log.target names it)"
+
+# ---------------------------------------------------------------- targets refused
+
+# A symlink planted in a world-writable directory, pointing at a 0600 file.
+WW=$DNSF_TMP/ww VICTIM=$DNSF_TMP/victim
+mkdir -p "$WW"
+chmod 1777 "$WW"
+printf 'secret\n' >"$VICTIM"
+chmod 600 "$VICTIM"
+ln -s "$VICTIM" "$WW/shim.log"
+C=$(conf link debug "$WW/shim.log")
+run_syslog "$GOOD" "$C" "${CMD[@]}"
+resolved "symlinked target"
+assert_eq "secret" "$(cat "$VICTIM")" "symlinked target: the file it points at is untouched (O_NOFOLLOW)"
+assert_eq 1 "$(sunk "dnsfailover\[[0-9]+\]: info: log\.target $WW/shim\.log: a symbolic link \(not followed\); logging to syslog")" \
+	"symlinked target: says so in syslog"
+assert_eq "1|" "$(sunk "debug: ask $NS for www\.dnsf\.test type 1 ")|$(cat "$E")" \
+	"symlinked target: the trace goes to syslog instead, nothing to stderr"
+
+# A FIFO: opening it for writing waited for a reader, in every process.
+mkfifo "$DNSF_TMP/fifo.log"
+C=$(conf fifo debug "$DNSF_TMP/fifo.log")
+run_syslog "$GOOD" "$C" timeout -k 1 20 "${CMD[@]}"
+resolved "FIFO target"
+assert_eq 1 "$(sunk "info: log\.target ${DNSF_TMP//./\\.}/fifo\.log: No such device or address; logging to syslog")" \
+	"FIFO target: not opened (O_NONBLOCK, ENXIO); syslog instead"
+
+# "stdout" wrote the trace into the program's own output.
+C=$(conf stdout debug stdout)
+run_syslog "$GOOD" "$C" "${CMD[@]}"
+resolved "target stdout"
+assert_eq "0|" "$(nlines "$O" dnsfailover)|$(cat "$E")" "target \"stdout\": nothing of the shim's in the program's output"
+assert_eq 1 "$(sunk "error: ${C//./\\.}:1: log\.target: expected \"syslog\", \"stderr\" or an absolute file path, got \"stdout\"")" \
+	"target \"stdout\": a config error, said in syslog"
+
+# A relative path was created in each process's working directory.
+mkdir -p "$DNSF_TMP/cwd"
+C=$(conf relative debug relative.log)
+pushd "$DNSF_TMP/cwd" >/dev/null || bail "cd $DNSF_TMP/cwd"
+run_syslog "$GOOD" "$C" "${CMD[@]}"
+popd >/dev/null || bail "cd -"
+resolved "relative target"
+assert_eq "no" "$([ -e "$DNSF_TMP/cwd/relative.log" ] && echo yes || echo no)" \
+	"relative target: no file in the program's working directory"
+assert_eq 1 "$(sunk "error: ${C//./\\.}:1: log\.target: expected .*absolute file path, got \"relative\.log\"")" \
+	"relative target: a config error, said in syslog"
+
+# A setuid program never writes a file target (AT_SECURE); an ordinary copy does. The shim
+# comes from /etc/ld.so.preload (an overlay), the config is the system one.
+if [[ ${DNSF_SANITIZER:-} == *address* ]]; then
+	diag "setuid part skipped under ASan (the sanitizer runtime cannot go into ld.so.preload)"
+	finish
+fi
+sr_setuid_prepare
+chmod 711 "$DNSF_TMP"          # the setuid program (euid nobody) may reach the log below
+LOGD=$DNSF_TMP/logs SUIDLOG=$DNSF_TMP/logs/suid.log
+mkdir -p "$LOGD"
+chmod 1777 "$LOGD"
+: >"$SUIDLOG"
+chmod 666 "$SUIDLOG"
+SYS=$(conf suidsys debug "$SUIDLOG")
+sr_overlay_etc "$GOOD" "$SYS" "$SR_SU/lookup-plain" gh www.dnsf.test >"$O" 2>"$E"
+rc=$?
+if [ "$rc" = 125 ]; then
+	diag "setuid part skipped: cannot build an overlay on /etc here: $(cat "$E")"
+	finish
+fi
+assert_eq "0|1" "$rc|$(nlines "$SUIDLOG" "$ASK")" "setuid control: the ordinary copy writes the trace to the file"
+: >"$SUIDLOG"
+: >"$SR_SINK"
+SR_OVERLAY_SYSLOG=1 sr_overlay_etc "$GOOD" "$SYS" "$SR_SU/lookup-suid" gh www.dnsf.test >"$O" 2>"$E"
+rc=$?
+sr_syslog_wait
+assert_eq "0|1|0|" "$rc|$(nlines "$O" 'h_addr=192.0.2.10')|$(grep -c '' "$SUIDLOG")|$(cat "$E")" \
+	"setuid: resolves, writes nothing to the file target, nothing to stderr"
+assert_eq "1|1" "$(sunk "info: log\.target $SUIDLOG: file targets are not used in setuid")|$(sunk "debug: ask $NS for www\.dnsf\.test type 1 ")" \
+	"setuid: the shim ran (its trace is in syslog) and says why the file was not used"
 
 finish

@@ -19,6 +19,21 @@
 #   sr_preload LIB...              an LD_PRELOAD value with LIBs in this order (the ASan
 #                                  runtime first under DNSF_SANITIZER=address)
 #   sr_count FILE PATTERN          number of lines of FILE matching the ERE PATTERN
+#   sr_syslog_start                a stand-in syslog daemon (tests/tools/cli_syslog_sink.py),
+#                                  stopped on exit; its socket is /dev/log for sr_shim_syslog
+#   sr_shim_syslog ETC CONF CMD... CMD under the shim inside ETC (as sr_shim, without
+#                                  DNSFAILOVER_LOG) with the sink as /dev/log; after sr_syslog_wait,
+#                                  SR_SINK holds what it logged, one line per message as
+#                                  glibc's syslog() sent it: "<PRI>Mmm dd hh:mm:ss IDENT: MESSAGE"
+#   sr_syslog_wait                 let the sink catch up (it polls every 100 ms)
+#   sr_setuid_prepare              in $SR_SU: lookup-plain (a copy of $TOOLS/lookup), and
+#                                  lookup-suid and id-suid, owned by nobody with the setuid bit
+#   sr_overlay_etc ETC SYSCONF CMD...   CMD sees /etc with an ld.so.preload naming the shim,
+#                                  SYSCONF as /etc/dnsfailover.conf and ETC's files added (an
+#                                  overlay on /etc in a private mount namespace); exit 125
+#                                  when the overlay cannot be built. ld.so ignores LD_PRELOAD
+#                                  paths with a slash in a setuid program: this is the way in.
+#                                  SR_OVERLAY_SYSLOG=1: the syslog sink is /dev/log there too.
 #
 # The shim logs to stderr only when the config says so (log target "stderr"), so the tests
 # that look for "hook"/"ask" lines write that into their config.
@@ -131,4 +146,72 @@ sr_ns_start() {
 		sed 's/^/#   /' "$dir/ready.out" "$dir/nsd.out" "$dir/nsd.log" 2>/dev/null
 		bail "sr_ns_start: nsd (rrl-ratelimit 0) on $addr did not answer within 10 s"
 	fi
+}
+
+# /dev/log does not exist here (no syslog daemon), so a sink stands in: inside a private
+# mount namespace, a directory holding the sink's socket as "log" (plus null, zero, random
+# and urandom device nodes) is bind-mounted over /dev.
+SR_SINK=$DNSF_TMP/syslog.out
+SR_DEVD=$DNSF_TMP/dev
+sr_syslog_start() {
+	local d i
+	mkdir -p "$SR_DEVD"
+	for d in null:3 zero:5 random:8 urandom:9; do
+		mknod -m 666 "$SR_DEVD/${d%:*}" c 1 "${d#*:}" || skip "cannot mknod in $SR_DEVD (nodev?)"
+	done
+	: >"$SR_SINK"
+	dnsf_on_exit "touch '$DNSF_TMP/sink.stop'"
+	dnsf_spawn "$DNSF_TMP/sink.log" "$DNSF_PYTHON" -I "$DNSF_ROOT/tests/tools/cli_syslog_sink.py" \
+		"$SR_DEVD/log" "$SR_SINK" "$DNSF_TMP/sink.stop" 900
+	for ((i = 0; i < 100; i++)); do
+		grep -qx ready "$DNSF_TMP/sink.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	bail "the syslog sink did not start: $(cat "$DNSF_TMP/sink.log")"
+}
+
+sr_shim_syslog() {
+	local etc=$1 c=$2
+	shift 2
+	local -a e=("LD_PRELOAD=$(sr_preload "$DNSF_LIB")" "DNSFAILOVER_CONF=$c")
+	if [[ ${DNSF_SANITIZER:-} == *address* ]]; then e+=("ASAN_OPTIONS=$SR_ASAN_OPTS"); fi
+	: >"$SR_SINK"
+	dnsf_private_mounts "$etc/resolv.conf" /etc/resolv.conf "$etc/hosts" /etc/hosts \
+		"$etc/nsswitch.conf" /etc/nsswitch.conf "$SR_DEVD" /dev -- \
+		env -u DNSFAILOVER_LOG "${e[@]}" "$@"
+}
+
+sr_syslog_wait() { sleep 0.2; }
+
+SR_SU=$DNSF_TMP/suid
+sr_setuid_prepare() {
+	mkdir -p "$SR_SU/ovl"
+	chmod 755 "$SR_SU"
+	cp "$TOOLS/lookup" "$SR_SU/lookup-suid"
+	cp "$TOOLS/lookup" "$SR_SU/lookup-plain"
+	cp "$(command -v id)" "$SR_SU/id-suid"
+	chown nobody "$SR_SU/lookup-suid" "$SR_SU/id-suid"
+	chmod 4755 "$SR_SU/lookup-suid" "$SR_SU/id-suid"
+}
+
+sr_overlay_etc() {
+	local etc=$1 sysconf=$2
+	shift 2
+	local devd=""
+	if [ "${SR_OVERLAY_SYSLOG:-0}" = 1 ]; then devd=$SR_DEVD; fi
+	# shellcheck disable=SC2016 # the script is single-quoted on purpose
+	unshare -m --propagation private sh -c '
+		o=$1 lib=$2 sysconf=$3 etc=$4 devd=$5
+		shift 5
+		if [ -n "$devd" ]; then mount --bind "$devd" /dev || exit 125; fi
+		mount -t tmpfs dnsf-ovl "$o" || exit 125
+		mkdir "$o/upper" "$o/work" || exit 125
+		printf "%s\n" "$lib" >"$o/upper/ld.so.preload"
+		cp "$sysconf" "$o/upper/dnsfailover.conf" || exit 125
+		cp "$etc/resolv.conf" "$etc/hosts" "$etc/nsswitch.conf" "$o/upper/" || exit 125
+		for d in /run/nscd /var/run/nscd; do
+			if [ -S "$d/socket" ]; then mount -t tmpfs dnsf-no-nscd "$d" || exit 125; fi
+		done
+		mount -t overlay dnsf-etc -o "lowerdir=/etc,upperdir=$o/upper,workdir=$o/work" /etc || exit 125
+		exec "$@"' dnsf-overlay "$SR_SU/ovl" "$DNSF_LIB" "$sysconf" "$etc" "$devd" "$@"
 }

@@ -12,9 +12,14 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dnsf/config.h"
@@ -77,17 +82,29 @@ static int group_teardown(void **state)
         snprintf(p, sizeof p, "%s/t%d.conf", tmpdir, i);
         unlink(p);
     }
+    static const char *const extra[] = { "fifo", "fifo-link", "good-link", "big.conf" };
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+        char p[PATH_MAX + 32];
+        snprintf(p, sizeof p, "%s/%s", tmpdir, extra[i]);
+        unlink(p);
+    }
     rmdir(tmpdir);
     return 0;
 }
 
-static const char *fixture(const char *name)
+/* DIR/NAME, in one of 8 rotating buffers. */
+static const char *path_in(const char *dir, const char *name)
 {
     static char path[8][PATH_MAX + 64];
     static int slot;
     char *p = path[slot++ % 8];
-    snprintf(p, PATH_MAX + 64, "%s/%s", fixdir, name);
+    snprintf(p, PATH_MAX + 64, "%s/%s", dir, name);
     return p;
+}
+
+static const char *fixture(const char *name)
+{
+    return path_in(fixdir, name);
 }
 
 /* A config file with TEXT in the temporary directory. */
@@ -512,6 +529,409 @@ static void test_error_unreadable(void **state)
     assert_int_equal(err[strlen(fixdir)], ':');
 }
 
+/* ---- what reaches libconfig: the file itself -------------------------- */
+
+static const char *tmp_path(const char *name)
+{
+    return path_in(tmpdir, name);
+}
+
+/* config_load_file(PATH) in a child process, so that a load that blocks
+ * (the old fopen of a FIFO) fails this test instead of hanging it. Return
+ * the child's rc, with ERR its message; fail if it takes over 5 s. */
+static int load_in_child(const char *path, char *err, size_t errlen)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct dnsf_config c;
+        char e[PATH_MAX + 512];
+        close(fds[0]);
+        int rc = config_load_file(path, NULL, &c, e, sizeof e);
+        int n = snprintf(NULL, 0, "%d %s", rc, e);
+        char *out = malloc((size_t)n + 1);
+        snprintf(out, (size_t)n + 1, "%d %s", rc, e);
+        ssize_t w = write(fds[1], out, (size_t)n);
+        _exit(w == n ? 0 : 1);
+    }
+    close(fds[1]);
+    struct pollfd p = { .fd = fds[0], .events = POLLIN };
+    int ready = poll(&p, 1, 5000);
+    if (ready <= 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        close(fds[0]);
+        fail_msg("config_load_file(\"%s\") still blocked after 5 s", path);
+    }
+    char buf[PATH_MAX + 600];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof buf - 1 && (n = read(fds[0], buf + got, sizeof buf - 1 - got)) > 0)
+        got += (size_t)n;
+    buf[got] = 0;
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    int rc = atoi(buf);
+    const char *sp = strchr(buf, ' ');
+    snprintf(err, errlen, "%s", sp ? sp + 1 : "");
+    return rc;
+}
+
+/* ERR is "PATH:0: ..." (a problem with the file as a whole) and mentions NEEDLE. */
+static void expect_file_error(const char *path, const char *err, const char *needle)
+{
+    char head[PATH_MAX + 8];
+    snprintf(head, sizeof head, "%s:0: ", path);
+    if (strncmp(err, head, strlen(head)) != 0)
+        fail_msg("error does not start with \"%s\": \"%s\"", head, err);
+    if (strstr(err, needle) == NULL)
+        fail_msg("error does not mention \"%s\": \"%s\"", needle, err);
+}
+
+static void test_fifo_refused(void **state)
+{
+    (void)state;
+    /* A FIFO blocks fopen() until a writer comes: every lookup hung. */
+    const char *fifo = tmp_path("fifo"), *link = tmp_path("fifo-link");
+    char err[PATH_MAX + 512];
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(symlink(fifo, link), 0);
+    assert_int_equal(load_in_child(fifo, err, sizeof err), -1);
+    expect_file_error(fifo, err, "not a regular file");
+    assert_int_equal(load_in_child(link, err, sizeof err), -1);
+    expect_file_error(link, err, "not a regular file");
+}
+
+static void test_device_refused(void **state)
+{
+    (void)state;
+    /* Never opened at all: opening some devices has effects of its own. */
+    struct dnsf_config c;
+    char err[PATH_MAX + 512];
+    assert_int_equal(config_load_file("/dev/null", NULL, &c, err, sizeof err), -1);
+    assert_is_defaults(&c);
+    expect_file_error("/dev/null", err, "not a regular file");
+}
+
+static void test_directory_message(void **state)
+{
+    (void)state;
+    /* It said "cannot read file: Success". */
+    struct dnsf_config c;
+    char err[PATH_MAX + 512];
+    assert_int_equal(config_load_file(fixdir, NULL, &c, err, sizeof err), -1);
+    expect_file_error(fixdir, err, "directory");
+    if (strstr(err, "Success") != NULL)
+        fail_msg("\"%s\"", err);
+}
+
+static void test_symlink_followed(void **state)
+{
+    (void)state;
+    /* Configuration management often installs the file as a symlink. */
+    const char *link = tmp_path("good-link");
+    struct dnsf_config c;
+    char target[PATH_MAX];
+    assert_non_null(realpath(fixture("full.conf"), target));
+    assert_int_equal(symlink(target, link), 0);
+    load_ok(link, NULL, &c);
+    assert_int_equal(c.timeout_ms, 750);
+}
+
+/* Write exactly LEN bytes to PATH: comment lines, then TAIL. */
+static void write_sized(const char *path, size_t len, const char *tail)
+{
+    size_t tl = strlen(tail);
+    char *buf = malloc(len);
+    assert_non_null(buf);
+    assert_true(len > tl + 1);
+    memset(buf, '#', len - tl);
+    for (size_t i = 63; i < len - tl; i += 64)
+        buf[i] = '\n';
+    buf[len - tl - 1] = '\n';
+    memcpy(buf + len - tl, tail, tl);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    free(buf);
+}
+
+static void test_size_cap(void **state)
+{
+    (void)state;
+    const char *big = tmp_path("big.conf");
+    struct dnsf_config c;
+    char err[PATH_MAX + 512];
+    write_sized(big, DNSF_CONFIG_MAX_BYTES, "timeout_ms = 700;\n");
+    load_ok(big, NULL, &c);
+    assert_int_equal(c.timeout_ms, 700);
+    write_sized(big, DNSF_CONFIG_MAX_BYTES + 1, "timeout_ms = 700;\n");
+    assert_int_equal(config_load_file(big, NULL, &c, err, sizeof err), -1);
+    assert_is_defaults(&c);
+    expect_file_error(big, err, "larger than");
+}
+
+/* Milliseconds of wall time since T0. */
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void test_many_keys_refused_fast(void **state)
+{
+    (void)state;
+    /* libconfig 1.5 checks each new setting against its siblings, so n keys
+     * in one group cost n^2/2 comparisons: 20,000 took 2.2 s. */
+    const char *big = tmp_path("big.conf");
+    struct dnsf_config c;
+    char err[PATH_MAX + 512];
+    FILE *f = fopen(big, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 20000; i++)
+        fprintf(f, "k%d = 1;\n", i);
+    fclose(f);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(config_load_file(big, NULL, &c, err, sizeof err), -1);
+    double ms = ms_since(&t0);
+    if (ms > 200)
+        fail_msg("20,000 keys: %.0f ms to refuse", ms);
+    assert_is_defaults(&c);
+
+    /* Within the size cap: more settings in one group than any valid file
+     * can hold; the error names the first one too many. */
+    char text[4096];
+    size_t o = 0;
+    for (int i = 0; i < DNSF_CONFIG_MAX_GROUP_KEYS + 1; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "k%d = 1;\n", i);
+    int want = DNSF_CONFIG_MAX_GROUP_KEYS + 1;
+    expect_error_lines(temp_conf(text), NULL, &want, 1, "settings in one group");
+    o = (size_t)snprintf(text, sizeof text, "apps = ( { match = \"x\";\n");
+    for (int i = 0; i < DNSF_CONFIG_MAX_GROUP_KEYS; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "k%d = 1;\n", i);
+    snprintf(text + o, sizeof text - o, "} );\n");
+    expect_error_lines(temp_conf(text), NULL, &want, 1, "settings in one group");
+}
+
+static void test_nesting_refused(void **state)
+{
+    (void)state;
+    char text[4096];
+    size_t o = 0;
+    for (int i = 0; i < DNSF_CONFIG_MAX_DEPTH + 1; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "g%d = {\n", i);
+    for (int i = 0; i < DNSF_CONFIG_MAX_DEPTH + 1; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "};\n");
+    int want = DNSF_CONFIG_MAX_DEPTH + 1;
+    expect_error_lines(temp_conf(text), NULL, &want, 1, "deep");
+    /* Lists and arrays count too. */
+    o = 0;
+    for (int i = 0; i < DNSF_CONFIG_MAX_DEPTH + 1; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "%s\n", i == 0 ? "a = (" : "(");
+    want = DNSF_CONFIG_MAX_DEPTH + 1;
+    expect_error_lines(temp_conf(text), NULL, &want, 1, "deep");
+}
+
+static void test_nul_byte_refused(void **state)
+{
+    (void)state;
+    /* A NUL would end the text libconfig sees: the rest silently ignored. */
+    const char *path = temp_conf("");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite("timeout_ms = 700;\nattempts = 3;\0\nstrategy = 5;\n", 1, 47, f);
+    fclose(f);
+    int want = 2;
+    expect_error_lines(path, NULL, &want, 1, "NUL");
+}
+
+static void test_include_refused(void **state)
+{
+    (void)state;
+    expect_error("err_include.conf", "not supported");
+
+    /* An include that libconfig 1.5 could open: it used to be read. */
+    char text[PATH_MAX + 128];
+    snprintf(text, sizeof text, "attempts = 3;\n  @include \"%s\"\n", fixture("full.conf"));
+    int want = 2;
+    expect_error_lines(temp_conf(text), NULL, &want, 1, "@include");
+
+    /* An include of a FIFO hung libconfig itself. */
+    const char *fifo = tmp_path("fifo");
+    struct stat st;
+    if (stat(fifo, &st) != 0)
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(text, sizeof text, "attempts = 3;\n@include \"%s\"\n", fifo);
+    const char *path = temp_conf(text);
+    char err[PATH_MAX + 512];
+    assert_int_equal(load_in_child(path, err, sizeof err), -1);
+    char head[PATH_MAX + 8];
+    snprintf(head, sizeof head, "%s:2: ", path);
+    if (strncmp(err, head, strlen(head)) != 0 || strstr(err, "@include") == NULL)
+        fail_msg("\"%s\"", err);
+
+    /* "@include" where libconfig does not look for one is just text. */
+    struct dnsf_config c;
+    load_ok(temp_conf("# @include \"/etc/passwd\"\n/* \n@include \"/etc/passwd\"\n*/\n"
+                      "search = [ \"@include\" ];\n// @include \"x\"\n"), NULL, &c);
+    assert_int_equal(c.nsearch, 1);
+    assert_string_equal(c.search[0], "@include");
+}
+
+/* ---- integers as written ------------------------------------------------ */
+
+static void test_integers_as_written(void **state)
+{
+    (void)state;
+    /* libconfig 1.5 stores a plain integer with atoi() and a hex one with
+     * strtoul() into an int, and saturates 64-bit ones: the value it hands
+     * back is not the one written. The error quotes the text. */
+    expect_error("err_int_wrap.conf", "timeout_ms: 4294968296 is out of range [10, 60000]");
+    expect_error("err_int_huge.conf", "timeout_ms: 99999999999999999999 is out of range");
+    expect_error("err_int_group_wrap.conf", "health.fail_threshold: 4294967299 is out of range");
+    struct dnsf_identity curl = { "curl", NULL };
+    const char *path = fixture("err_int_app_hex.conf");
+    int want[4], n = marked_lines(path, want, 4);
+    expect_error_lines(path, &curl, want, n, "attempts: 0x100000002 is out of range [1, 10]");
+    expect_error_lines(path, NULL, want, n, "attempts: 0x100000002 is out of range [1, 10]");
+
+    static const struct { const char *text, *needle; } cases[] = {
+        { "timeout_ms = -4294966296;", "timeout_ms: -4294966296 is out of range" },
+        { "timeout_ms = 99999999999999999999L;", "timeout_ms: 99999999999999999999L is out of range" },
+        { "timeout_ms = -9223372036854775809L;", "-9223372036854775809L is out of range" },
+        { "timeout_ms = 0xffffffff;", "timeout_ms: 0xffffffff is out of range" },
+        { "timeout_ms = 0x1ffffffffffffffffL;", "timeout_ms: 0x1ffffffffffffffffL is out of range" },
+        { "health = { max_down_ms = 4294967296; };", "health.max_down_ms: 4294967296 is out of range" },
+        { "ndots = 4294967297;", "ndots: 4294967297 is out of range [0, 15]" },
+        /* Exact 64-bit values were already right; still reported as written. */
+        { "timeout_ms = 4294968296L;", "timeout_ms: 4294968296 is out of range" },
+        { "search = [ \"a\", 4294967296 ];", "search: 4294967296 is out of range" },
+        { "timeout_ms = 1000000000000000000000000000000000000000000000000;",
+          "timeout_ms: 10000000000000000000000000000000... is out of range" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "attempts = 3;\n%s\n", cases[i].text);
+        int line = 2;
+        expect_error_lines(temp_conf(text), NULL, &line, 1, cases[i].needle);
+    }
+
+    /* The largest values libconfig stores exactly still load. */
+    struct dnsf_config c;
+    load_ok(temp_conf("timeout_ms = 0x7530;\nattempts = 10L;\n# 99999999999999999999\n"
+                      "search = [ \"99999999999999999999\" ];\n"), NULL, &c);
+    assert_int_equal(c.timeout_ms, 30000);
+    assert_int_equal(c.attempts, 10);
+    assert_string_equal(c.search[0], "99999999999999999999");
+    /* Digits inside a name are part of the name. */
+    int line = 2;
+    expect_error_lines(temp_conf("attempts = 3;\nk-99999999999 = 1;\n"), NULL, &line, 1,
+                       "k-99999999999: unknown key");
+}
+
+/* ---- log.target --------------------------------------------------------- */
+
+static void test_log_target_rules(void **state)
+{
+    (void)state;
+    /* A relative path was created in each process's working directory;
+     * "stdout" wrote into the program's own output. */
+    expect_error("err_log_relative.conf", "absolute file path");
+    expect_error("err_log_stdout.conf", "\"stdout\"");
+    static const char *const bad[] = { "./x.log", "x", "STDERR", "Syslog", " /tmp/x", "~/x.log" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "attempts = 3;\nlog = { target = \"%s\"; };\n", bad[i]);
+        int line = 2;
+        expect_error_lines(temp_conf(text), NULL, &line, 1, "log.target");
+    }
+    static const char *const good[] = { "syslog", "stderr", "/var/log/dnsfailover.log", "/x" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[256];
+        struct dnsf_config c;
+        snprintf(text, sizeof text, "log = { target = \"%s\"; };\n", good[i]);
+        load_ok(temp_conf(text), NULL, &c);
+        assert_string_equal(c.log_target, good[i]);
+    }
+}
+
+/* ---- config_load_buffer: the bytes, without a file ---------------------- */
+
+/* Load TEXT (LEN bytes, copied to a buffer of exactly that size, so ASan
+ * sees any read past it) as "<buf>". */
+static int load_bytes(const char *text, size_t len, struct dnsf_config *c, char *err,
+                      size_t errlen)
+{
+    char *b = malloc(len ? len : 1);
+    assert_non_null(b);
+    memcpy(b, text, len);
+    int rc = config_load_buffer(b, len, "<buf>", NULL, c, err, errlen);
+    free(b);
+    return rc;
+}
+
+static void expect_buf_error(const char *text, size_t len, const char *head, const char *needle)
+{
+    struct dnsf_config c;
+    char err[512];
+    assert_int_equal(load_bytes(text, len, &c, err, sizeof err), -1);
+    assert_is_defaults(&c);
+    assert_string_equal(c.source, "<buf>");
+    if (strncmp(err, head, strlen(head)) != 0 || strstr(err, needle) == NULL)
+        fail_msg("\"%.*s\": \"%s\", want \"%s...%s\"", (int)len, text, err, head, needle);
+}
+
+static void test_buffer_entry_point(void **state)
+{
+    (void)state;
+    struct dnsf_config c;
+    char err[512];
+    /* No terminating NUL needed; the name stands for the file. */
+    static const char ok[] = "timeout_ms = 700;";
+    assert_int_equal(load_bytes(ok, sizeof ok - 1, &c, err, sizeof err), 0);
+    assert_int_equal(c.timeout_ms, 700);
+    assert_string_equal(c.source, "<buf>");
+    assert_int_equal(load_bytes("", 0, &c, err, sizeof err), 0);
+
+    /* A number ending the buffer, a sign, an L, or "0x" ending it. */
+    expect_buf_error("timeout_ms = 99999999999", 24, "<buf>:1: ", "99999999999 is out of range");
+    expect_buf_error("timeout_ms = 0x", 15, "<buf>:1: ", "syntax error");
+    expect_buf_error("timeout_ms = -", 14, "<buf>:1: ", "syntax error");
+    assert_int_equal(load_bytes("timeout_ms = 50L", 16, &c, err, sizeof err), 0);  /* ";" is optional */
+    assert_int_equal(c.timeout_ms, 50);
+    /* libconfig 1.5 takes an unterminated string or comment at the end as nothing. */
+    assert_int_equal(load_bytes("\"", 1, &c, err, sizeof err), 0);
+    assert_int_equal(load_bytes("/*", 2, &c, err, sizeof err), 0);
+    expect_buf_error("@include", 8, "<buf>:1: ", "@include");
+
+    /* Lines are counted through comments and strings the way libconfig does. */
+    static const char lines[] = "/* 99999999999\n\n*/ # 99999999999\nsearch = [ \"a\\\"99999999999\n\","
+                                " \"\\\\\" ];\ntimeout_ms = 99999999999;\n";
+    expect_buf_error(lines, sizeof lines - 1, "<buf>:6: ", "timeout_ms: 99999999999 is out");
+    /* Floats are libconfig's type error, not an integer out of range. */
+    expect_buf_error("timeout_ms = 1e99;", 18, "<buf>:1: ", "expected an integer, got float");
+    expect_buf_error("timeout_ms = 99999999999.5;", 27, "<buf>:1: ", "got float");
+    expect_buf_error("timeout_ms = .5e3;", 18, "<buf>:1: ", "got float");
+    /* NUL bytes, anywhere. */
+    expect_buf_error("timeout_ms = 7;\n#\0", 18, "<buf>:2: ", "NUL");
+    expect_buf_error("\0", 1, "<buf>:1: ", "NUL");
+    /* Too large a buffer is refused before anything looks at it. */
+    char *big = malloc(DNSF_CONFIG_MAX_BYTES + 1);
+    assert_non_null(big);
+    memset(big, '\n', DNSF_CONFIG_MAX_BYTES + 1);
+    assert_int_equal(config_load_buffer(big, DNSF_CONFIG_MAX_BYTES + 1, "<big>", NULL, &c, err,
+                                        sizeof err), -1);
+    assert_string_equal(err, "<big>:0: larger than 65536 bytes");
+    assert_int_equal(config_load_buffer(big, DNSF_CONFIG_MAX_BYTES, "<big>", NULL, &c, err,
+                                        sizeof err), 0);
+    free(big);
+}
+
 /* ---- apps --------------------------------------------------------------- */
 
 static void load_app(const char *prog, const char *exe, struct dnsf_config *c)
@@ -642,6 +1062,9 @@ static void test_parse_server_garbage(void **state)
         "[::1]:99999", "[]", "[]:53", "1.2.3", "256.1.1.1", "1.2.3.4.5", ":53", "::1::2",
         "fe80::1%eth0", "[fe80::1%eth0]:53", "2001:db8::1:53:", "1.2.3.4:53:53", "[1.2.3.4",
         "1.2.3.4 ", " 1.2.3.4",
+        /* strtoul() took a sign and leading blanks: a port is digits only. */
+        "127.0.0.1:+53", "127.0.0.1: 53", "127.0.0.1:-0", "127.0.0.1:\t53", "[::1]:+53",
+        "[::1]: 53", "127.0.0.1:0x35", "127.0.0.1:53 ",
         "[0000:0000:0000:0000:0000:0000:0000:0000:0000]:53",
         "11111111111111111111111111111111111111111111111111111111111111111111111111",
     };
@@ -685,6 +1108,18 @@ int main(void)
         cmocka_unit_test(test_error_hedge_order_in_app),
         cmocka_unit_test(test_error_hedge_order_in_nonmatching_app),
         cmocka_unit_test(test_error_unreadable),
+        cmocka_unit_test(test_fifo_refused),
+        cmocka_unit_test(test_device_refused),
+        cmocka_unit_test(test_directory_message),
+        cmocka_unit_test(test_symlink_followed),
+        cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_many_keys_refused_fast),
+        cmocka_unit_test(test_nesting_refused),
+        cmocka_unit_test(test_nul_byte_refused),
+        cmocka_unit_test(test_include_refused),
+        cmocka_unit_test(test_integers_as_written),
+        cmocka_unit_test(test_log_target_rules),
+        cmocka_unit_test(test_buffer_entry_point),
         cmocka_unit_test(test_apps_by_program_name),
         cmocka_unit_test(test_apps_by_path_glob),
         cmocka_unit_test(test_apps_no_match),
