@@ -34,7 +34,8 @@ static int memo_enabled;                              /* written once, in init *
 /* Generation: bumped whenever something a memoised result depends on
  * changes. Files are checked at most once a second, the netlink socket
  * (addresses and routes, which drive glibc's RFC 6724 sort and
- * AI_ADDRCONFIG) at most every 100 ms. */
+ * AI_ADDRCONFIG) at most every 100 ms; a config reload and a change of
+ * nameservers (server_set_seen) bump it at once. */
 static _Atomic uint64_t generation = 1;
 static _Atomic uint64_t next_file_check_ms, next_nl_check_ms;
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -45,6 +46,10 @@ static const char *const watched_paths[] = {
 };
 #define NWATCHED (sizeof watched_paths / sizeof watched_paths[0])
 static struct file_stamp watched_stamp[NWATCHED];
+
+/* The server set (serverset.h) the latest lookup context asks: written by
+ * state_lookup_ctx when resolv.conf or the config name other servers. */
+static _Atomic uint64_t current_server_set;
 
 static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct resconf rc_snapshot;
@@ -285,6 +290,24 @@ static int resconf_current(struct resconf *out)
     return 0;
 }
 
+/* The servers changed (resolv.conf or the config, whichever names them):
+ * what came from the old set is never handed out again. Its cache entries
+ * are keyed apart already (cache.h); here they are freed, and memoised
+ * results, which may have been built from them, are dropped (generation).
+ * nscd flushes its hosts cache when resolv.conf changes, c-ares its query
+ * cache on a server change. A re-ordering keeps the set (serverset.h). */
+static void server_set_seen(uint64_t set)
+{
+    uint64_t old = atomic_load(&current_server_set);
+    if (old == set || !atomic_compare_exchange_strong(&current_server_set, &old, set))
+        return;
+    if (old == 0)
+        return;                     /* the first lookup */
+    generation++;
+    cache_drop_set(old);
+    LOGI("the nameservers changed; answers from the old ones are dropped");
+}
+
 int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
 {
     if (!state_active())
@@ -294,6 +317,7 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
     resolve_ctx_init(ctx, atomic_load(&config_current), rc);
     if (ctx->plan.nservers < 1)
         return -1;
+    server_set_seen(ctx->server_set);
     return 0;
 }
 

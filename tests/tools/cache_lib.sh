@@ -13,7 +13,8 @@
 # DNS module would fail instead of quietly answering. The proxy's `queries` counter is
 # the proof of what the cache did: a lookup the cache answered sends nothing.
 #
-#   cl_ns_start                 NSD on $CL_NS (fixtures + cache.test), RRL off
+#   cl_ns_start [ADDR [ZONE=FILE...]]  NSD on ADDR (default $CL_NS): fixtures, cache.test
+#                               and the extra zones, RRL off
 #   cl_proxy_start [MODE [ARGS...]]  faultdns on $CL_PROXY:53 in front of it
 #   cl_setmode MODE             switch the proxy's mode (SIGUSR1), wait until applied
 #   cl_queries                  the proxy's `queries` counter now (fresh stats)
@@ -22,7 +23,8 @@
 #   cl_conf FILE LOG [LINE...]  shim config: the proxy, sequence, timeout 300 ms,
 #                               1 attempt, deadline 1000 ms (CL_TIMEOUT, CL_DEADLINE
 #                               change these two), no search list, debug log to LOG
-#                               (CL_LOGLEVEL changes the level),
+#                               (CL_LOGLEVEL changes the level; CL_NAMESERVERS, the
+#                               list's quoted entries, other servers; "" resolv.conf's),
 #                               stats_on_exit; LINEs appended (e.g. a cache block)
 #   cl_start NAME CONF [ETC]    start tests/tools/cache_client under the shim in the
 #                               private /etc ETC (default $CL_ETC)
@@ -53,15 +55,17 @@ cl_init() {
 	dnsf_on_exit cl_stop_all
 }
 
-# cl_ns_start: like ns_start (tests/lib/common.sh), plus tests/integration/data/cache.
+# cl_ns_start [ADDR [ZONE=FILE...]]: like ns_start (tests/lib/common.sh), plus
+# tests/integration/data/cache and the extra zones.
 cl_ns_start() {
-	local addr=$CL_NS dir pid
+	local addr=${1:-$CL_NS} dir pid
+	shift || true
 	command -v nsd >/dev/null || bail "nsd is not installed (run tests/deps.sh)"
 	if dnsq -s "$addr" -t 0.3 www.dnsf.test A >/dev/null 2>&1; then
 		bail "something already answers DNS on $addr:53 (a leftover nsd?)"
 	fi
 	dir=$(mktemp -d "$DNSF_TMP/nsd.XXXXXX")
-	nsd_write_conf "$dir/nsd.conf" "$dir" "$addr" 53 cache.test="$DNSF_ROOT/tests/integration/data/cache/cache.test.zone"
+	nsd_write_conf "$dir/nsd.conf" "$dir" "$addr" 53 cache.test="$DNSF_ROOT/tests/integration/data/cache/cache.test.zone" "$@"
 	if ! nsd-checkconf "$dir/nsd.conf" >"$dir/checkconf.out" 2>&1; then
 		sed 's/^/#   /' "$dir/checkconf.out"
 		bail "nsd-checkconf rejected $dir/nsd.conf"
@@ -148,11 +152,11 @@ cl_etc() {
 
 # cl_conf FILE LOG [LINE...]
 cl_conf() {
-	local f=$1 log=$2 s
+	local f=$1 log=$2 s ns=${CL_NAMESERVERS-\"$CL_PROXY:53\"}
 	shift 2
 	{
 		echo "# written by tests/tools/cache_lib.sh"
-		echo "nameservers = [ \"$CL_PROXY:53\" ];"
+		if [ -n "$ns" ]; then echo "nameservers = [ $ns ];"; fi
 		echo "strategy = \"sequence\";"
 		echo "timeout_ms = ${CL_TIMEOUT:-300};"
 		echo "attempts = 1;"

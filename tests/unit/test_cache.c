@@ -35,9 +35,11 @@
 #include "dnsf/clock.h"
 #include "dnsf/dnsmsg.h"
 #include "dnsf/memo.h"
+#include "dnsf/serverset.h"
 #include "dnspkt.h"
 
 #define T0 1000000000ull           /* an arbitrary "now" for the explicit clock */
+#define SET 42                     /* the server set of the helpers get() and put() */
 
 static struct cache_params defaults(void)
 {
@@ -345,7 +347,7 @@ static enum cache_hit get(const struct cache_params *cp, const char *name, uint1
     uint8_t *pkt = NULL;
     int len = 0;
     uint64_t e = 0;
-    enum cache_hit h = cache_get(cp, name, qtype, now, allow_stale, &pkt, &len, &e);
+    enum cache_hit h = cache_get(cp, SET, name, qtype, now, allow_stale, &pkt, &len, &e);
     if (h != CACHE_MISS) {
         assert_non_null(pkt);
         if (want != NULL) {
@@ -371,7 +373,7 @@ static enum cache_hit get(const struct cache_params *cp, const char *name, uint1
 static int put(const struct cache_params *cp, const char *name, uint16_t qtype,
                const struct pkt *p, uint64_t now)
 {
-    return cache_put(cp, name, qtype, p->b, (int)p->n, now);
+    return cache_put(cp, SET, name, qtype, p->b, (int)p->n, now);
 }
 
 static void test_fresh_then_expired(void **state)
@@ -413,6 +415,69 @@ static void test_stale_only_within_max_stale(void **state)
     cp.max_stale = 0;
     assert_int_equal(put(&cp, "www.example", DNS_T_A, &p, T0), 1);
     assert_int_equal(get(&cp, "www.example", DNS_T_A, T0 + 10000, 1, NULL, NULL), CACHE_MISS);
+}
+
+/* A server set from "ADDR[:PORT]" texts. */
+static uint64_t set_of(int n, ...)
+{
+    struct dnsf_server s[DNSF_MAX_SERVERS];
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(config_parse_server(va_arg(ap, const char *), &s[i]), 0);
+    va_end(ap);
+    return server_set_id(s, n);
+}
+
+/* Issue 10, item 3: answers are kept per server set. */
+static void test_server_sets(void **state)
+{
+    struct cache_params cp = defaults();
+    struct pkt a, b;
+    uint8_t *pkt = NULL;
+    int len = 0;
+    uint64_t A = set_of(2, "192.0.2.1", "192.0.2.2"), B = set_of(1, "192.0.2.3");
+
+    /* The identity: order-free, but address, port and scope count. */
+    assert_true(A == set_of(2, "192.0.2.2", "192.0.2.1"));
+    assert_true(A != B && A != 0 && B != 0);
+    assert_true(A != set_of(2, "192.0.2.1", "192.0.2.2:5353"));
+    assert_true(A != set_of(1, "192.0.2.1"));
+    struct dnsf_server ll[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(config_parse_server("fe80::1", &ll[i]), 0);
+        ((struct sockaddr_in6 *)&ll[i].addr)->sin6_scope_id = (uint32_t)i + 1;
+    }
+    assert_true(server_set_id(&ll[0], 1) != server_set_id(&ll[1], 1));
+    assert_true(set_of(1, "2001:db8::1") == set_of(1, "[2001:db8::1]:53"));
+
+    reply_a(&a, "www.example", 10, "192.0.2.10");
+    reply_a(&b, "www.example", 10, "192.0.2.20");
+    assert_int_equal(cache_put(&cp, A, "www.example", DNS_T_A, a.b, (int)a.n, T0), 1);
+    /* Another set sees nothing: not fresh, not stale. */
+    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL),
+                     CACHE_MISS);
+    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
+                               NULL), CACHE_MISS);
+    /* Each set has its own entry for the same question. */
+    assert_int_equal(cache_put(&cp, B, "www.example", DNS_T_A, b.b, (int)b.n, T0), 1);
+    assert_int_equal(entries(), 2);
+    assert_int_equal(cache_get(&cp, A, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL),
+                     CACHE_FRESH);
+    assert_memory_equal(pkt, a.b, a.n);
+    free(pkt);
+    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL),
+                     CACHE_FRESH);
+    assert_memory_equal(pkt, b.b, b.n);
+    free(pkt);
+    /* A set no longer configured: its entries go, the others stay. */
+    cache_drop_set(A);
+    assert_int_equal(entries(), 1);
+    assert_int_equal(cache_get(&cp, A, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
+                               NULL), CACHE_MISS);
+    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
+                               NULL), CACHE_STALE);
+    free(pkt);
 }
 
 static void test_serve_stale_off(void **state)
@@ -485,7 +550,7 @@ static void test_keys_case_and_trailing_dot(void **state)
     {
         uint8_t *got = NULL;
         int glen = 0;
-        assert_int_equal(cache_get(&cp, "www.EXAMPLE.com", DNS_T_A, T0, 0, &got, &glen, NULL),
+        assert_int_equal(cache_get(&cp, SET, "www.EXAMPLE.com", DNS_T_A, T0, 0, &got, &glen, NULL),
                          CACHE_FRESH);
         assert_memory_equal(got + 12, "\003www\007EXAMPLE\003com", 17);
         free(got);
@@ -509,7 +574,7 @@ static void test_put_rejects(void **state)
     head(&p, "nx.example", DNS_T_A, DNS_R_NXDOMAIN, 0, 0);          /* no SOA */
     assert_int_equal(put(&cp, "nx.example", DNS_T_A, &p, T0), 0);
     reply_a(&p, "www.example", 300, "192.0.2.1");
-    assert_int_equal(cache_put(&cp, "www.example", DNS_T_A, p.b, 0, T0), 0);
+    assert_int_equal(cache_put(&cp, SET, "www.example", DNS_T_A, p.b, 0, T0), 0);
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = 0;
     assert_int_equal(put(&cp, longname, DNS_T_A, &p, T0), 0);
@@ -736,7 +801,7 @@ static void test_fork_child_keeps_entries_drops_flights(void **state)
         uint8_t *pkt = NULL;
         int len = 0;
         cache_fork_child();                      /* what state.c's atfork handler calls */
-        if (cache_get(&cp, "kept.example", DNS_T_A, clock_now_ms(), 0, &pkt, &len, NULL)
+        if (cache_get(&cp, SET, "kept.example", DNS_T_A, clock_now_ms(), 0, &pkt, &len, NULL)
             != CACHE_FRESH)
             _exit(10);
         if (len != (int)p.n || memcmp(pkt, p.b, p.n) != 0)
@@ -1009,6 +1074,7 @@ int main(void)
         cmocka_unit_test_setup(test_refresh_replaces, cache_setup),
         cmocka_unit_test_setup(test_keys_case_and_trailing_dot, cache_setup),
         cmocka_unit_test_setup(test_put_rejects, cache_setup),
+        cmocka_unit_test_setup(test_server_sets, cache_setup),
         cmocka_unit_test_setup(test_disabled, cache_setup),
         cmocka_unit_test_setup(test_eviction_bound, cache_setup),
         cmocka_unit_test_setup(test_eviction_bound_any_max_entries, cache_setup),
