@@ -2,6 +2,7 @@
 #include "dnsf/state.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "dnsf/filestamp.h"
 #include "dnsf/hostsfile.h"
 #include "dnsf/memo.h"
+#include "dnsf/note.h"
 #include "dnsf/nsswitch.h"
 #include "dnsf/transport.h"
 
@@ -353,39 +355,77 @@ static uint64_t generation_at(uint64_t now)
     return generation;
 }
 
-uint64_t state_memo_generation(void)
-{
-    return memo_enabled ? generation_at(clock_now_coarse_ms()) : 0;
-}
-
-int state_gai_memo_get(const char *node, const char *service, const struct addrinfo *hints,
-                       int *rc, struct addrinfo **res)
-{
-    if (!memo_enabled || !atomic_load(&config_current)->cache.enabled)
-        return 0;
-    uint64_t now = clock_now_coarse_ms();
-    return memo_lookup(node, service, hints, now, generation_at(now), rc, res);
-}
-
-void state_gai_memo_put(const char *node, const char *service, const struct addrinfo *hints,
-                        int rc, const struct addrinfo *res, const struct lookup_note *n,
-                        uint64_t gen)
+int state_memo_open(struct memo_call *mc)
 {
     const struct dnsf_config *cfg = atomic_load(&config_current);
-    if (!memo_enabled || n->uncacheable || !cfg->enabled || !cfg->cache.enabled)
+    mc->on = 0;
+    mc->expire_ms = 0;
+    mc->h_errnop = NULL;
+    mc->herrno = mc->herrnop = MEMO_UNTOUCHED;
+    /* glibc's nss_dns gethostbyaddr reads the caller's errno and answers
+     * otherwise when it is ECONNREFUSED (resolv/nss_dns/dns-host.c, kept in
+     * hostlookup.c): such a call is not the data's alone. */
+    if (!memo_enabled || !cfg->enabled || !cfg->cache.enabled || errno == ECONNREFUSED)
+        return 0;
+    mc->errno_before = errno;
+    mc->now_ms = clock_now_coarse_ms();
+    mc->gen = generation_at(mc->now_ms);
+    mc->max_entries = cfg->cache.max_entries;
+    mc->on = 1;
+    return 1;
+}
+
+/* A value no resolver stores in h_errno (they use -1 to 4). */
+#define HERRNO_SENTINEL (-0x5eed)
+
+void state_memo_watch(struct memo_call *mc, int *h_errnop)
+{
+    if (!mc->on)
         return;
-    /* Outcomes that depend only on the data (not on a passing failure). */
-    if (rc != 0 && rc != EAI_NONAME && rc != EAI_NODATA && rc != EAI_SERVICE && rc != EAI_FAMILY
-        && rc != EAI_SOCKTYPE && rc != EAI_BADFLAGS)
-        return;
+    note_begin();
+    mc->herrno_caller = h_errno;
+    h_errno = HERRNO_SENTINEL;
+    if ((mc->h_errnop = h_errnop) != NULL) {
+        mc->herrnop_caller = *h_errnop;
+        *h_errnop = HERRNO_SENTINEL;
+    }
+}
+
+/* What the call left at P: its value, or (still the sentinel) the caller's
+ * value put back and MEMO_UNTOUCHED. */
+static int herrno_left(int *p, int caller)
+{
+    if (*p != HERRNO_SENTINEL)
+        return *p;
+    *p = caller;
+    return MEMO_UNTOUCHED;
+}
+
+int state_memo_close(struct memo_call *mc)
+{
+    struct lookup_note n;
+    if (!mc->on)
+        return 0;
+    note_end(&n);
+    /* The out-parameter first: it may be the global itself (&h_errno). */
+    if (mc->h_errnop != NULL)
+        mc->herrnop = herrno_left(mc->h_errnop, mc->herrnop_caller);
+    mc->herrno = herrno_left(&h_errno, mc->herrno_caller);
+    if (mc->h_errnop == &h_errno)
+        mc->herrno = mc->herrnop;
+    const struct dnsf_config *cfg = atomic_load(&config_current);
+    if (n.uncacheable || !cfg->enabled || !cfg->cache.enabled)
+        return 0;
+    /* No longer than the DNS data it was built from; without DNS data (the
+     * files step, numeric addresses) no longer than max_ttl: the generation
+     * drops it when a file changes. */
     uint64_t now = clock_now_coarse_ms();
     uint64_t cap = now + (uint64_t)cfg->cache.max_ttl * 1000;
-    uint64_t expire = n->dns_called && n->expire_ms != UINT64_MAX ? n->expire_ms : cap;
+    uint64_t expire = n.dns_called && n.expire_ms != UINT64_MAX ? n.expire_ms : cap;
     if (expire > cap)
         expire = cap;
-    if (expire <= now)
-        return;
-    memo_store(node, service, hints, rc, res, expire, gen, cfg->cache.max_entries);
+    mc->expire_ms = expire > now ? expire : 0;
+    return mc->expire_ms != 0;
 }
 
 int state_files_merged(void)
