@@ -10,10 +10,10 @@
  *   gai  NODE SERVICE [family=F] [socktype=S] [protocol=P] [flags=A|B] [hints=null]
  *   gh   NAME                       gethostbyname
  *   gh2  NAME FAMILY                gethostbyname2
- *   ghr  NAME [BUFLEN|grow]         gethostbyname_r
- *   gh2r NAME FAMILY [BUFLEN|grow]  gethostbyname2_r
+ *   ghr  NAME [BUFLEN|grow|edge]    gethostbyname_r
+ *   gh2r NAME FAMILY [BUFLEN|grow|edge]  gethostbyname2_r
  *   gha  ADDR [family=F] [len=N]    gethostbyaddr (ADDR is IPv4 or IPv6 text)
- *   ghar ADDR [BUFLEN|grow] [family=F] [len=N]   gethostbyaddr_r
+ *   ghar ADDR [BUFLEN|grow|edge] [family=F] [len=N]   gethostbyaddr_r
  *   gni  ADDR PORT FLAGS [hostlen=N] [servlen=N] [salen=N]   getnameinfo
  *
  * NODE/SERVICE/NAME "-" means NULL; "" is the empty string. Symbolic values are
@@ -21,10 +21,17 @@
  * the short forms unspec/inet/inet6/stream/dgram/raw/tcp/udp, or numbers (0x..).
  * Flags are joined with '|' or ','. ADDR for gni may carry a scope: fe80::1%lo.
  * BUFLEN "grow" starts at 16 bytes and doubles on ERANGE, like a real caller.
+ * BUFLEN "edge" finds the ERANGE threshold: the smallest length (from 1 up) that
+ * gets something other than ERANGE, printed as "edge=T", then the results with
+ * buffers of T-1, T and T+1 bytes.
  *
  * Options: -r N  run every call N times; print the first result and check the
  *                others print the same (exit 3 if not);
- *          -t    print per-call timings to stderr (not part of the result).
+ *          -t    print per-call timings to stderr (not part of the result);
+ *          -x    exact: set the global h_errno to a sentinel (777) before every call
+ *                and print what the call left there ("h_errno-global=", "untouched"
+ *                if still 777); for the _r calls also the out-parameter on success
+ *                and the buffer layout (each pointer as an offset into the buffer).
  *
  * Exit status: 0 all calls ran (whatever they returned), 2 usage error,
  * 3 an inconsistency the tool itself detected (see the "BUG:" lines).
@@ -103,6 +110,8 @@ static const struct sym herrno_syms[] = {
 
 static const char *prog = "lookup";
 static int tool_bug; /* set when a "BUG:" line was printed */
+static int exact;    /* -x */
+#define HERRNO_SENTINEL 777
 
 /* One call's output goes to a memory stream so that repeats can be compared. */
 static FILE *out;
@@ -110,10 +119,11 @@ static FILE *out;
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s [-r N] [-t] CALL [-- CALL ...]\n"
+		"usage: %s [-r N] [-t] [-x] CALL [-- CALL ...]\n"
 		"  gai NODE SERVICE [family=] [socktype=] [protocol=] [flags=] [hints=null]\n"
-		"  gh NAME | gh2 NAME FAMILY | ghr NAME [BUFLEN|grow] | gh2r NAME FAMILY [BUFLEN|grow]\n"
-		"  gha ADDR [family=] [len=] | ghar ADDR [BUFLEN|grow] [family=] [len=]\n"
+		"  gh NAME | gh2 NAME FAMILY | ghr NAME [BUFLEN|grow|edge]\n"
+		"  gh2r NAME FAMILY [BUFLEN|grow|edge]\n"
+		"  gha ADDR [family=] [len=] | ghar ADDR [BUFLEN|grow|edge] [family=] [len=]\n"
 		"  gni ADDR PORT FLAGS [hostlen=] [servlen=] [salen=]\n",
 		prog);
 	exit(2);
@@ -244,6 +254,20 @@ static void errno_after_success(int e)
 		fputs("  errno-after-success=unchanged\n", out);
 	else
 		fprintf(out, "  errno-after-success=changed(%s)\n", errno_name(e));
+}
+
+/* -x: the global h_errno, set to a sentinel before a call and reported after it. */
+static void herr_arm(void)
+{
+	if (exact)
+		h_errno = HERRNO_SENTINEL;
+}
+
+static void herr_report(int h)
+{
+	if (exact)
+		fprintf(out, "  h_errno-global=%s\n",
+			h == HERRNO_SENTINEL ? "untouched" : herrno_name(h));
 }
 
 /* ---- timing ------------------------------------------------------------------- */
@@ -416,11 +440,13 @@ static void call_gai(int argc, char **argv)
 
 	struct addrinfo canary;
 	struct addrinfo *res = &canary;
+	herr_arm();
 	errno = ERRNO_CANARY;
 	tstart();
 	int rc = getaddrinfo(node, service, hp, &res);
 	tstop();
-	int e = errno;
+	int e = errno, hg = h_errno;
+	herr_report(hg);
 
 	fprintf(out, "  rc=%s", eai_name(rc));
 	if (rc == EAI_SYSTEM)
@@ -498,11 +524,13 @@ static void call_gh(int argc, char **argv, int two)
 		return;
 	}
 	h_errno = NETDB_SUCCESS;
+	herr_arm();
 	errno = ERRNO_CANARY;
 	tstart();
 	struct hostent *h = two ? gethostbyname2(name, af) : gethostbyname(name);
 	tstop();
 	int e = errno, herr = h_errno;
+	herr_report(herr);
 	print_hostent_result(argv[0], h, herr, e);
 }
 
@@ -530,11 +558,13 @@ static void call_gha(int argc, char **argv)
 		die_usage("len must be <= 16", argv[1]);
 	fprintf(out, "gha addr=%s family=%s len=%u\n", argv[1], family_name(af), (unsigned)len);
 	h_errno = NETDB_SUCCESS;
+	herr_arm();
 	errno = ERRNO_CANARY;
 	tstart();
 	struct hostent *h = gethostbyaddr(addr, len, af);
 	tstop();
 	int e = errno, herr = h_errno;
+	herr_report(herr);
 	print_hostent_result("gha", h, herr, e);
 }
 
@@ -563,62 +593,114 @@ static int run_r(const struct r_args *a, struct hostent *he, char *buf, size_t b
 	return -1;
 }
 
-static void do_r(const struct r_args *a, const char *buflen_arg)
-{
-	int grow = buflen_arg && strcmp(buflen_arg, "grow") == 0;
-	size_t buflen = grow ? 16 : buflen_arg ? (size_t)parse_num(buflen_arg, "buflen") : 8192;
-	fprintf(out, " buflen=%s\n", grow ? "grow" : buflen_arg ? buflen_arg : "8192");
-
-	struct hostent he, canary_he;
-	struct hostent *result;
-	int herr, ret, e;
+/* One _r call with a fresh heap buffer of exactly BUFLEN bytes (so valgrind and
+ * ASan see overruns), and everything it left behind. */
+struct r_res {
+	size_t buflen;
 	char *buf;
-	for (;;) {
-		buf = malloc(buflen ? buflen : 1);
-		if (!buf)
-			abort();
-		memset(&he, 0, sizeof he);
-		result = &canary_he;
-		herr = 12345;
-		errno = ERRNO_CANARY;
-		tstart();
-		ret = run_r(a, &he, buf, buflen, &result, &herr);
-		tstop();
-		e = errno;
-		if (!grow || ret != ERANGE || buflen >= (1u << 20))
-			break;
-		if (result != NULL) {
-			fputs("  BUG: ERANGE but *result not NULL\n", out);
-			tool_bug = 1;
-		}
-		free(buf);
-		buflen *= 2;
-	}
-	fprintf(out, "  ret=%s", errno_name(ret));
-	if (result == &canary_he)
+	struct hostent he, canary_he, *result;
+	int ret, herr, e, hglob;
+};
+
+static void r_call(const struct r_args *a, size_t buflen, struct r_res *r)
+{
+	r->buflen = buflen;
+	r->buf = malloc(buflen ? buflen : 1);
+	if (!r->buf)
+		abort();
+	memset(&r->he, 0, sizeof r->he);
+	r->result = &r->canary_he;
+	r->herr = 12345;
+	herr_arm();
+	errno = ERRNO_CANARY;
+	tstart();
+	r->ret = run_r(a, &r->he, r->buf, buflen, &r->result, &r->herr);
+	tstop();
+	r->e = errno;
+	r->hglob = h_errno;
+}
+
+/* -x: where each pointer of a result points, as an offset into the buffer. */
+static void print_layout(const struct hostent *h, const char *buf)
+{
+	fprintf(out, "  layout: name=%+td aliases=%+td[", h->h_name - buf, (char *)h->h_aliases - buf);
+	for (char **p = h->h_aliases; p && *p; p++)
+		fprintf(out, "%s%+td", p == h->h_aliases ? "" : ",", *p - buf);
+	fprintf(out, "] addrs=%+td[", (char *)h->h_addr_list - buf);
+	for (char **p = h->h_addr_list; p && *p; p++)
+		fprintf(out, "%s%+td", p == h->h_addr_list ? "" : ",", *p - buf);
+	fputs("]\n", out);
+}
+
+/* Print R (NOTE, if not NULL, as a line after the first), then free its buffer. */
+static void r_print(struct r_res *r, const char *note)
+{
+	fprintf(out, "  ret=%s", errno_name(r->ret));
+	if (r->result == &r->canary_he)
 		fputs(" result=untouched", out);
-	else if (result == NULL)
+	else if (r->result == NULL)
 		fputs(" result=NULL", out);
-	else if (result == &he)
+	else if (r->result == &r->he)
 		fputs(" result=&he", out);
 	else
 		fputs(" result=other", out);
-	if (ret != 0 || result != &he) {
-		fprintf(out, " h_errno=%s", herr == 12345 ? "untouched" : herrno_name(herr));
-		if (herr == NETDB_INTERNAL || ret != 0)
-			fprintf(out, " errno=%s", e == ERRNO_CANARY ? "unchanged" : errno_name(e));
+	if (r->ret != 0 || r->result != &r->he) {
+		fprintf(out, " h_errno=%s", r->herr == 12345 ? "untouched" : herrno_name(r->herr));
+		if (r->herr == NETDB_INTERNAL || r->ret != 0)
+			fprintf(out, " errno=%s",
+				r->e == ERRNO_CANARY ? "unchanged" : errno_name(r->e));
 	}
 	fputc('\n', out);
-	if (grow)
-		fprintf(out, "  grow=%s\n", ret == ERANGE ? "gave-up" : "done");
-	if (ret == 0 && result == &he) {
-		print_hostent(&he, buf, buflen);
-		errno_after_success(e);
-	} else if (result != NULL) {
+	if (note)
+		fprintf(out, "  %s\n", note);
+	if (exact) {
+		herr_report(r->hglob);
+		fprintf(out, "  h_errnop=%s\n",
+			r->herr == 12345 ? "untouched" : herrno_name(r->herr));
+	}
+	if (r->ret == 0 && r->result == &r->he) {
+		print_hostent(&r->he, r->buf, r->buflen);
+		if (exact)
+			print_layout(&r->he, r->buf);
+		errno_after_success(r->e);
+	} else if (r->result != NULL) {
 		fputs("  BUG: failure but *result not NULL\n", out);
 		tool_bug = 1;
 	}
-	free(buf);
+	free(r->buf);
+}
+
+static void do_r(const struct r_args *a, const char *buflen_arg)
+{
+	int grow = buflen_arg && strcmp(buflen_arg, "grow") == 0;
+	int edge = buflen_arg && strcmp(buflen_arg, "edge") == 0;
+	size_t buflen = grow ? 16 : edge ? 1 : buflen_arg ? (size_t)parse_num(buflen_arg, "buflen") : 8192;
+	fprintf(out, " buflen=%s\n", grow || edge ? buflen_arg : buflen_arg ? buflen_arg : "8192");
+
+	struct r_res r;
+	for (;;) {
+		r_call(a, buflen, &r);
+		if ((!grow && !edge) || r.ret != ERANGE || buflen >= (1u << 20))
+			break;
+		if (r.result != NULL) {
+			fputs("  BUG: ERANGE but *result not NULL\n", out);
+			tool_bug = 1;
+		}
+		free(r.buf);
+		buflen = grow ? buflen * 2 : buflen + 1;
+	}
+	if (edge) {
+		/* The threshold, then the results on both sides of it. */
+		fprintf(out, "  edge=%zu\n", buflen);
+		free(r.buf);
+		for (size_t b = buflen > 1 ? buflen - 1 : buflen; b <= buflen + 1; b++) {
+			fprintf(out, "  buflen=%zu\n", b);
+			r_call(a, b, &r);
+			r_print(&r, NULL);
+		}
+		return;
+	}
+	r_print(&r, !grow ? NULL : r.ret == ERANGE ? "grow=gave-up" : "grow=done");
 }
 
 static void call_ghr(int argc, char **argv, int two)
@@ -705,12 +787,14 @@ static void call_gni(int argc, char **argv)
 		memset(host, '#', (size_t)hostlen);
 	if (serv)
 		memset(serv, '#', (size_t)servlen);
+	herr_arm();
 	errno = ERRNO_CANARY;
 	tstart();
 	int rc = getnameinfo((struct sockaddr *)&ss, salen, host, (socklen_t)hostlen, serv,
 			     (socklen_t)servlen, flags);
 	tstop();
 	int e = errno;
+	herr_report(h_errno);
 	fprintf(out, "  rc=%s", eai_name(rc));
 	if (rc == EAI_SYSTEM)
 		fprintf(out, " errno=%s", errno_name(e));
@@ -772,6 +856,8 @@ int main(int argc, char **argv)
 			repeat = parse_num(argv[++i], "-r");
 		else if (strcmp(argv[i], "-t") == 0)
 			timing = 1;
+		else if (strcmp(argv[i], "-x") == 0)
+			exact = 1;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
