@@ -51,7 +51,7 @@ static struct mentry **bucket(struct mshard *s, uint32_t h)
 int memo_get(const struct memo_call *mc, const void *key, size_t klen, memo_read_fn read,
              void *arg)
 {
-    if (klen == 0 || klen > MEMO_MAX_KEY)
+    if (!mc->on || klen == 0 || klen > MEMO_MAX_KEY)
         return 0;
     pthread_once(&mshards_once, mshards_init);
     uint32_t h = hash_key(key, klen);

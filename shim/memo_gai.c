@@ -109,8 +109,7 @@ int memo_gai_get(const struct memo_call *mc, const char *node, const char *servi
 {
     unsigned char key[MEMO_MAX_KEY];
     struct gai_read r = { rc, res };
-    size_t kl = make_key(key, node, service, hints);
-    return mc->on && kl > 0 && memo_get(mc, key, kl, read_gai, &r);
+    return memo_get(mc, key, make_key(key, node, service, hints), read_gai, &r);
 }
 
 void memo_gai_put(const struct memo_call *mc, const char *node, const char *service,

@@ -207,8 +207,7 @@ int memo_hostent_get_r(const struct memo_call *mc, const struct hostent_call *c,
 {
     unsigned char key[MEMO_MAX_KEY];
     struct read_r r = { c, rc };
-    size_t kl = mc->on ? make_key(key, c) : 0;
-    return kl > 0 && memo_get(mc, key, kl, read_r, &r);
+    return memo_get(mc, key, make_key(key, c), read_r, &r);
 }
 
 void memo_hostent_put_r(const struct memo_call *mc, const struct hostent_call *c, int rc,
@@ -335,8 +334,7 @@ int memo_hostent_get(const struct memo_call *mc, const struct hostent_call *c,
 {
     unsigned char key[MEMO_MAX_KEY];
     struct read_h r = { c, h };
-    size_t kl = mc->on ? make_key(key, c) : 0;
-    return kl > 0 && memo_get(mc, key, kl, read_h, &r);
+    return memo_get(mc, key, make_key(key, c), read_h, &r);
 }
 
 void memo_hostent_put(const struct memo_call *mc, const struct hostent_call *c,

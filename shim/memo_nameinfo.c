@@ -63,8 +63,7 @@ int memo_nameinfo_get(const struct memo_call *mc, const struct nameinfo_call *c,
 {
     unsigned char key[MEMO_MAX_KEY];
     struct read_ni r = { c, rc };
-    size_t kl = mc->on ? make_key(key, c) : 0;
-    return kl > 0 && memo_get(mc, key, kl, read_ni, &r);
+    return memo_get(mc, key, make_key(key, c), read_ni, &r);
 }
 
 /* The bytes of the string getnameinfo wrote into BUF (LEN long), with its

@@ -54,8 +54,9 @@ struct memo_call {
  * needs, never block. Return 0, or -1 to treat the entry as a miss. */
 typedef int (*memo_read_fn)(const void *val, size_t len, void *arg);
 
-/* Look KEY up: on an entry still valid at MC's time and generation, call
- * READ and return 1 if it returned 0; else return 0. */
+/* Look KEY up (KLEN 0: no key, a miss): on an entry still valid at MC's
+ * time and generation, call READ and return 1 if it returned 0; else (or
+ * when MC is not on) return 0. */
 int memo_get(const struct memo_call *mc, const void *key, size_t klen, memo_read_fn read,
              void *arg);
 /* Keep VAL under KEY until MC->expire_ms, in MC's generation (replacing an

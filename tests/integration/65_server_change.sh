@@ -34,24 +34,11 @@ NS_A=127.53.0.5
 NS_B=127.53.0.6
 DATA=$DNSF_ROOT/tests/integration/data/servers
 RELOAD_MS=5000         # CONFIG_CHECK_MS is 3000, plus slack
-cl_ns_start "$NS_A" switch.test="$DATA/switch-a.zone"
-cl_ns_start "$NS_B" switch.test="$DATA/switch-b.zone"
+cl_ns_start_at "$NS_A" switch.test="$DATA/switch-a.zone"
+cl_ns_start_at "$NS_B" switch.test="$DATA/switch-b.zone"
 
-# step CLIENT WANT_RC WANT_ADDRS DESC -- CMD...: one command; its rc and addresses checked.
-step() {
-	local c=$1 wrc=$2 wad=$3 desc=$4 rc ad
-	shift 4
-	[ "${1:-}" = -- ] && shift
-	cl_cmd "$c" "$@"
-	rc=$(cl_get rc) || rc="?"
-	ad=$(cl_get addrs) || ad="?"
-	if [ "$rc" = "$wrc" ] && [ "$ad" = "$wad" ]; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-		diag "  '$*': want rc=$wrc addrs=$wad; got: $CL_REPLY"
-	fi
-}
+# step CLIENT WANT_RC WANT_ADDRS DESC -- CMD...: one command, its rc and addresses checked.
+step() { cl_step "$1" "*" "${@:2}"; }
 
 # rewrite FILE SED_EXPR: edit FILE in place (same inode: the client's namespace has it
 # bind-mounted, a rename would leave it on the old file).
