@@ -127,7 +127,7 @@ static int route_hostent_r(const struct hostent_call *c, const char *fn)
     if (in_hook || !state_active())
         return real_hostent_r(c);
     if (!(state_memo_open(&mc) && memo_hostent_get_r(&mc, c, &rc))) {
-        state_memo_watch(&mc, c->h_errnop);
+        state_memo_watch(&mc, c->h_errnop);     /* NULL: left alone, not memoised */
         rc = real_hostent_r(c);
         int err = errno;
         if (state_memo_close(&mc))

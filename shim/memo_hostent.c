@@ -68,6 +68,9 @@ static size_t make_key(unsigned char *buf, const struct hostent_call *c)
         bytes = c->name;
     }
     if (c->reentrant) {
+        /* glibc may succeed without touching *H_ERRNOP; we would not. */
+        if (c->ret == NULL || c->result == NULL || c->h_errnop == NULL)
+            return 0;
         k.align = (unsigned char)((uintptr_t)c->buf % BUF_ALIGN);
         k.buflen = c->buflen;
     }

@@ -367,7 +367,6 @@ int state_memo_open(struct memo_call *mc)
      * hostlookup.c): such a call is not the data's alone. */
     if (!memo_enabled || !cfg->enabled || !cfg->cache.enabled || errno == ECONNREFUSED)
         return 0;
-    mc->errno_before = errno;
     mc->now_ms = clock_now_coarse_ms();
     mc->gen = generation_at(mc->now_ms);
     mc->max_entries = cfg->cache.max_entries;

@@ -1203,6 +1203,12 @@ static void test_memo_hostent_r_failures(void **state)
     mc.herrnop = TRY_AGAIN;
     memo_hostent_put_r(&mc, &c, EAGAIN, EAGAIN);
     assert_int_equal(memo_hostent_get_r(&get, &c, &rc), 0);
+    /* Without an out-parameter (glibc may succeed without writing it; a
+     * replay would write it): not kept. */
+    mc.herrnop = HOST_NOT_FOUND;
+    c = byname_r("null.example", &he, a, 64, &res, NULL);
+    memo_hostent_put_r(&mc, &c, 0, 0);
+    assert_int_equal(memo_hostent_get_r(&get, &c, &rc), 0);
     /* Nor is anything the note said not to keep. */
     mc.herrnop = HOST_NOT_FOUND;
     mc.expire_ms = 0;
