@@ -39,7 +39,6 @@ struct memo_call {
     int on;                        /* the memo may answer and keep this call */
     uint64_t now_ms, gen;          /* hits must be valid at NOW_MS in GEN */
     int max_entries;
-    int errno_before;              /* the caller's errno */
     /* After the real call: keep its outcome until EXPIRE_MS (0: do not
      * keep), and what it left in the global h_errno and in the _r
      * out-parameter (MEMO_UNTOUCHED: nothing). */
