@@ -16,8 +16,10 @@
 #define MAX_NAME 1024
 #define MAX_ADDR 16
 #define MAX_SPAN 65536
-/* Aliases and addresses in one result (glibc's nss_dns keeps 48 aliases;
- * 64 is more than any result we keep). */
+/* Aliases plus addresses in one result we keep. glibc's DNS answers have
+ * at most 48 of each (nss/nsswitch.h MAX_NR_ALIASES, MAX_NR_ADDRS); the
+ * files module's "multi on" results can have more, and beyond this many
+ * are not memoised. */
 #define MAX_PTRS 256
 
 /* A pointer slot inside the span and where it points, both as offsets

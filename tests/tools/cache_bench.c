@@ -350,8 +350,8 @@ int main(int argc, char **argv)
 		failures += ts[i].failures;
 	}
 	printf("call=%s\nfamily=%s\nthreads=%ld\ncalls=%ld\nfailures=%ld\nwall_ns=%llu\n"
-	       "lookups_per_sec=%.0f\n", call_names[call], family, nthreads, calls, failures, (unsigned long long)wall,
-	       wall ? (double)calls * 1e9 / (double)wall : 0.0);
+	       "lookups_per_sec=%.0f\n", call_names[call], family, nthreads, calls, failures,
+	       (unsigned long long)wall, wall ? (double)calls * 1e9 / (double)wall : 0.0);
 	if (duration_ms > 0)
 		return 0;
 
