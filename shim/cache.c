@@ -13,6 +13,7 @@
 struct centry {
     struct centry *hnext;          /* hash chain */
     struct centry *lprev, *lnext;  /* LRU list, most recent first */
+    uint64_t set;                  /* the server set it came from (serverset.h) */
     uint32_t hash;
     uint16_t qtype;
     int len;
@@ -72,6 +73,12 @@ static uint32_t hash_of(const char *name, uint16_t qtype)
     return dnsf_fnv1a(dnsf_fnv1a(DNSF_FNV1A_INIT, name, strlen(name)), type, 2);
 }
 
+/* An entry's hash: the question's, then its server set. */
+static uint32_t entry_hash(uint64_t set, const char *name, uint16_t qtype)
+{
+    return dnsf_fnv1a(hash_of(name, qtype), &set, sizeof set);
+}
+
 static void lru_unlink(struct shard *s, struct centry *e)
 {
     if (e->lprev)
@@ -96,13 +103,21 @@ static void lru_push_front(struct shard *s, struct centry *e)
         s->lru_tail = e;
 }
 
-static struct centry **find_nolock(struct shard *s, uint32_t h, const char *name, uint16_t qtype)
+static struct centry **find_nolock(struct shard *s, uint32_t h, uint64_t set, const char *name,
+                                   uint16_t qtype)
 {
     struct centry **pp = &s->buckets[(h / CACHE_SHARDS) % NBUCKETS];
     for (; *pp != NULL; pp = &(*pp)->hnext)
-        if ((*pp)->hash == h && (*pp)->qtype == qtype && strcmp((*pp)->name, name) == 0)
+        if ((*pp)->hash == h && (*pp)->set == set && (*pp)->qtype == qtype
+            && strcmp((*pp)->name, name) == 0)
             return pp;
     return pp;
+}
+
+/* The slot that holds E (it is in the table). */
+static struct centry **slot_nolock(struct shard *s, const struct centry *e)
+{
+    return find_nolock(s, e->hash, e->set, e->name, e->qtype);
 }
 
 static void remove_nolock(struct shard *s, struct centry **pp)
@@ -158,19 +173,19 @@ long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct ca
     return neg > 0 ? neg : -1;
 }
 
-enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_t qtype,
-                         uint64_t now_ms, int allow_stale, uint8_t **pkt, int *len,
-                         uint64_t *expire_ms)
+enum cache_hit cache_get(const struct cache_params *p, uint64_t set, const char *name,
+                         uint16_t qtype, uint64_t now_ms, int allow_stale, uint8_t **pkt,
+                         int *len, uint64_t *expire_ms)
 {
     char key[256];
     enum cache_hit hit = CACHE_MISS;
     if (!p->enabled || p->max_entries == 0 || norm_name(name, key, sizeof key) < 0)
         return CACHE_MISS;
     pthread_once(&shards_once, shards_init);
-    uint32_t h = hash_of(key, qtype);
+    uint32_t h = entry_hash(set, key, qtype);
     struct shard *s = &shards[h % CACHE_SHARDS];
     pthread_mutex_lock(&s->lock);
-    struct centry **pp = find_nolock(s, h, key, qtype);
+    struct centry **pp = find_nolock(s, h, set, key, qtype);
     struct centry *e = *pp;
     if (e != NULL) {
         if (now_ms < e->expire_ms || now_ms < e->stale_window_ms)
@@ -212,7 +227,7 @@ enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_
     return hit;
 }
 
-int cache_put(const struct cache_params *p, const char *name, uint16_t qtype,
+int cache_put(const struct cache_params *p, uint64_t set, const char *name, uint16_t qtype,
               const uint8_t *pkt, int len, uint64_t now_ms)
 {
     char key[256];
@@ -232,7 +247,8 @@ int cache_put(const struct cache_params *p, const char *name, uint16_t qtype,
     memcpy(e->pkt, pkt, (size_t)len);
     e->len = len;
     e->qtype = qtype;
-    e->hash = hash_of(key, qtype);
+    e->set = set;
+    e->hash = entry_hash(set, key, qtype);
     e->expire_ms = now_ms + (uint64_t)life * 1000;
     e->stale_limit_ms = e->expire_ms + (uint64_t)p->max_stale * 1000;
     /* The shards' shares add up to exactly max_entries. */
@@ -241,19 +257,17 @@ int cache_put(const struct cache_params *p, const char *name, uint16_t qtype,
 
     struct shard *s = &shards[e->hash % CACHE_SHARDS];
     pthread_mutex_lock(&s->lock);
-    struct centry **pp = find_nolock(s, e->hash, key, qtype);
+    struct centry **pp = find_nolock(s, e->hash, set, key, qtype);
     if (*pp != NULL)
         remove_nolock(s, pp);              /* a refresh replaces the old entry */
-    pp = find_nolock(s, e->hash, key, qtype);
+    pp = find_nolock(s, e->hash, set, key, qtype);
     *pp = e;
     lru_push_front(s, e);
     s->count++;
     s->bytes += (uint64_t)len;
     s->inserts++;
     while (s->count > cap && s->lru_tail != NULL) {   /* cap 0: not kept at all */
-        struct centry *old = s->lru_tail;
-        struct centry **op = find_nolock(s, old->hash, old->name, old->qtype);
-        remove_nolock(s, op);
+        remove_nolock(s, slot_nolock(s, s->lru_tail));
         s->evictions++;
     }
     pthread_mutex_unlock(&s->lock);
@@ -349,18 +363,30 @@ void cache_get_stats(struct cache_stats *st)
     }
 }
 
-void cache_flush(void)
+/* Drop every entry, or (ALL = 0) those of server set SET. */
+static void drop(int all, uint64_t set)
 {
     pthread_once(&shards_once, shards_init);
     for (int i = 0; i < CACHE_SHARDS; i++) {
         struct shard *s = &shards[i];
         pthread_mutex_lock(&s->lock);
-        while (s->lru_head != NULL) {
-            struct centry *e = s->lru_head;
-            remove_nolock(s, find_nolock(s, e->hash, e->name, e->qtype));
+        for (struct centry *e = s->lru_head, *next; e != NULL; e = next) {
+            next = e->lnext;
+            if (all || e->set == set)
+                remove_nolock(s, slot_nolock(s, e));
         }
         pthread_mutex_unlock(&s->lock);
     }
+}
+
+void cache_flush(void)
+{
+    drop(1, 0);
+}
+
+void cache_drop_set(uint64_t set)
+{
+    drop(0, set);
 }
 
 void cache_fork_child(void)

@@ -3,7 +3,9 @@
  *      our own init) straight to libc;
  *   2. the first call initialises the engine once, which puts dnsfailover
  *      in place of "dns" in the hosts database (see nsswitch.h);
- *   3. libc's own function then builds the result, asking our NSS module
+ *   3. the memo (memo.h) answers a repeat with what libc's function
+ *      finished with before; otherwise
+ *   4. libc's own function builds the result, asking our NSS module
  *      (nss_module.c) for the DNS step. glibc therefore produces every
  *      field, flag, error code and sort order itself.
  * errno is left as the caller had it when the call succeeds. */
@@ -12,7 +14,9 @@
 #include <sys/socket.h>
 
 #include "dnsf/log.h"
-#include "dnsf/note.h"
+#include "dnsf/memo_gai.h"
+#include "dnsf/memo_hostent.h"
+#include "dnsf/memo_nameinfo.h"
 #include "dnsf/real.h"
 #include "dnsf/state.h"
 
@@ -34,24 +38,24 @@ static void prepare(const char *fn)
     errno = saved;
 }
 
+/* The memo (memo.h) answers repeats in front of libc: each hook opens it,
+ * asks it, and otherwise has libc answer between watch and close, then
+ * keeps the outcome (state.h). */
+
 HOOK int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                      struct addrinfo **res)
 {
     int saved = errno, rc;
+    struct memo_call mc;
     prepare("getaddrinfo");
     if (in_hook || !state_active())
         return real_getaddrinfo(node, service, hints, res);
-    if (state_gai_memo_get(node, service, hints, &rc, res)) {
-        if (rc == 0)
-            errno = saved;
-        return rc;
+    if (!(state_memo_open(&mc) && memo_gai_get(&mc, node, service, hints, &rc, res))) {
+        state_memo_watch(&mc, NULL);
+        rc = real_getaddrinfo(node, service, hints, res);
+        if (state_memo_close(&mc))
+            memo_gai_put(&mc, node, service, hints, rc, rc == 0 ? *res : NULL);
     }
-    struct lookup_note note;
-    uint64_t gen = state_memo_generation();
-    note_begin();
-    rc = real_getaddrinfo(node, service, hints, res);
-    note_end(&note);
-    state_gai_memo_put(node, service, hints, rc, rc == 0 ? *res : NULL, &note, gen);
     if (rc == 0)
         errno = saved;
     return rc;
@@ -70,75 +74,133 @@ HOOK void freeaddrinfo(struct addrinfo *ai)
 HOOK int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
                      char *serv, socklen_t servlen, int flags)
 {
-    int saved = errno;
+    int saved = errno, rc;
+    struct memo_call mc;
+    struct nameinfo_call c = { sa, salen, host, hostlen, serv, servlen, flags };
     prepare("getnameinfo");
-    int rc = real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+    if (in_hook || !state_active())
+        return real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+    if (!(state_memo_open(&mc) && memo_nameinfo_get(&mc, &c, &rc))) {
+        state_memo_watch(&mc, NULL);
+        rc = real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+        if (state_memo_close(&mc))
+            memo_nameinfo_put(&mc, &c, rc);
+    }
     if (rc == 0)
         errno = saved;
     return rc;
 }
 
-HOOK struct hostent *gethostbyname(const char *name)
+/* ---- the hostent family: one router for the _r forms, one for the others */
+
+static int real_hostent_r(const struct hostent_call *c)
+{
+    switch (c->form) {
+    case HOSTENT_BYNAME:
+        return real_gethostbyname_r(c->name, c->ret, c->buf, c->buflen, c->result, c->h_errnop);
+    case HOSTENT_BYNAME2:
+        return real_gethostbyname2_r(c->name, c->af, c->ret, c->buf, c->buflen, c->result,
+                                     c->h_errnop);
+    default:
+        return real_gethostbyaddr_r(c->addr, c->len, c->af, c->ret, c->buf, c->buflen,
+                                    c->result, c->h_errnop);
+    }
+}
+
+static struct hostent *real_hostent(const struct hostent_call *c)
+{
+    switch (c->form) {
+    case HOSTENT_BYNAME:
+        return real_gethostbyname(c->name);
+    case HOSTENT_BYNAME2:
+        return real_gethostbyname2(c->name, c->af);
+    default:
+        return real_gethostbyaddr(c->addr, c->len, c->af);
+    }
+}
+
+static int route_hostent_r(const struct hostent_call *c, const char *fn)
+{
+    int saved = errno, rc;
+    struct memo_call mc;
+    prepare(fn);
+    if (in_hook || !state_active())
+        return real_hostent_r(c);
+    if (!(state_memo_open(&mc) && memo_hostent_get_r(&mc, c, &rc))) {
+        state_memo_watch(&mc, c->h_errnop);     /* NULL: left alone, not memoised */
+        rc = real_hostent_r(c);
+        int err = errno;
+        if (state_memo_close(&mc))
+            memo_hostent_put_r(&mc, c, rc, err);
+    }
+    if (rc == 0 && *c->result != NULL)
+        errno = saved;
+    return rc;
+}
+
+static struct hostent *route_hostent(const struct hostent_call *c, const char *fn)
 {
     int saved = errno;
-    prepare("gethostbyname");
-    struct hostent *h = real_gethostbyname(name);
+    struct hostent *h;
+    struct memo_call mc;
+    prepare(fn);
+    if (in_hook || !state_active())
+        return real_hostent(c);
+    if (!(state_memo_open(&mc) && memo_hostent_get(&mc, c, &h))) {
+        state_memo_watch(&mc, NULL);
+        h = real_hostent(c);
+        int err = errno;
+        if (state_memo_close(&mc))
+            memo_hostent_put(&mc, c, h, err);
+    }
     if (h != NULL)
         errno = saved;
     return h;
 }
 
+HOOK struct hostent *gethostbyname(const char *name)
+{
+    struct hostent_call c = { .form = HOSTENT_BYNAME, .name = name, .af = AF_INET };
+    return route_hostent(&c, "gethostbyname");
+}
+
 HOOK struct hostent *gethostbyname2(const char *name, int af)
 {
-    int saved = errno;
-    prepare("gethostbyname2");
-    struct hostent *h = real_gethostbyname2(name, af);
-    if (h != NULL)
-        errno = saved;
-    return h;
+    struct hostent_call c = { .form = HOSTENT_BYNAME2, .name = name, .af = af };
+    return route_hostent(&c, "gethostbyname2");
 }
 
 HOOK int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen,
                          struct hostent **result, int *h_errnop)
 {
-    int saved = errno;
-    prepare("gethostbyname_r");
-    int rc = real_gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
-    if (rc == 0 && *result != NULL)
-        errno = saved;
-    return rc;
+    struct hostent_call c = { .form = HOSTENT_BYNAME, .name = name, .af = AF_INET,
+                              .reentrant = 1, .ret = ret, .buf = buf, .buflen = buflen,
+                              .result = result, .h_errnop = h_errnop };
+    return route_hostent_r(&c, "gethostbyname_r");
 }
 
 HOOK int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
                           size_t buflen, struct hostent **result, int *h_errnop)
 {
-    int saved = errno;
-    prepare("gethostbyname2_r");
-    int rc = real_gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
-    if (rc == 0 && *result != NULL)
-        errno = saved;
-    return rc;
+    struct hostent_call c = { .form = HOSTENT_BYNAME2, .name = name, .af = af,
+                              .reentrant = 1, .ret = ret, .buf = buf, .buflen = buflen,
+                              .result = result, .h_errnop = h_errnop };
+    return route_hostent_r(&c, "gethostbyname2_r");
 }
 
 HOOK struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 {
-    int saved = errno;
-    prepare("gethostbyaddr");
-    struct hostent *h = real_gethostbyaddr(addr, len, type);
-    if (h != NULL)
-        errno = saved;
-    return h;
+    struct hostent_call c = { .form = HOSTENT_BYADDR, .addr = addr, .len = len, .af = type };
+    return route_hostent(&c, "gethostbyaddr");
 }
 
 HOOK int gethostbyaddr_r(const void *addr, socklen_t len, int type, struct hostent *ret,
                          char *buf, size_t buflen, struct hostent **result, int *h_errnop)
 {
-    int saved = errno;
-    prepare("gethostbyaddr_r");
-    int rc = real_gethostbyaddr_r(addr, len, type, ret, buf, buflen, result, h_errnop);
-    if (rc == 0 && *result != NULL)
-        errno = saved;
-    return rc;
+    struct hostent_call c = { .form = HOSTENT_BYADDR, .addr = addr, .len = len, .af = type,
+                              .reentrant = 1, .ret = ret, .buf = buf, .buflen = buflen,
+                              .result = result, .h_errnop = h_errnop };
+    return route_hostent_r(&c, "gethostbyaddr_r");
 }
 
 /* Idle c-ares channels are closed at exit so leak checkers stay quiet. */

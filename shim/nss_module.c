@@ -8,13 +8,15 @@
  *      is remembered); glibc stops after it on success, or on ERANGE (a
  *      larger buffer is needed), as it would for a separate "files" source;
  *   2. the DNS step: our engine answers, or, when it cannot (fail open),
- *      glibc's own DNS module does. */
+ *      glibc's own DNS module does; how long its answer stays valid is not
+ *      ours to know, so the memo keeps nothing built from it (note.h). */
 #include <errno.h>
 #include <netdb.h>
 #include <nss.h>
 
 #include "dnsf/hostlookup.h"
 #include "dnsf/hostsfile.h"
+#include "dnsf/note.h"
 #include "dnsf/real.h"
 #include "dnsf/state.h"
 
@@ -143,6 +145,7 @@ _nss_dnsfailover_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
         return st;
     if (hostlookup_byname4(name, pat, buffer, buflen, errnop, herrnop, ttlp, &st) == 0)
         return st;
+    note_uncacheable();
     return real_nss_dns_gethostbyname4_r(name, pat, buffer, buflen, errnop, herrnop, ttlp);
 }
 
@@ -158,6 +161,7 @@ _nss_dnsfailover_gethostbyname3_r(const char *name, int af, struct hostent *resu
     if (hostlookup_byname3(name, af, result, buffer, buflen, errnop, h_errnop, ttlp, canonp,
                            &st) == 0)
         return st;
+    note_uncacheable();
     return real_nss_dns_gethostbyname3_r(name, af, result, buffer, buflen, errnop, h_errnop,
                                          ttlp, canonp);
 }
@@ -172,6 +176,7 @@ _nss_dnsfailover_gethostbyname2_r(const char *name, int af, struct hostent *resu
         return st;
     if (hostlookup_byname2(name, af, result, buffer, buflen, errnop, h_errnop, &st) == 0)
         return st;
+    note_uncacheable();
     return real_nss_dns_gethostbyname2_r(name, af, result, buffer, buflen, errnop, h_errnop);
 }
 
@@ -185,6 +190,7 @@ _nss_dnsfailover_gethostbyname_r(const char *name, struct hostent *result, char 
         return st;
     if (hostlookup_byname(name, result, buffer, buflen, errnop, h_errnop, &st) == 0)
         return st;
+    note_uncacheable();
     return real_nss_dns_gethostbyname_r(name, result, buffer, buflen, errnop, h_errnop);
 }
 
@@ -199,6 +205,7 @@ _nss_dnsfailover_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
     if (hostlookup_byaddr2(addr, len, af, result, buffer, buflen, errnop, h_errnop, ttlp,
                            &st) == 0)
         return st;
+    note_uncacheable();
     return real_nss_dns_gethostbyaddr2_r(addr, len, af, result, buffer, buflen, errnop,
                                          h_errnop, ttlp);
 }

@@ -17,6 +17,7 @@
 #include "dnsf/dnsmsg.h"
 #include "dnsf/log.h"
 #include "dnsf/note.h"
+#include "dnsf/serverset.h"
 
 void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
                       const struct resconf *rc)
@@ -29,6 +30,7 @@ void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
         ctx->plan.servers = rc->servers;
         ctx->plan.nservers = rc->nservers;
     }
+    ctx->server_set = server_set_id(ctx->plan.servers, ctx->plan.nservers);
     ctx->plan.strategy = cfg->strategy;
     ctx->plan.timeout_ms = cfg->timeout_ms;
     ctx->plan.attempts = cfg->attempts;
@@ -136,7 +138,8 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
             if (got[k].status == REPLY_OK) {
                 long life = cache_lifetime(got[k].pkt, got[k].len, mq[k], &ctx->cache);
                 note_expiry(life > 0 && ctx->cache.enabled ? now + (uint64_t)life * 1000 : 0);
-                cache_put(&ctx->cache, name, mq[k], got[k].pkt, got[k].len, now);
+                cache_put(&ctx->cache, ctx->server_set, name, mq[k], got[k].pkt, got[k].len,
+                          now);
             }
         }
     }
@@ -151,7 +154,8 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
         uint8_t *pkt;
         int len;
         uint64_t exp;
-        if (cache_get(&ctx->cache, name, mq[k], now, 1, &pkt, &len, &exp) == CACHE_MISS) {
+        if (cache_get(&ctx->cache, ctx->server_set, name, mq[k], now, 1, &pkt, &len, &exp)
+            == CACHE_MISS) {
             note_uncacheable();
         } else {
             note_expiry(exp);
@@ -182,8 +186,8 @@ static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t
             if (out->r[i].pkt != NULL)
                 continue;
             uint64_t exp;
-            if (cache_get(cp, name, qt[i], now, 0, &out->r[i].pkt, &out->r[i].len, &exp)
-                == CACHE_FRESH) {
+            if (cache_get(cp, ctx->server_set, name, qt[i], now, 0, &out->r[i].pkt,
+                          &out->r[i].len, &exp) == CACHE_FRESH) {
                 note_expiry(exp);
                 out->r[i].status = REPLY_OK;
                 out->r[i].rcode = out->r[i].pkt[3] & 0xf;

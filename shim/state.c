@@ -2,7 +2,9 @@
 #include "dnsf/state.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
+#include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "dnsf/filestamp.h"
 #include "dnsf/hostsfile.h"
 #include "dnsf/memo.h"
+#include "dnsf/note.h"
 #include "dnsf/nsswitch.h"
 #include "dnsf/transport.h"
 
@@ -34,7 +37,8 @@ static int memo_enabled;                              /* written once, in init *
 /* Generation: bumped whenever something a memoised result depends on
  * changes. Files are checked at most once a second, the netlink socket
  * (addresses and routes, which drive glibc's RFC 6724 sort and
- * AI_ADDRCONFIG) at most every 100 ms. */
+ * AI_ADDRCONFIG) at most every 100 ms; a config reload and a change of
+ * nameservers (server_set_seen) bump it at once. */
 static _Atomic uint64_t generation = 1;
 static _Atomic uint64_t next_file_check_ms, next_nl_check_ms;
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -45,6 +49,10 @@ static const char *const watched_paths[] = {
 };
 #define NWATCHED (sizeof watched_paths / sizeof watched_paths[0])
 static struct file_stamp watched_stamp[NWATCHED];
+
+/* The server set (serverset.h) the latest lookup context asks: written by
+ * state_lookup_ctx when resolv.conf or the config name other servers. */
+static _Atomic uint64_t current_server_set;
 
 static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct resconf rc_snapshot;
@@ -107,10 +115,11 @@ static void identity(struct dnsf_identity *id, char *exe, size_t exelen)
 /* Every published config is an immutable snapshot (confsnap.h): a reload
  * publishes a new one, a lookup holds the one it started with until it
  * ends, and a snapshot nobody holds is reused. The hot paths that must not
- * even take a reference read these two flags, stored right after each
+ * even take a reference read these flags, stored right after each
  * publish (by the publisher, under config_lock). */
 static _Atomic int config_enabled;     /* the current snapshot's "enabled" */
 static _Atomic int config_memo_ok;     /* and "cache.enabled" too */
+static _Atomic int config_memo_max;    /* and its cache.max_entries */
 static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
 static char config_path[PATH_MAX];
 static struct file_stamp config_stamp;
@@ -153,6 +162,7 @@ static const struct dnsf_config *config_publish_nolock(void)
     confsnap_publish(c);
     atomic_store(&config_enabled, c->enabled);
     atomic_store(&config_memo_ok, c->enabled && c->cache.enabled);
+    atomic_store(&config_memo_max, c->cache.max_entries);
     return c;
 }
 
@@ -298,6 +308,24 @@ static int resconf_current(struct resconf *out)
     return 0;
 }
 
+/* The servers changed (resolv.conf or the config, whichever names them):
+ * what came from the old set is never handed out again. Its cache entries
+ * are keyed apart already (cache.h); here they are freed, and memoised
+ * results, which may have been built from them, are dropped (generation).
+ * nscd flushes its hosts cache when resolv.conf changes, c-ares its query
+ * cache on a server change. A re-ordering keeps the set (serverset.h). */
+static void server_set_seen(uint64_t set)
+{
+    uint64_t old = atomic_load(&current_server_set);
+    if (old == set || !atomic_compare_exchange_strong(&current_server_set, &old, set))
+        return;
+    if (old == 0)
+        return;                     /* the first lookup */
+    generation++;
+    cache_drop_set(old);
+    LOGI("the nameservers changed; answers from the old ones are dropped");
+}
+
 int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
 {
     if (!state_active())
@@ -313,6 +341,7 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
         state_lookup_end(ctx);
         return -1;
     }
+    server_set_seen(ctx->server_set);
     return 0;
 }
 
@@ -355,43 +384,83 @@ static uint64_t generation_at(uint64_t now)
     return generation;
 }
 
-uint64_t state_memo_generation(void)
+int state_memo_open(struct memo_call *mc)
 {
-    return memo_enabled ? generation_at(clock_now_coarse_ms()) : 0;
-}
-
-int state_gai_memo_get(const char *node, const char *service, const struct addrinfo *hints,
-                       int *rc, struct addrinfo **res)
-{
-    if (!memo_enabled || !atomic_load_explicit(&config_memo_ok, memory_order_relaxed))
+    mc->on = 0;
+    mc->expire_ms = 0;
+    mc->h_errnop = NULL;
+    mc->herrno.global = mc->herrno.res = mc->herrnop = MEMO_UNTOUCHED;
+    /* glibc's nss_dns gethostbyaddr reads the caller's errno and answers
+     * otherwise when it is ECONNREFUSED (resolv/nss_dns/dns-host.c, kept in
+     * hostlookup.c): such a call is not the data's alone. */
+    if (!memo_enabled || !atomic_load_explicit(&config_memo_ok, memory_order_relaxed)
+        || errno == ECONNREFUSED)
         return 0;
-    uint64_t now = clock_now_coarse_ms();
-    return memo_lookup(node, service, hints, now, generation_at(now), rc, res);
+    mc->now_ms = clock_now_coarse_ms();
+    mc->gen = generation_at(mc->now_ms);
+    mc->max_entries = atomic_load_explicit(&config_memo_max, memory_order_relaxed);
+    mc->on = 1;
+    return 1;
 }
 
-void state_gai_memo_put(const char *node, const char *service, const struct addrinfo *hints,
-                        int rc, const struct addrinfo *res, const struct lookup_note *n,
-                        uint64_t gen)
+/* A value no resolver stores in h_errno (they use -1 to 4). */
+#define HERRNO_SENTINEL (-0x5eed)
+
+void state_memo_watch(struct memo_call *mc, int *h_errnop)
 {
-    if (!memo_enabled || n->uncacheable || !atomic_load(&config_memo_ok))
+    if (!mc->on)
         return;
-    /* Outcomes that depend only on the data (not on a passing failure). */
-    if (rc != 0 && rc != EAI_NONAME && rc != EAI_NODATA && rc != EAI_SERVICE && rc != EAI_FAMILY
-        && rc != EAI_SOCKTYPE && rc != EAI_BADFLAGS)
-        return;
+    note_begin();
+    mc->herrno_caller = h_errno;
+    h_errno = HERRNO_SENTINEL;
+    mc->res_herrno_caller = _res.res_h_errno;
+    _res.res_h_errno = HERRNO_SENTINEL;
+    if ((mc->h_errnop = h_errnop) != NULL) {
+        mc->herrnop_caller = *h_errnop;
+        *h_errnop = HERRNO_SENTINEL;
+    }
+}
+
+/* What the call left at P: its value, or (still the sentinel) the caller's
+ * value put back and MEMO_UNTOUCHED. */
+static int herrno_left(int *p, int caller)
+{
+    if (*p != HERRNO_SENTINEL)
+        return *p;
+    *p = caller;
+    return MEMO_UNTOUCHED;
+}
+
+int state_memo_close(struct memo_call *mc)
+{
+    struct lookup_note n;
+    if (!mc->on)
+        return 0;
+    note_end(&n);
+    /* The out-parameter first: it may be the global itself (&h_errno). */
+    if (mc->h_errnop != NULL)
+        mc->herrnop = herrno_left(mc->h_errnop, mc->herrnop_caller);
+    mc->herrno.global = herrno_left(&h_errno, mc->herrno_caller);
+    if (mc->h_errnop == &h_errno)
+        mc->herrno.global = mc->herrnop;
+    mc->herrno.res = herrno_left(&_res.res_h_errno, mc->res_herrno_caller);
+    if (n.uncacheable || !atomic_load(&config_memo_ok))
+        return 0;
     const struct dnsf_config *cfg = confsnap_acquire();
     if (cfg == NULL)
-        return;
-    uint64_t now = clock_now_coarse_ms();
-    uint64_t cap = now + (uint64_t)cfg->cache.max_ttl * 1000;
-    uint64_t expire = n->dns_called && n->expire_ms != UINT64_MAX ? n->expire_ms : cap;
-    int max_entries = cfg->cache.max_entries;
+        return 0;
+    int max_ttl = cfg->cache.max_ttl;
     confsnap_release(cfg);
+    /* No longer than the DNS data it was built from; without DNS data (the
+     * files step, numeric addresses) no longer than max_ttl: the generation
+     * drops it when a file changes. */
+    uint64_t now = clock_now_coarse_ms();
+    uint64_t cap = now + (uint64_t)max_ttl * 1000;
+    uint64_t expire = n.dns_called && n.expire_ms != UINT64_MAX ? n.expire_ms : cap;
     if (expire > cap)
         expire = cap;
-    if (expire <= now)
-        return;
-    memo_store(node, service, hints, rc, res, expire, gen, max_entries);
+    mc->expire_ms = expire > now ? expire : 0;
+    return mc->expire_ms != 0;
 }
 
 int state_files_merged(void)

@@ -18,7 +18,10 @@
 #              (on PATH, or downloaded and unpacked without installing it by
 #              tests/tools/fetch_nscd.sh; if neither works the table says why);
 #              lookups/s for 8 threads on 100 hot names; memory for 10,000 cached
-#              names (tests/tools/cache_bench.c)
+#              names; and (issue 10, item 4) a repeat of each of gethostbyname,
+#              gethostbyname2, gethostbyname_r, gethostbyname2_r, gethostbyaddr,
+#              gethostbyaddr_r and getnameinfo, against the same glibc and nscd
+#              (tests/tools/cache_bench.c)
 #
 # Knobs (environment):
 #   BENCH_N=200               lookups per failover cell (distinct names)
@@ -61,6 +64,7 @@ BENCH_CACHE_ITERS=${BENCH_CACHE_ITERS:-200000}
 BENCH_CACHE_GLIBC_ITERS=${BENCH_CACHE_GLIBC_ITERS:-2000}
 BENCH_CACHE_SECONDS=${BENCH_CACHE_SECONDS:-3}
 BENCH_CACHE_NAMES=${BENCH_CACHE_NAMES:-10000}
+HOSTENT_CALLS="gh gh2 ghr gh2r gha ghar gni"   # cache_bench --call, in the report's order
 ALL_FAULTS=(healthy blackhole slow300 servfail closed drop30 alldown)
 ALL_RESOLVERS=(glibc glibc-t1 race hedge sequence)
 read -ra FAULTS <<<"${BENCH_FAULTS:-${ALL_FAULTS[*]}}"
@@ -397,6 +401,21 @@ bench_cache() {
 			fi
 		done
 	done
+	echo "bench: cache: repeats of the hostent calls and getnameinfo ..." >&2
+	local call arg hfam
+	for call in $HOSTENT_CALLS; do
+		arg=www.dnsf.test hfam=inet
+		case $call in gha | ghar | gni) arg=192.0.2.10 ;; gh2 | gh2r) hfam=inet6 ;; esac
+		cb_run "$RAW/cache.shim.$call.kv" env "${shim[@]}" "DNSFAILOVER_CONF=$conf" \
+			"$TOOLS/cache_bench" --call "$call" --family "$hfam" --iters "$BENCH_CACHE_ITERS" \
+			--warmup 1000 "$arg"
+		cb_run "$RAW/cache.glibc.$call.kv" "$TOOLS/cache_bench" --call "$call" --family "$hfam" \
+			--iters "$BENCH_CACHE_GLIBC_ITERS" --warmup 20 "$arg"
+		if [ -n "$NSCD" ]; then
+			cb_nscd "$RAW/cache.nscd.$call.kv" "$TOOLS/cache_bench" --call "$call" --family "$hfam" \
+				--iters "$BENCH_CACHE_ITERS" --warmup 1000 "$arg"
+		fi
+	done
 	echo "bench: cache: 8 threads on 100 hot names, ${BENCH_CACHE_SECONDS} s each ..." >&2
 	cb_run "$RAW/cache.shim.hot8.kv" env "${shim[@]}" "DNSFAILOVER_CONF=$conf" "$TOOLS/cache_bench" \
 		--threads 8 --warmup 200 --duration-ms $((BENCH_CACHE_SECONDS * 1000)) "${hot[@]}"
@@ -429,7 +448,11 @@ bench_cache() {
 		"wildcard), no per-call timing. Memory: VmRSS of one process after resolving 1 name," \
 		"then after $BENCH_CACHE_NAMES more distinct wildcard names (AF_UNSPEC: an A and a NODATA" \
 		"AAAA entry each, plus a memo entry), with \`max_entries = $((BENCH_CACHE_NAMES * 3))\` so" \
-		"nothing is evicted; glibc alone the same way for comparison."
+		"nothing is evicted; glibc alone the same way for comparison." \
+		"Hostent calls and getnameinfo: one process per cell, 1 thread, the same warm-up and counts," \
+		"each call timed alone: gethostbyname*(\"www.dnsf.test\") (AF_INET, gethostbyname2 AF_INET6)," \
+		"gethostbyaddr*(192.0.2.10) (PTR www.dnsf.test), getnameinfo(192.0.2.10 port 80, flags 0," \
+		"NI_MAXHOST and NI_MAXSERV buffers); the _r forms with an 8 KiB buffer."
 	if [ -n "$NSCD" ]; then
 		case $NSCD in
 		"$DNSF_BUILD"/*) nscd_how="unpacked from \`apt-get download nscd=$(cat "$DNSF_BUILD/nscd/version")\` with \`dpkg-deb -x\` (not installed; tests/tools/fetch_nscd.sh)" ;;

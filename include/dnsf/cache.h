@@ -1,9 +1,17 @@
-/* cache — the per-process cache of DNS replies, keyed by (name, type).
+/* cache — the per-process cache of DNS replies, keyed by (server set,
+ * name, type).
  *
  * It caches answers, not call results, so every call (getaddrinfo,
  * gethostbyname*, gethostbyaddr, getnameinfo) and every hints combination
  * shares entries, and the result built from a cached reply is built by the
  * same code as an uncached one.
+ *
+ * Server sets: every entry belongs to the set of servers it came from
+ * (serverset.h), and a lookup sees only the entries of the set it asks. So
+ * once resolv.conf or the config name other servers, the old answers are
+ * never handed out again, neither fresh nor stale; cache_drop_set frees
+ * them. A name may have entries from several sets at once (the per-domain
+ * server lists of a later design ask different sets side by side).
  *
  * Lifetimes: positive replies live for the smallest TTL in the answer
  * section, CNAME chain included, clamped to [min_ttl, max_ttl]. NXDOMAIN and
@@ -34,15 +42,15 @@ enum cache_hit { CACHE_MISS = 0, CACHE_FRESH, CACHE_STALE };
 /* Seconds REPLY may be cached under P, or -1 if it must not be. */
 long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct cache_params *p);
 
-/* Look (NAME, QTYPE) up. FRESH: within its lifetime, or inside a stale
+/* Look (SET, NAME, QTYPE) up. FRESH: within its lifetime, or inside a stale
  * serving window; *EXPIRE_MS (if not NULL) is when that ends. With ALLOW_STALE, an expired entry no older than
  * max_stale is returned as STALE, and its stale window is opened. On a hit
  * *PKT is a malloc'ed copy (the caller frees it). */
-enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_t qtype,
-                         uint64_t now_ms, int allow_stale, uint8_t **pkt, int *len,
-                         uint64_t *expire_ms);
-/* Store a usable reply; return 1 if stored. */
-int cache_put(const struct cache_params *p, const char *name, uint16_t qtype,
+enum cache_hit cache_get(const struct cache_params *p, uint64_t set, const char *name,
+                         uint16_t qtype, uint64_t now_ms, int allow_stale, uint8_t **pkt,
+                         int *len, uint64_t *expire_ms);
+/* Store a usable reply from the servers of SET; return 1 if stored. */
+int cache_put(const struct cache_params *p, uint64_t set, const char *name, uint16_t qtype,
               const uint8_t *pkt, int len, uint64_t now_ms);
 
 /* Single-flight: one thread resolves a question while the others wait.
@@ -56,6 +64,8 @@ void cache_flight_end(struct cache_flight *f);
 struct cache_stats { uint64_t hits, misses, stale, inserts, evictions, entries, bytes; };
 void cache_get_stats(struct cache_stats *s);
 void cache_flush(void);
+/* Drop the entries of server set SET (no longer configured). */
+void cache_drop_set(uint64_t set);
 void cache_fork_child(void);
 
 #endif

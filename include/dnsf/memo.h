@@ -1,31 +1,80 @@
-/* memo — finished getaddrinfo results, for sub-microsecond repeats.
+/* memo — finished results of resolver calls, for sub-microsecond repeats.
  *
- * glibc's own per-call work (reading /etc/hosts, the RFC 6724 sort with a
- * netlink dump and a socket per address) costs 40-55 us for AF_UNSPEC even
- * when the DNS answer is cached. The memo keeps the finished, sorted list
- * and hands out copies. It is derived data only: each entry lives no longer
- * than the DNS answers it was built from (the answer cache's expiry), and
- * every entry is dropped when anything else the result depends on changes
- * (generation: /etc/hosts, resolv.conf, gai.conf, nsswitch.conf, and the
- * host's addresses and routes, see state.h).
+ * glibc's own per-call work costs far more than our cached DNS data: for
+ * getaddrinfo AF_UNSPEC its RFC 6724 sort (a netlink dump and a socket per
+ * address) costs 40-55 us; for gethostbyname_r and friends the resolv.conf
+ * check, the NSS dispatch and the hostent build cost 4-5 us. The memo keeps
+ * what a call finished with and hands out exact copies.
  *
- * Copies are built exactly in glibc's layout (one malloc per node with its
- * sockaddr behind it, ai_canonname separately), so libc's own freeaddrinfo
- * frees them correctly, even when the host calls it directly. */
+ * This file is the one store: a sharded, bounded hash table from key bytes
+ * to a value blob, each entry with an expiry and a generation. What goes
+ * into keys and values is decided by one encoder per call family:
+ * memo_gai.h (getaddrinfo), memo_hostent.h (gethostbyname*, gethostbyaddr*),
+ * memo_nameinfo.h (getnameinfo). Keys start with the encoder's kind byte.
+ *
+ * It is derived data only: an entry lives no longer than the DNS answers it
+ * was built from (the lookup note's expiry, note.h), and every entry is
+ * dropped when anything else a result depends on changes (the generation:
+ * /etc/hosts, resolv.conf, gai.conf, nsswitch.conf, services, host.conf,
+ * the config, the nameservers, the host's addresses and routes; state.c). */
 #ifndef DNSF_MEMO_H
 #define DNSF_MEMO_H
 
-#include <netdb.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* Return 1 and set *RC and *RES (a fresh copy; NULL when *RC != 0) on a hit
- * that is still valid at NOW_MS in generation GEN; 0 on a miss. */
-int memo_lookup(const char *node, const char *service, const struct addrinfo *hints,
-                uint64_t now_ms, uint64_t gen, int *rc, struct addrinfo **res);
-/* Remember the outcome RC/RES of a call until EXPIRE_MS, in generation GEN. */
-void memo_store(const char *node, const char *service, const struct addrinfo *hints, int rc,
-                const struct addrinfo *res, uint64_t expire_ms, uint64_t gen, int max_entries);
+/* The first key byte: whose entry it is. */
+enum memo_kind { MEMO_GAI = 1, MEMO_HOSTENT, MEMO_NAMEINFO };
+
+/* The longest key: a kind byte and a few fixed fields, plus a host name (at
+ * most 1024 bytes are taken, longer ones are not memoised) or a sockaddr. */
+#define MEMO_MAX_KEY 1200
+
+/* "Untouched": what the real call did to h_errno (memo_call.herrno). */
+#define MEMO_UNTOUCHED INT_MIN
+
+/* What a call left in the thread's h_errno and in _res.res_h_errno (glibc's
+ * res_* code stores every value in both: resolv/res_query.c RES_SET_H_ERRNO);
+ * each a value or MEMO_UNTOUCHED. */
+struct memo_herrno {
+    int global, res;
+};
+
+/* One hooked call as the memo sees it; state.c fills it (state.h). */
+struct memo_call {
+    int on;                        /* the memo may answer and keep this call */
+    uint64_t now_ms, gen;          /* hits must be valid at NOW_MS in GEN */
+    int max_entries;
+    /* After the real call: keep its outcome until EXPIRE_MS (0: do not
+     * keep), and what it left in the global h_errno and in the _r
+     * out-parameter (MEMO_UNTOUCHED: nothing). */
+    uint64_t expire_ms;
+    struct memo_herrno herrno;
+    int herrnop;
+    /* The h_errno sentinels' bookkeeping (state_memo_watch). */
+    int *h_errnop;
+    int herrno_caller, res_herrno_caller, herrnop_caller;
+};
+
+/* Called under the entry's lock with its value: copy out what the caller
+ * needs, never block. Return 0, or -1 to treat the entry as a miss. */
+typedef int (*memo_read_fn)(const void *val, size_t len, void *arg);
+
+/* Look KEY up (KLEN 0: no key, a miss): on an entry still valid at MC's
+ * time and generation, call READ and return 1 if it returned 0; else (or
+ * when MC is not on) return 0. */
+int memo_get(const struct memo_call *mc, const void *key, size_t klen, memo_read_fn read,
+             void *arg);
+/* Keep VAL under KEY until MC->expire_ms, in MC's generation (replacing an
+ * entry with the same key), within MC->max_entries. Out of memory: not kept. */
+void memo_put(const struct memo_call *mc, const void *key, size_t klen, const void *val,
+              size_t vlen);
 void memo_flush(void);
 void memo_fork_child(void);
+
+/* Replay what a call left in the thread's h_errno and _res.res_h_errno
+ * (MEMO_UNTOUCHED: nothing). */
+void memo_replay_herrno(struct memo_herrno h);
 
 #endif

@@ -18,6 +18,7 @@
 /* Everything one lookup needs, fixed at its start. */
 struct resolve_ctx {
     struct transport_plan plan;
+    uint64_t server_set;           /* plan.servers' identity: the cache partition */
     int ndots, nsearch;
     const char *search[RESCONF_MAXDNSRCH];
     unsigned long options;         /* RES_* */

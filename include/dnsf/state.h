@@ -15,6 +15,7 @@
 
 #include "dnsf/config.h"
 #include "dnsf/hostsfile.h"
+#include "dnsf/memo.h"
 #include "dnsf/note.h"
 #include "dnsf/resconf.h"
 #include "dnsf/resolve.h"
@@ -43,15 +44,21 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc);
 void state_lookup_end(struct resolve_ctx *ctx);
 /* The DNSFAILOVER_DISABLE switch (secure_getenv), read once. */
 int state_disabled_by_env(void);
-/* The memo in front of getaddrinfo (see memo.h). get: 1 on a hit, with
- * *RC and *RES set. put: remember the outcome of a call whose note is N,
- * made in generation GEN (read with state_memo_generation before it). */
-int state_gai_memo_get(const char *node, const char *service, const struct addrinfo *hints,
-                       int *rc, struct addrinfo **res);
-uint64_t state_memo_generation(void);
-void state_gai_memo_put(const char *node, const char *service, const struct addrinfo *hints,
-                        int rc, const struct addrinfo *res, const struct lookup_note *n,
-                        uint64_t gen);
+/* The memo (memo.h) for one hooked call, in three steps around the real
+ * call:
+ *   open:  1 when the memo may answer and keep this call (only "files"
+ *          before us on the hosts line, the cache enabled); reads the
+ *          generation, once a second the /etc files, every 100 ms netlink;
+ *   watch: just before the real call: opens the lookup note, and sets the
+ *          global h_errno (and the _r out-parameter H_ERRNOP, if not NULL)
+ *          to a sentinel, so that close can tell what the call left there;
+ *   close: just after it: puts back what the call left alone, records what
+ *          it set, and returns 1 when its outcome may be kept: until
+ *          MC->expire_ms, the earliest expiry of the DNS data it used.
+ * watch and close do nothing when open returned 0. */
+int state_memo_open(struct memo_call *mc);
+void state_memo_watch(struct memo_call *mc, int *h_errnop);
+int state_memo_close(struct memo_call *mc);
 /* 1 when the hosts line's "files dns" was merged into our module, which
  * then takes the files step itself (nsswitch_merge_files). */
 int state_files_merged(void);

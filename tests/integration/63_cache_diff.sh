@@ -17,9 +17,17 @@
 # the same results as glibc's, and exactly a third of glibc's queries.
 #
 # Memo invalidation: a cache_client in a mount namespace whose /etc/hosts is a bind-mounted
-# temp file. After getaddrinfo memoised (1) an NXDOMAIN and (2) a hosts-file answer, the
-# file is rewritten in place (same inode, so the namespace sees it): more than 1 s later
-# (the shim checks file metadata at most once a second) both lookups see the new file.
+# temp file. After getaddrinfo, gethostbyname, gethostbyname_r, gethostbyaddr and
+# getnameinfo memoised (1) an NXDOMAIN and (2) hosts-file answers, the file is rewritten
+# in place (same inode, so the namespace sees it): more than 1 s later (the shim checks
+# file metadata at most once a second) every one of them sees the new file.
+#
+# Memoised hostent and nameinfo results (issue 10, item 4): the table below gains every
+# hostent form and getnameinfo, with h_errno sentinels before each call (lookup prints
+# the global h_errno, _res.res_h_errno and the _r out-parameter; -x adds the buffer layout) and the _r
+# forms with buffers on both sides of each ERANGE threshold (edge). And a run with each of
+# those calls 50 times in a row must ask the answer cache no more often than a run with
+# each once: the memo answered every repeat.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source=tests/tools/cache_lib.sh
@@ -104,6 +112,52 @@ CASES=(
 	"ghar 192.0.2.201 grow"
 	"gni 127.0.0.1 22 NI_NAMEREQD"
 	"gni 2001:db8::200 80 0"
+	# Issue 10, item 4: every hostent form and getnameinfo, repeated, answered by the
+	# memo in front of glibc; buffers on both sides of each ERANGE threshold (edge).
+	"ghr www.dnsf.test edge"
+	"ghr multi.dnsf.test edge"
+	"ghr alias1.dnsf.test edge"
+	"ghr nosuch.dnsf.test edge"
+	"ghr nodata.dnsf.test 8192"
+	"ghr v6only.dnsf.test 8192"
+	"ghr hostsonly edge"
+	"ghr twice.hosts edge"
+	"ghr 192.0.2.77 edge"
+	"gh2r www.dnsf.test inet6 edge"
+	"gh2r multi.dnsf.test inet6 edge"
+	"gh2r v4only.dnsf.test inet6 8192"
+	"gh2r www.dnsf.test inet edge"
+	"gh2r www.dnsf.test unix 8192"
+	"gh2r hostsonly inet6 edge"
+	"ghar 192.0.2.10 edge"
+	"ghar 192.0.2.12 edge"
+	"ghar 192.0.2.13 edge"
+	"ghar 192.0.2.11 8192"
+	"ghar 2001:db8::21 edge"
+	"ghar 192.0.2.200 edge"
+	"ghar :: 8192"
+	"ghar 192.0.2.10 8192 family=unix"
+	"gh multi.dnsf.test"
+	"gh 192.0.2.77"
+	"gh cname-dangling.dnsf.test"
+	"gh2 multi.dnsf.test inet6"
+	"gh2 nosuch.dnsf.test inet6"
+	"gh2 www.dnsf.test unix"
+	"gha 192.0.2.13"
+	"gha 192.0.2.11"
+	"gha 2001:db8::22"
+	"gha ::"
+	"gni 192.0.2.13 53 NI_DGRAM"
+	"gni 192.0.2.12 443 NI_NOFQDN"
+	"gni 192.0.2.11 80 NI_NAMEREQD"
+	"gni 192.0.2.10 80 NI_NUMERICHOST|NI_NUMERICSERV"
+	"gni 192.0.2.10 80 0 hostlen=5"
+	"gni 192.0.2.10 80 0 hostlen=14"
+	"gni 192.0.2.10 80 0 hostlen=15 servlen=3"
+	"gni 192.0.2.10 80 0 hostlen=0"
+	"gni 192.0.2.10 80 0 servlen=0"
+	"gni 2001:db8::10 80 0 salen=16"
+	"gni 192.0.2.200 22 NI_NAMEREQD hostlen=0 servlen=0"
 )
 # One name in several spellings, in one process: each later spelling is answered from
 # the entry the first one filled (keys are case-insensitive), yet must print what an
@@ -148,8 +202,13 @@ run() {
 	local name=$1 table=$2 passes=$3 times=$4
 	shift 4
 	args_for "$table" "$passes" "$times"
+	# glibc's first NI_NOFQDN getnameinfo that finds a name works out the local domain,
+	# once per process, and that leaves h_errno behind (inet/getnameinfo.c,
+	# nrl_domainname); a warm-up call takes that first, so every call of the table
+	# prints the same each time, with glibc as with the shim.
+	ARGS=(gni 127.0.0.1 0 NI_NOFQDN -- "${ARGS[@]}")
 	cl_qmark
-	in_private_etc "$OUT/etc" env LC_ALL=C.UTF-8 "$@" "$TOOLS/lookup" "${ARGS[@]}" \
+	in_private_etc "$OUT/etc" env LC_ALL=C.UTF-8 "$@" "$TOOLS/lookup" -x "${ARGS[@]}" \
 		>"$OUT/$name.out" 2>"$OUT/$name.err"
 	RUN_RC=$?
 	Q[$name]=$(cl_qdelta)
@@ -174,6 +233,9 @@ else
 fi
 # errno after a successful call may differ (POSIX allows it): a note, not a failure.
 norm() { grep -v 'errno-after-success' "$1" | sed 's/^  res=\(NULL\|untouched\)$/  res=(failed)/'; }
+# The h_errno lines (the global, _res.res_h_errno and an _r call's out-parameter, each
+# set to a sentinel before every call) are part of the comparison: a repeat answered by
+# the memo must leave what glibc's first call left.
 if diff -u --label glibc --label shim <(norm "$OUT/glibc.out") <(norm "$OUT/shim.out") >"$OUT/diff.txt"; then
 	ok "shim output (first call uncached, the rest from cache and memo) equals glibc's: ${#CASES[@]} calls x 2 passes x 2 in a row"
 else
@@ -214,6 +276,49 @@ if diff -u --label glibc --label shim <(norm "$OUT/glibc-case.out") <(norm "$OUT
 else
 	not_ok "a name asked in another spelling, answered from the cache, prints what glibc prints (canonical name / h_name)"
 	grep '^[-+] ' "$OUT/case.diff" | head -n 12 | sed 's/^/#   /'
+fi
+
+# ---- the memo answers repeats of every call: the answer cache is not asked again
+# One lookup process makes each call once (-r 1), another 50 times in a row (-r 50, which
+# also checks that every repeat prints what the first did); both log the answer cache's
+# counters at exit. Repeats answered by the memo never reach it, so both must count the
+# same cache lookups (before the hostent and nameinfo memo, every repeat of those calls
+# went through glibc and the NSS module to the cache again).
+MEMO_CASES=(
+	"gh www.dnsf.test"
+	"gh2 multi.dnsf.test inet6"
+	"gh2 nodata.dnsf.test inet6"
+	"ghr alias1.dnsf.test"
+	"ghr www.dnsf.test 64"
+	"ghr nosuch.dnsf.test"
+	"gh2r www.dnsf.test inet6"
+	"gha 192.0.2.13"
+	"ghar 192.0.2.12"
+	"ghar 192.0.2.11"
+	"gni 192.0.2.10 80 0"
+	"gni 2001:db8::10 53 NI_DGRAM"
+	"gni 192.0.2.11 80 NI_NAMEREQD"
+	"gai www.dnsf.test - family=inet"
+)
+declare -A LOOKUPS=()
+run_reps() {
+	local reps=$1 log=$OUT/reps$1.log
+	args_for MEMO_CASES 1 1
+	printf '%s\n' "stats_on_exit = true;" "log: { level = \"info\"; target = \"$log\"; };" >"$OUT/reps.conf"
+	: >"$log"
+	in_private_etc "$OUT/etc" env LC_ALL=C.UTF-8 "${SHIM_ENV[@]}" "DNSFAILOVER_CONF=$OUT/reps.conf" \
+		"$TOOLS/lookup" -x -r "$reps" "${ARGS[@]}" >"$OUT/reps$reps.out" 2>"$OUT/reps$reps.err"
+	RUN_RC=$?
+	LOOKUPS[$reps]=$(sed -n 's/.*cache hits=\([0-9]*\) misses=\([0-9]*\) stale=\([0-9]*\).*/\1 + \2 + \3/p' "$log" | tail -n 1)
+	LOOKUPS[$reps]=$((${LOOKUPS[$reps]:-0}))
+}
+run_reps 1
+run_reps 50
+assert_eq 0 "$RUN_RC" "lookup -r 50: every repeat printed what the first call did"
+if [ "${LOOKUPS[1]}" -gt 0 ] && [ "${LOOKUPS[50]}" = "${LOOKUPS[1]}" ]; then
+	ok "${#MEMO_CASES[@]} calls (every hostent form, getnameinfo, getaddrinfo) 50 times each: the answer cache was asked as often as for one time each (${LOOKUPS[1]}): the memo answered every repeat"
+else
+	not_ok "${#MEMO_CASES[@]} calls 50 times each asked the answer cache ${LOOKUPS[50]} times, once each ${LOOKUPS[1]}: repeats were not answered by the memo"
 fi
 
 # ---- python3: a real client, repeating socket.getaddrinfo in one interpreter
@@ -263,6 +368,18 @@ cl_step memo 1 EAI_NONAME - "memo: newhost.cache.test is not in hosts, NXDOMAIN"
 cl_step memo 0 EAI_NONAME - "memo: repeated, answered without DNS" -- gai newhost.cache.test inet
 cl_step memo 0 0 192.0.2.200 "memo: hostsonly from the hosts file" -- gai hostsonly inet
 cl_step memo 0 0 192.0.2.200 "memo: repeated" -- gai hostsonly inet
+# The hostent calls and getnameinfo: memoised the same way (item 4), seen changing the same way.
+for c in ghbn ghbnr; do
+	cl_step memo 0 HOST_NOT_FOUND - "memo: $c newhost.cache.test, NXDOMAIN" -- $c newhost.cache.test
+	cl_step memo 0 0 192.0.2.200 "memo: $c hostsonly from the hosts file" -- $c hostsonly
+	cl_step memo 0 0 192.0.2.200 "memo: $c hostsonly repeated" -- $c hostsonly
+done
+for c in ghba gni; do
+	cl_step memo 0 0 '*' "memo: $c 192.0.2.200 from the hosts file" -- $c 192.0.2.200
+	[ "$(cl_get name)" = hostsonly.dnsf.test ] || not_ok "memo: $c 192.0.2.200 is hostsonly.dnsf.test: $CL_REPLY"
+	cl_cmd memo "$c" 192.0.2.210
+	[ "$(cl_get rc)" != 0 ] || bail "192.0.2.210 has a name before the hosts file gave it one: $CL_REPLY"
+done
 ino0=$(stat -c %i "$HOSTS")
 # In place (same inode): a rename would leave the namespace's bind mount on the old file.
 {
@@ -274,6 +391,24 @@ grep -q '^192.0.2.210' "$HOSTS" || bail "the hosts rewrite did not change hostso
 cl_cmd memo sleep 1200
 cl_step memo 0 0 192.0.2.77 "memo: 1.2 s after /etc/hosts gained newhost.cache.test, getaddrinfo sees it" -- gai newhost.cache.test inet
 cl_step memo 0 0 192.0.2.210 "memo: ... and hostsonly's new address" -- gai hostsonly inet
+for c in ghbn ghbnr; do
+	cl_step memo 0 0 192.0.2.77 "memo: $c sees newhost.cache.test in the hosts file" -- $c newhost.cache.test
+	cl_step memo 0 0 192.0.2.210 "memo: $c sees hostsonly's new address" -- $c hostsonly
+done
+for c in ghba gni; do
+	cl_cmd memo "$c" 192.0.2.210
+	if [ "$(cl_get rc)" = 0 ] && [ "$(cl_get name)" = hostsonly.dnsf.test ]; then
+		ok "memo: $c 192.0.2.210 gets the name the hosts file gave it"
+	else
+		not_ok "memo: $c 192.0.2.210 gets the name the hosts file gave it: $CL_REPLY"
+	fi
+	cl_cmd memo "$c" 192.0.2.200
+	if [ "$(cl_get rc)" != 0 ]; then
+		ok "memo: $c 192.0.2.200, gone from the hosts file, has no name any more"
+	else
+		not_ok "memo: $c 192.0.2.200, gone from the hosts file, has no name any more: $CL_REPLY"
+	fi
+done
 cl_stop memo
 
 finish

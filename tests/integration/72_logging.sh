@@ -8,9 +8,10 @@
 #                    info): "server ... marked down"; error: none of these
 #   DNSFAILOVER_LOG  overrides log.level in both directions and nothing else (the target
 #                    stays the file); a value that is not a level is ignored
-#   cache in debug   a repeated gethostbyname (not getaddrinfo: its repeats are answered
-#                    by the memo in front of the cache) asks once, then "cache hit"; a
-#                    stale answer served while every server fails says so
+#   cache in debug   gethostbyname, then gethostbyname_r of the same name (not a repeat of
+#                    one call: repeats are answered by the memo in front of the cache)
+#                    asks once, then "cache hit"; a stale answer served while every
+#                    server fails says so
 #   stats_on_exit    exactly one "stats:" line, the last one, written at exit whatever the
 #                    level, with counters that match what happened; none without the key
 #   target syslog    the default: messages reach /dev/log (a sink bound in a private mount
@@ -68,7 +69,7 @@ run() {
 	rm -f "$SHIMLOG"
 	sr_timed "$O" "$E" sr_shim "$etc" "$c" env -u DNSFAILOVER_LOG "${vars[@]}" "$@"
 }
-gh2() { echo "$TOOLS/lookup" gh www.dnsf.test -- gh www.dnsf.test; }
+gh2() { echo "$TOOLS/lookup" gh www.dnsf.test -- ghr www.dnsf.test; }
 logf() { cat "$SHIMLOG" 2>/dev/null; }
 nlines() { grep -c -- "$2" "$1" 2>/dev/null || true; }
 show() { for f in "$O" "$E" "$SHIMLOG"; do [ -f "$f" ] && sed "s|^|#   ${f##*/}: |" "$f" | head -n 15; done; }
@@ -146,8 +147,8 @@ assert_eq "0|" "$SR_RC|$(logf)" "level error: not even the warning (file empty o
 
 C=$(conf cache debug "$SHIMLOG")
 run "$GOOD" "$C" -- "${CMD[@]}"
-resolved "debug, gethostbyname twice"
-assert_eq 1 "$(nlines "$SHIMLOG" "$ASK")" "debug cache: one query for two gethostbyname calls"
+resolved "debug, gethostbyname and gethostbyname_r"
+assert_eq 1 "$(nlines "$SHIMLOG" "$ASK")" "debug cache: one query for gethostbyname and gethostbyname_r"
 hit=$(grep -n 'debug: www.dnsf.test type 1: cache hit' "$SHIMLOG" | head -n 1 | cut -d: -f1)
 win=$(grep -n -F "$WIN" "$SHIMLOG" | head -n 1 | cut -d: -f1)
 if [ -n "$hit" ] && [ -n "$win" ] && [ "$hit" -gt "$win" ]; then
@@ -232,7 +233,7 @@ run "$GOOD" "$C" -- "${CMD[@]}"
 assert_contains "$(tail -n 1 "$SHIMLOG")" "info: stats: $NS queries=1 " "stats_on_exit: the stats line is the last line (at exit)"
 
 C=$(conf statsbh error "$SHIMLOG" 'stats_on_exit = true;' 'timeout_ms = 300;')
-run "$BH" "$C" -- "$TOOLS/lookup" gh www.dnsf.test -- gh v4only.dnsf.test -- gh multi.dnsf.test -- gh www.dnsf.test
+run "$BH" "$C" -- "$TOOLS/lookup" gh www.dnsf.test -- gh v4only.dnsf.test -- gh multi.dnsf.test -- ghr www.dnsf.test
 S=$(grep 'stats:' "$SHIMLOG")
 diag "$S"
 assert_eq 1 "$(nlines "$SHIMLOG" 'stats:')" "stats, blackholed primary: exactly one stats line"

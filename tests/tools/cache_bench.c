@@ -2,15 +2,27 @@
  * cache_bench -- the measurements behind the cache section of tests/bench.sh.
  *
  * Latency (default mode):
- *   cache_bench [--family unspec|inet|inet6] [--threads N] [--iters N] [--warmup N]
- *               NAME...
+ *   cache_bench [--call CALL] [--family unspec|inet|inet6] [--threads N] [--iters N]
+ *               [--warmup N] NAME...
  *   Each thread first makes --warmup untimed calls (default 1000; they fill the
  *   cache when the shim is preloaded), then waits at a barrier, then makes --iters
  *   timed calls (default 100000), cycling through the NAMEs (thread t starts at name
  *   t). One call is getaddrinfo(NAME, NULL, {family, SOCK_STREAM}) and freeaddrinfo
  *   of its result: the list is built and freed every time. Each call is timed with
  *   CLOCK_MONOTONIC; gai_* figures time getaddrinfo alone, call_* the pair.
- *   Keys: family threads calls failures gai_p50_ns gai_p90_ns gai_p99_ns gai_min_ns
+ *
+ *   --call picks another call (default gai, the above); each is timed alone, so for
+ *   these gai_* and call_* are the same figures. NAME is a host name, or for the
+ *   address calls an IPv4 or IPv6 address:
+ *     gh    gethostbyname(NAME)
+ *     gh2   gethostbyname2(NAME, family)            (unspec: AF_INET)
+ *     ghr   gethostbyname_r(NAME), an 8 KiB buffer per thread
+ *     gh2r  gethostbyname2_r(NAME, family), the same buffer
+ *     gha   gethostbyaddr(ADDR)
+ *     ghar  gethostbyaddr_r(ADDR), the same buffer
+ *     gni   getnameinfo(ADDR port 80, flags 0), NI_MAXHOST and NI_MAXSERV buffers
+ *   A call fails when it returns no result (no hostent, or an rc other than 0).
+ *   Keys: call family threads calls failures gai_p50_ns gai_p90_ns gai_p99_ns gai_min_ns
  *         call_p50_ns call_p90_ns call_p99_ns call_mean_ns wall_ns lookups_per_sec
  *         clock_ns (the median cost of one clock_gettime pair, included in every
  *         timed figure).
@@ -31,6 +43,7 @@
  * Exit status 0 when it ran (failed lookups are counted, not fatal), 1 internal
  * error, 2 usage.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -45,8 +58,15 @@
 
 #include "toolkit.h"
 
+enum call { C_GAI, C_GH, C_GH2, C_GHR, C_GH2R, C_GHA, C_GHAR, C_GNI };
+static const char *const call_names[] = { "gai", "gh", "gh2", "ghr", "gh2r", "gha", "ghar",
+					  "gni", NULL };
+static enum call call = C_GAI;
 static struct addrinfo hints;
 static char **names;
+/* The address calls' arguments, parsed once from NAMES. */
+static struct sockaddr_storage *addrs;
+static socklen_t *addrlens;
 static int nnames;
 static long iters = 100000, warmup = 1000, duration_ms;
 static pthread_barrier_t barrier;
@@ -68,19 +88,64 @@ static int one_call(const char *name)
 	return rc;
 }
 
+/* The address bytes of addrs[K]. */
+static const void *addr_of(int k, socklen_t *len)
+{
+	if (addrs[k].ss_family == AF_INET) {
+		*len = 4;
+		return &((struct sockaddr_in *)&addrs[k])->sin_addr;
+	}
+	*len = 16;
+	return &((struct sockaddr_in6 *)&addrs[k])->sin6_addr;
+}
+
+/* One call of the kind --call picked, on names[K]: 0 when it gave a result. */
+static int other_call(int k)
+{
+	static __thread char buf[8192];
+	struct hostent he, *h = NULL;
+	int herr, af = hints.ai_family == AF_UNSPEC ? AF_INET : hints.ai_family;
+	socklen_t len;
+	const void *a;
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	switch (call) {
+	case C_GH:
+		return gethostbyname(names[k]) == NULL;
+	case C_GH2:
+		return gethostbyname2(names[k], af) == NULL;
+	case C_GHR:
+		return gethostbyname_r(names[k], &he, buf, sizeof buf, &h, &herr) != 0 || h == NULL;
+	case C_GH2R:
+		return gethostbyname2_r(names[k], af, &he, buf, sizeof buf, &h, &herr) != 0 || h == NULL;
+	case C_GHA:
+		a = addr_of(k, &len);
+		return gethostbyaddr(a, len, addrs[k].ss_family) == NULL;
+	case C_GHAR:
+		a = addr_of(k, &len);
+		return gethostbyaddr_r(a, len, addrs[k].ss_family, &he, buf, sizeof buf, &h, &herr) != 0
+		       || h == NULL;
+	case C_GNI:
+		return getnameinfo((struct sockaddr *)&addrs[k], addrlens[k], host, sizeof host, serv,
+				   sizeof serv, 0) != 0;
+	case C_GAI:
+		break;
+	}
+	return one_call(names[k]);
+}
+
 static void *worker(void *arg)
 {
 	struct tstate *t = arg;
 	int k = t->index % nnames;
 	for (long i = 0; i < warmup; i++) {
-		one_call(names[k]);
+		other_call(k);
 		k = (k + 1) % nnames;
 	}
 	pthread_barrier_wait(&barrier);
 	if (duration_ms > 0) {
 		while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
 			for (int j = 0; j < 64; j++) {
-				if (one_call(names[k]) != 0)
+				if (other_call(k) != 0)
 					t->failures++;
 				k = (k + 1) % nnames;
 			}
@@ -90,14 +155,19 @@ static void *worker(void *arg)
 	}
 	for (long i = 0; i < iters; i++) {
 		struct addrinfo *res = NULL;
-		uint64_t t0 = tk_now_ns();
-		int rc = getaddrinfo(names[k], NULL, &hints, &res);
-		uint64_t t1 = tk_now_ns();
-		if (rc == 0)
-			freeaddrinfo(res);
-		else
-			t->failures++;
-		uint64_t t2 = tk_now_ns();
+		uint64_t t0 = tk_now_ns(), t1, t2;
+		if (call == C_GAI) {
+			int rc = getaddrinfo(names[k], NULL, &hints, &res);
+			t1 = tk_now_ns();
+			if (rc == 0)
+				freeaddrinfo(res);
+			else
+				t->failures++;
+			t2 = tk_now_ns();
+		} else {
+			t->failures += other_call(k);
+			t2 = t1 = tk_now_ns();
+		}
 		t->gai_ns[i] = t1 - t0;
 		t->call_ns[i] = t2 - t0;
 		k = (k + 1) % nnames;
@@ -152,8 +222,8 @@ static int run_rss(long count, const char *prefix, const char *suffix, const cha
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: cache_bench [--family F] [--threads N] [--iters N] [--warmup N]\n"
-		"                   [--duration-ms MS] NAME...\n"
+		"usage: cache_bench [--call gai|gh|gh2|ghr|gh2r|gha|ghar|gni] [--family F]\n"
+		"                   [--threads N] [--iters N] [--warmup N] [--duration-ms MS] NAME...\n"
 		"       cache_bench --rss --count N --prefix P --suffix S [--family F]\n");
 	exit(2);
 }
@@ -172,6 +242,7 @@ static long num(const char *s, long min, long max)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "call", required_argument, NULL, 'C' },
 		{ "family", required_argument, NULL, 'f' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "iters", required_argument, NULL, 'n' },
@@ -192,6 +263,12 @@ int main(int argc, char **argv)
 	hints.ai_socktype = SOCK_STREAM;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
+		case 'C':
+			for (call = 0; call_names[call] && strcmp(call_names[call], optarg) != 0; call++)
+				;
+			if (call_names[call] == NULL)
+				usage();
+			break;
 		case 'f':
 			family = optarg;
 			if (strcmp(optarg, "unspec") == 0)
@@ -223,6 +300,22 @@ int main(int argc, char **argv)
 		usage();
 	names = argv + optind;
 	nnames = argc - optind;
+	addrs = xcalloc((size_t)nnames, sizeof *addrs);
+	addrlens = xcalloc((size_t)nnames, sizeof *addrlens);
+	for (int i = 0; i < nnames && (call == C_GHA || call == C_GHAR || call == C_GNI); i++) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&addrs[i];
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&addrs[i];
+		if (inet_pton(AF_INET, names[i], &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons(80);
+			addrlens[i] = sizeof *s4;
+		} else if (inet_pton(AF_INET6, names[i], &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(80);
+			addrlens[i] = sizeof *s6;
+		} else
+			usage();
+	}
 
 	struct tstate *ts = xcalloc((size_t)nthreads, sizeof *ts);
 	for (long i = 0; i < nthreads; i++) {
@@ -256,9 +349,9 @@ int main(int argc, char **argv)
 		calls += ts[i].calls;
 		failures += ts[i].failures;
 	}
-	printf("family=%s\nthreads=%ld\ncalls=%ld\nfailures=%ld\nwall_ns=%llu\nlookups_per_sec=%.0f\n",
-	       family, nthreads, calls, failures, (unsigned long long)wall,
-	       wall ? (double)calls * 1e9 / (double)wall : 0.0);
+	printf("call=%s\nfamily=%s\nthreads=%ld\ncalls=%ld\nfailures=%ld\nwall_ns=%llu\n"
+	       "lookups_per_sec=%.0f\n", call_names[call], family, nthreads, calls, failures,
+	       (unsigned long long)wall, wall ? (double)calls * 1e9 / (double)wall : 0.0);
 	if (duration_ms > 0)
 		return 0;
 

@@ -16,8 +16,12 @@
  *       -> rc=RC ms=MS addrs=A,B,...   (RC: 0 or the EAI_ name; addrs "-" if none;
  *                                       addresses in the order getaddrinfo gave them)
  *   ghbn NAME                      gethostbyname(NAME)
- *       -> rc=0|HERR ms=MS addrs=...    (HERR: HOST_NOT_FOUND, TRY_AGAIN, NO_RECOVERY,
- *                                        NO_DATA)
+ *       -> rc=0|HERR ms=MS addrs=... name=H_NAME   (HERR: HOST_NOT_FOUND, TRY_AGAIN,
+ *                                        NO_RECOVERY, NO_DATA; name "-" if none)
+ *   ghbnr NAME                     gethostbyname_r(NAME), 8 KiB buffer   -> the same
+ *   ghba ADDR                      gethostbyaddr(ADDR) (IPv4 or IPv6 text) -> the same
+ *   gni ADDR                       getnameinfo(ADDR port 0, NI_NAMEREQD)
+ *       -> rc=RC ms=MS name=HOST            (RC: 0 or the EAI_ name; name "-" if none)
  *   mark                           remember now as t0            -> ok
  *   at MS                          sleep until t0 + MS ms         -> ok late_ms=N
  *   sleep MS                       sleep MS ms                    -> ok
@@ -319,25 +323,85 @@ static const char *herr_name(int h)
 	return n != NULL ? n : "HERR_OTHER";
 }
 
-static void cmd_ghbn(const char *name)
+/* The reply line for a hostent call that took MS and returned H (HERR: h_errno). */
+static void print_hostent(const struct hostent *h, int herr, double ms)
 {
-	struct result r;
-	struct hostent *h;
-	double t0 = tk_now_ms();
-	h = gethostbyname(name);
-	r.ms = tk_now_ms() - t0;
-	r.addrs[0] = 0;
+	char addrs[OUTLEN] = "";
 	if (h != NULL) {
 		for (char **p = h->h_addr_list; *p != NULL; p++) {
 			char a[INET6_ADDRSTRLEN];
-			size_t n = strlen(r.addrs);
+			size_t n = strlen(addrs);
 			inet_ntop(h->h_addrtype, *p, a, sizeof a);
-			snprintf(r.addrs + n, sizeof r.addrs - n, "%s%s", n ? "," : "", a);
+			snprintf(addrs + n, sizeof addrs - n, "%s%s", n ? "," : "", a);
 		}
 	}
-	if (r.addrs[0] == 0)
-		strcpy(r.addrs, "-");
-	printf("rc=%s ms=%.3f addrs=%s\n", h != NULL ? "0" : herr_name(h_errno), r.ms, r.addrs);
+	printf("rc=%s ms=%.3f addrs=%s name=%s\n", h != NULL ? "0" : herr_name(herr), ms,
+	       addrs[0] ? addrs : "-", h != NULL ? h->h_name : "-");
+}
+
+static void cmd_ghbn(const char *name)
+{
+	double t0 = tk_now_ms();
+	struct hostent *h = gethostbyname(name);
+	print_hostent(h, h_errno, tk_now_ms() - t0);
+}
+
+static void cmd_ghbnr(const char *name)
+{
+	static char buf[8192];
+	struct hostent he, *h = NULL;
+	int herr = 0;
+	double t0 = tk_now_ms();
+	gethostbyname_r(name, &he, buf, sizeof buf, &h, &herr);
+	print_hostent(h, herr, tk_now_ms() - t0);
+}
+
+/* ADDR as a socket address (port 0); -1 if it is not an address. */
+static int parse_sockaddr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof *ss);
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		*len = sizeof *s4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		*len = sizeof *s6;
+		return 0;
+	}
+	return -1;
+}
+
+static void cmd_ghba(const char *text)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (parse_sockaddr(text, &ss, &len) < 0) {
+		printf("error bad address\n");
+		return;
+	}
+	double t0 = tk_now_ms();
+	struct hostent *h = ss.ss_family == AF_INET
+		? gethostbyaddr(&((struct sockaddr_in *)&ss)->sin_addr, 4, AF_INET)
+		: gethostbyaddr(&((struct sockaddr_in6 *)&ss)->sin6_addr, 16, AF_INET6);
+	print_hostent(h, h_errno, tk_now_ms() - t0);
+}
+
+static void cmd_gni(const char *text)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char host[NI_MAXHOST];
+	if (parse_sockaddr(text, &ss, &len) < 0) {
+		printf("error bad address\n");
+		return;
+	}
+	double t0 = tk_now_ms();
+	int rc = getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, NULL, 0, NI_NAMEREQD);
+	printf("rc=%s ms=%.3f name=%s\n", eai_name(rc), tk_now_ms() - t0, rc == 0 ? host : "-");
 }
 
 int main(void)
@@ -367,6 +431,12 @@ int main(void)
 			printf("\n");
 		} else if (strcmp(w[0], "ghbn") == 0 && n == 2) {
 			cmd_ghbn(w[1]);
+		} else if (strcmp(w[0], "ghbnr") == 0 && n == 2) {
+			cmd_ghbnr(w[1]);
+		} else if (strcmp(w[0], "ghba") == 0 && n == 2) {
+			cmd_ghba(w[1]);
+		} else if (strcmp(w[0], "gni") == 0 && n == 2) {
+			cmd_gni(w[1]);
 		} else if (strcmp(w[0], "mark") == 0) {
 			t0 = tk_now_ms();
 			printf("ok\n");

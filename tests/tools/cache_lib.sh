@@ -14,6 +14,7 @@
 # the proof of what the cache did: a lookup the cache answered sends nothing.
 #
 #   cl_ns_start                 NSD on $CL_NS (fixtures + cache.test), RRL off
+#   cl_ns_start_at ADDR [ZONE=FILE...]  the same on ADDR, with extra zones
 #   cl_proxy_start [MODE [ARGS...]]  faultdns on $CL_PROXY:53 in front of it
 #   cl_setmode MODE             switch the proxy's mode (SIGUSR1), wait until applied
 #   cl_queries                  the proxy's `queries` counter now (fresh stats)
@@ -22,7 +23,8 @@
 #   cl_conf FILE LOG [LINE...]  shim config: the proxy, sequence, timeout 300 ms,
 #                               1 attempt, deadline 1000 ms (CL_TIMEOUT, CL_DEADLINE
 #                               change these two), no search list, debug log to LOG
-#                               (CL_LOGLEVEL changes the level),
+#                               (CL_LOGLEVEL changes the level; CL_NAMESERVERS, the
+#                               list's quoted entries, other servers; "" resolv.conf's),
 #                               stats_on_exit; LINEs appended (e.g. a cache block)
 #   cl_start NAME CONF [ETC]    start tests/tools/cache_client under the shim in the
 #                               private /etc ETC (default $CL_ETC)
@@ -53,15 +55,19 @@ cl_init() {
 	dnsf_on_exit cl_stop_all
 }
 
-# cl_ns_start: like ns_start (tests/lib/common.sh), plus tests/integration/data/cache.
-cl_ns_start() {
-	local addr=$CL_NS dir pid
+cl_ns_start() { cl_ns_start_at "$CL_NS"; }
+
+# cl_ns_start_at ADDR [ZONE=FILE...]: like ns_start (tests/lib/common.sh), plus
+# tests/integration/data/cache and the extra zones.
+cl_ns_start_at() {
+	local addr=$1 dir pid
+	shift
 	command -v nsd >/dev/null || bail "nsd is not installed (run tests/deps.sh)"
 	if dnsq -s "$addr" -t 0.3 www.dnsf.test A >/dev/null 2>&1; then
 		bail "something already answers DNS on $addr:53 (a leftover nsd?)"
 	fi
 	dir=$(mktemp -d "$DNSF_TMP/nsd.XXXXXX")
-	nsd_write_conf "$dir/nsd.conf" "$dir" "$addr" 53 cache.test="$DNSF_ROOT/tests/integration/data/cache/cache.test.zone"
+	nsd_write_conf "$dir/nsd.conf" "$dir" "$addr" 53 cache.test="$DNSF_ROOT/tests/integration/data/cache/cache.test.zone" "$@"
 	if ! nsd-checkconf "$dir/nsd.conf" >"$dir/checkconf.out" 2>&1; then
 		sed 's/^/#   /' "$dir/checkconf.out"
 		bail "nsd-checkconf rejected $dir/nsd.conf"
@@ -148,11 +154,11 @@ cl_etc() {
 
 # cl_conf FILE LOG [LINE...]
 cl_conf() {
-	local f=$1 log=$2 s
+	local f=$1 log=$2 s ns=${CL_NAMESERVERS-\"$CL_PROXY:53\"}
 	shift 2
 	{
 		echo "# written by tests/tools/cache_lib.sh"
-		echo "nameservers = [ \"$CL_PROXY:53\" ];"
+		if [ -n "$ns" ]; then echo "nameservers = [ $ns ];"; fi
 		echo "strategy = \"sequence\";"
 		echo "timeout_ms = ${CL_TIMEOUT:-300};"
 		echo "attempts = 1;"
@@ -250,19 +256,19 @@ cl_within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v + 0 >= lo + 
 
 # cl_step CLIENT WANT_Q WANT_RC WANT_ADDRS DESC -- CMD...
 # Run one client command and check the queries it caused at the proxy, the rc and the
-# addresses ("*" for WANT_RC or WANT_ADDRS: any).
+# addresses ("*" for any of the three; with WANT_Q "*" no proxy is needed).
 cl_step() {
-	local c=$1 wq=$2 wrc=$3 wad=$4 desc=$5 q rc ad
+	local c=$1 wq=$2 wrc=$3 wad=$4 desc=$5 q="*" rc ad
 	shift 5
 	[ "${1:-}" = -- ] && shift
-	cl_qmark
+	[ "$wq" = "*" ] || cl_qmark
 	cl_cmd "$c" "$@"
-	q=$(cl_qdelta)
+	[ "$wq" = "*" ] || q=$(cl_qdelta)
 	rc=$(cl_get rc) || rc="?"
 	ad=$(cl_get addrs) || ad="?"
 	if [ "$q" = "$wq" ] && { [ "$wrc" = "*" ] || [ "$rc" = "$wrc" ]; } &&
 		{ [ "$wad" = "*" ] || [ "$ad" = "$wad" ]; }; then
-		ok "$desc ($q queries)"
+		if [ "$wq" = "*" ]; then ok "$desc"; else ok "$desc ($q queries)"; fi
 	else
 		not_ok "$desc"
 		diag "  '$*': want $wq queries, rc=$wrc, addrs=$wad"

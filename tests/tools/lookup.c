@@ -10,10 +10,10 @@
  *   gai  NODE SERVICE [family=F] [socktype=S] [protocol=P] [flags=A|B] [hints=null]
  *   gh   NAME                       gethostbyname
  *   gh2  NAME FAMILY                gethostbyname2
- *   ghr  NAME [BUFLEN|grow]         gethostbyname_r
- *   gh2r NAME FAMILY [BUFLEN|grow]  gethostbyname2_r
+ *   ghr  NAME [BUFLEN|grow|edge]    gethostbyname_r
+ *   gh2r NAME FAMILY [BUFLEN|grow|edge]  gethostbyname2_r
  *   gha  ADDR [family=F] [len=N]    gethostbyaddr (ADDR is IPv4 or IPv6 text)
- *   ghar ADDR [BUFLEN|grow] [family=F] [len=N]   gethostbyaddr_r
+ *   ghar ADDR [BUFLEN|grow|edge] [family=F] [len=N]   gethostbyaddr_r
  *   gni  ADDR PORT FLAGS [hostlen=N] [servlen=N] [salen=N]   getnameinfo
  *
  * NODE/SERVICE/NAME "-" means NULL; "" is the empty string. Symbolic values are
@@ -24,7 +24,13 @@
  *
  * Options: -r N  run every call N times; print the first result and check the
  *                others print the same (exit 3 if not);
- *          -t    print per-call timings to stderr (not part of the result).
+ *          -t    print per-call timings to stderr (not part of the result);
+ *          -x    exact: for the _r calls' successes also the buffer layout (each
+ *                pointer as an offset into the buffer).
+ *
+ * BUFLEN "edge" finds the ERANGE threshold: the smallest length (from 1 up) that
+ * gets something other than ERANGE, printed as "edge=T", then the results with
+ * buffers of T-1, T and T+1 bytes.
  *
  * Exit status: 0 all calls ran (whatever they returned), 2 usage error,
  * 3 an inconsistency the tool itself detected (see the "BUG:" lines).
@@ -60,6 +66,8 @@
 #define ERRNO_CANARY EDOM /* no resolver path sets EDOM */
 #define HERR_SENTINEL 777 /* no h_errno value: the global, before every call */
 #define OUT_SENTINEL 12345 /* no h_errno value: an _r call's out-parameter */
+
+static int exact; /* -x */
 
 struct sym {
 	const char *name;
@@ -123,10 +131,11 @@ static FILE *out;
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s [-r N] [-t] CALL [-- CALL ...]\n"
+		"usage: %s [-r N] [-t] [-x] CALL [-- CALL ...]\n"
 		"  gai NODE SERVICE [family=] [socktype=] [protocol=] [flags=] [hints=null]\n"
-		"  gh NAME | gh2 NAME FAMILY | ghr NAME [BUFLEN|grow] | gh2r NAME FAMILY [BUFLEN|grow]\n"
-		"  gha ADDR [family=] [len=] | ghar ADDR [BUFLEN|grow] [family=] [len=]\n"
+		"  gh NAME | gh2 NAME FAMILY | ghr NAME [BUFLEN|grow|edge]\n"
+		"  gh2r NAME FAMILY [BUFLEN|grow|edge]\n"
+		"  gha ADDR [family=] [len=] | ghar ADDR [BUFLEN|grow|edge] [family=] [len=]\n"
 		"  gni ADDR PORT FLAGS [hostlen=] [servlen=] [salen=]\n",
 		prog);
 	exit(2);
@@ -603,63 +612,107 @@ static int run_r(const struct r_args *a, struct hostent *he, char *buf, size_t b
 	return -1;
 }
 
-static void do_r(const struct r_args *a, const char *buflen_arg)
-{
-	int grow = buflen_arg && strcmp(buflen_arg, "grow") == 0;
-	size_t buflen = grow ? 16 : buflen_arg ? (size_t)parse_num(buflen_arg, "buflen") : 8192;
-	fprintf(out, " buflen=%s\n", grow ? "grow" : buflen_arg ? buflen_arg : "8192");
-
-	struct hostent he, canary_he;
-	struct hostent *result;
-	int herr, gherr, ret, e;
+/* One _r call with a fresh heap buffer of exactly BUFLEN bytes (so valgrind and
+ * ASan see overruns), and everything it left behind. */
+struct r_res {
+	size_t buflen;
 	char *buf;
-	for (;;) {
-		buf = malloc(buflen ? buflen : 1);
-		if (!buf)
-			abort();
-		memset(&he, 0, sizeof he);
-		result = &canary_he;
-		herr = OUT_SENTINEL;
-		set_herrno_sentinels();
-		errno = ERRNO_CANARY;
-		tstart();
-		ret = run_r(a, &he, buf, buflen, &result, &herr);
-		tstop();
-		e = errno;
-		gherr = h_errno;
-		if (!grow || ret != ERANGE || buflen >= (1u << 20))
-			break;
-		if (result != NULL) {
-			fputs("  BUG: ERANGE but *result not NULL\n", out);
-			tool_bug = 1;
-		}
-		free(buf);
-		buflen *= 2;
-	}
-	fprintf(out, "  ret=%s", errno_name(ret));
-	if (result == &canary_he)
+	struct hostent he, canary_he, *result;
+	int ret, herr, gherr, e;
+};
+
+static void r_call(const struct r_args *a, size_t buflen, struct r_res *r)
+{
+	r->buflen = buflen;
+	r->buf = malloc(buflen ? buflen : 1);
+	if (!r->buf)
+		abort();
+	memset(&r->he, 0, sizeof r->he);
+	r->result = &r->canary_he;
+	r->herr = OUT_SENTINEL;
+	set_herrno_sentinels();
+	errno = ERRNO_CANARY;
+	tstart();
+	r->ret = run_r(a, &r->he, r->buf, buflen, &r->result, &r->herr);
+	tstop();
+	r->e = errno;
+	r->gherr = h_errno;
+}
+
+/* -x: where each pointer of a result points, as an offset into the buffer. */
+static void print_layout(const struct hostent *h, const char *buf)
+{
+	fprintf(out, "  layout: name=%+td aliases=%+td[", h->h_name - buf, (char *)h->h_aliases - buf);
+	for (char **p = h->h_aliases; p && *p; p++)
+		fprintf(out, "%s%+td", p == h->h_aliases ? "" : ",", *p - buf);
+	fprintf(out, "] addrs=%+td[", (char *)h->h_addr_list - buf);
+	for (char **p = h->h_addr_list; p && *p; p++)
+		fprintf(out, "%s%+td", p == h->h_addr_list ? "" : ",", *p - buf);
+	fputs("]\n", out);
+}
+
+/* Print R (NOTE, if not NULL, as a line of its own), then free its buffer. */
+static void r_print(struct r_res *r, const char *note)
+{
+	fprintf(out, "  ret=%s", errno_name(r->ret));
+	if (r->result == &r->canary_he)
 		fputs(" result=untouched", out);
-	else if (result == NULL)
+	else if (r->result == NULL)
 		fputs(" result=NULL", out);
-	else if (result == &he)
+	else if (r->result == &r->he)
 		fputs(" result=&he", out);
 	else
 		fputs(" result=other", out);
 	fputc('\n', out);
-	print_herrno_noeol(gherr);
-	fprintf(out, " out=%s\n", herr == OUT_SENTINEL ? "untouched" : herrno_name(herr));
-	if (ret != 0 || result != &he)
-		print_errno(e);
-	if (grow)
-		fprintf(out, "  grow=%s\n", ret == ERANGE ? "gave-up" : "done");
-	if (ret == 0 && result == &he) {
-		print_hostent(&he, buf, buflen);
-		errno_after_success(e);
-	} else if (result != NULL) {
+	print_herrno_noeol(r->gherr);
+	fprintf(out, " out=%s\n", r->herr == OUT_SENTINEL ? "untouched" : herrno_name(r->herr));
+	if (r->ret != 0 || r->result != &r->he)
+		print_errno(r->e);
+	if (note)
+		fprintf(out, "  %s\n", note);
+	if (r->ret == 0 && r->result == &r->he) {
+		print_hostent(&r->he, r->buf, r->buflen);
+		if (exact)
+			print_layout(&r->he, r->buf);
+		errno_after_success(r->e);
+	} else if (r->result != NULL) {
 		fputs("  BUG: failure but *result not NULL\n", out);
 		tool_bug = 1;
 	}
-	free(buf);
+	free(r->buf);
+}
+
+static void do_r(const struct r_args *a, const char *buflen_arg)
+{
+	int grow = buflen_arg && strcmp(buflen_arg, "grow") == 0;
+	int edge = buflen_arg && strcmp(buflen_arg, "edge") == 0;
+	size_t buflen = grow ? 16 : edge ? 1 : buflen_arg ? (size_t)parse_num(buflen_arg, "buflen") : 8192;
+	fprintf(out, " buflen=%s\n", buflen_arg ? buflen_arg : "8192");
+
+	struct r_res r;
+	for (;;) {
+		r_call(a, buflen, &r);
+		if ((!grow && !edge) || r.ret != ERANGE || buflen >= (1u << 20))
+			break;
+		if (r.result != NULL) {
+			fputs("  BUG: ERANGE but *result not NULL\n", out);
+			tool_bug = 1;
+		}
+		free(r.buf);
+		buflen = grow ? buflen * 2 : buflen + 1;
+	}
+	if (edge) {
+		/* The threshold, then the results on both sides of it. */
+		fprintf(out, "  edge=%zu\n", buflen);
+		free(r.buf);
+		for (size_t b = buflen > 1 ? buflen - 1 : buflen; b <= buflen + 1; b++) {
+			fprintf(out, "  buflen=%zu\n", b);
+			r_call(a, b, &r);
+			r_print(&r, NULL);
+		}
+		return;
+	}
+	r_print(&r, !grow ? NULL : r.ret == ERANGE ? "grow=gave-up" : "grow=done");
 }
 
 static void call_ghr(int argc, char **argv, int two)
@@ -814,6 +867,8 @@ int main(int argc, char **argv)
 			repeat = parse_num(argv[++i], "-r");
 		else if (strcmp(argv[i], "-t") == 0)
 			timing = 1;
+		else if (strcmp(argv[i], "-x") == 0)
+			exact = 1;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;

@@ -1,4 +1,4 @@
-/* test_cache — the answer cache (cache.h) and the getaddrinfo memo (memo.h).
+/* test_cache — the answer cache (cache.h) and the memo (memo.h and its encoders).
  *
  * cache_lifetime is fed crafted replies (tests/unit/dnspkt.h): positive
  * answers and CNAME chains, the min_ttl/max_ttl clamps, TTLs with the top
@@ -35,9 +35,14 @@
 #include "dnsf/clock.h"
 #include "dnsf/dnsmsg.h"
 #include "dnsf/memo.h"
+#include "dnsf/memo_gai.h"
+#include "dnsf/memo_hostent.h"
+#include "dnsf/memo_nameinfo.h"
+#include "dnsf/serverset.h"
 #include "dnspkt.h"
 
 #define T0 1000000000ull           /* an arbitrary "now" for the explicit clock */
+#define SET 42                     /* the server set of the helpers get() and put() */
 
 static struct cache_params defaults(void)
 {
@@ -345,7 +350,7 @@ static enum cache_hit get(const struct cache_params *cp, const char *name, uint1
     uint8_t *pkt = NULL;
     int len = 0;
     uint64_t e = 0;
-    enum cache_hit h = cache_get(cp, name, qtype, now, allow_stale, &pkt, &len, &e);
+    enum cache_hit h = cache_get(cp, SET, name, qtype, now, allow_stale, &pkt, &len, &e);
     if (h != CACHE_MISS) {
         assert_non_null(pkt);
         if (want != NULL) {
@@ -371,7 +376,7 @@ static enum cache_hit get(const struct cache_params *cp, const char *name, uint1
 static int put(const struct cache_params *cp, const char *name, uint16_t qtype,
                const struct pkt *p, uint64_t now)
 {
-    return cache_put(cp, name, qtype, p->b, (int)p->n, now);
+    return cache_put(cp, SET, name, qtype, p->b, (int)p->n, now);
 }
 
 static void test_fresh_then_expired(void **state)
@@ -413,6 +418,69 @@ static void test_stale_only_within_max_stale(void **state)
     cp.max_stale = 0;
     assert_int_equal(put(&cp, "www.example", DNS_T_A, &p, T0), 1);
     assert_int_equal(get(&cp, "www.example", DNS_T_A, T0 + 10000, 1, NULL, NULL), CACHE_MISS);
+}
+
+/* A server set from "ADDR[:PORT]" texts. */
+static uint64_t set_of(int n, ...)
+{
+    struct dnsf_server s[DNSF_MAX_SERVERS];
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(config_parse_server(va_arg(ap, const char *), &s[i]), 0);
+    va_end(ap);
+    return server_set_id(s, n);
+}
+
+/* Issue 10, item 3: answers are kept per server set. */
+static void test_server_sets(void **state)
+{
+    struct cache_params cp = defaults();
+    struct pkt a, b;
+    uint8_t *pkt = NULL;
+    int len = 0;
+    uint64_t A = set_of(2, "192.0.2.1", "192.0.2.2"), B = set_of(1, "192.0.2.3");
+
+    /* The identity: order-free, but address, port and scope count. */
+    assert_true(A == set_of(2, "192.0.2.2", "192.0.2.1"));
+    assert_true(A != B && A != 0 && B != 0);
+    assert_true(A != set_of(2, "192.0.2.1", "192.0.2.2:5353"));
+    assert_true(A != set_of(1, "192.0.2.1"));
+    struct dnsf_server ll[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(config_parse_server("fe80::1", &ll[i]), 0);
+        ((struct sockaddr_in6 *)&ll[i].addr)->sin6_scope_id = (uint32_t)i + 1;
+    }
+    assert_true(server_set_id(&ll[0], 1) != server_set_id(&ll[1], 1));
+    assert_true(set_of(1, "2001:db8::1") == set_of(1, "[2001:db8::1]:53"));
+
+    reply_a(&a, "www.example", 10, "192.0.2.10");
+    reply_a(&b, "www.example", 10, "192.0.2.20");
+    assert_int_equal(cache_put(&cp, A, "www.example", DNS_T_A, a.b, (int)a.n, T0), 1);
+    /* Another set sees nothing: not fresh, not stale. */
+    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL),
+                     CACHE_MISS);
+    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
+                               NULL), CACHE_MISS);
+    /* Each set has its own entry for the same question. */
+    assert_int_equal(cache_put(&cp, B, "www.example", DNS_T_A, b.b, (int)b.n, T0), 1);
+    assert_int_equal(entries(), 2);
+    assert_int_equal(cache_get(&cp, A, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL),
+                     CACHE_FRESH);
+    assert_memory_equal(pkt, a.b, a.n);
+    free(pkt);
+    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL),
+                     CACHE_FRESH);
+    assert_memory_equal(pkt, b.b, b.n);
+    free(pkt);
+    /* A set no longer configured: its entries go, the others stay. */
+    cache_drop_set(A);
+    assert_int_equal(entries(), 1);
+    assert_int_equal(cache_get(&cp, A, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
+                               NULL), CACHE_MISS);
+    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
+                               NULL), CACHE_STALE);
+    free(pkt);
 }
 
 static void test_serve_stale_off(void **state)
@@ -485,7 +553,7 @@ static void test_keys_case_and_trailing_dot(void **state)
     {
         uint8_t *got = NULL;
         int glen = 0;
-        assert_int_equal(cache_get(&cp, "www.EXAMPLE.com", DNS_T_A, T0, 0, &got, &glen, NULL),
+        assert_int_equal(cache_get(&cp, SET, "www.EXAMPLE.com", DNS_T_A, T0, 0, &got, &glen, NULL),
                          CACHE_FRESH);
         assert_memory_equal(got + 12, "\003www\007EXAMPLE\003com", 17);
         free(got);
@@ -509,7 +577,7 @@ static void test_put_rejects(void **state)
     head(&p, "nx.example", DNS_T_A, DNS_R_NXDOMAIN, 0, 0);          /* no SOA */
     assert_int_equal(put(&cp, "nx.example", DNS_T_A, &p, T0), 0);
     reply_a(&p, "www.example", 300, "192.0.2.1");
-    assert_int_equal(cache_put(&cp, "www.example", DNS_T_A, p.b, 0, T0), 0);
+    assert_int_equal(cache_put(&cp, SET, "www.example", DNS_T_A, p.b, 0, T0), 0);
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = 0;
     assert_int_equal(put(&cp, longname, DNS_T_A, &p, T0), 0);
@@ -736,7 +804,7 @@ static void test_fork_child_keeps_entries_drops_flights(void **state)
         uint8_t *pkt = NULL;
         int len = 0;
         cache_fork_child();                      /* what state.c's atfork handler calls */
-        if (cache_get(&cp, "kept.example", DNS_T_A, clock_now_ms(), 0, &pkt, &len, NULL)
+        if (cache_get(&cp, SET, "kept.example", DNS_T_A, clock_now_ms(), 0, &pkt, &len, NULL)
             != CACHE_FRESH)
             _exit(10);
         if (len != (int)p.n || memcmp(pkt, p.b, p.n) != 0)
@@ -760,6 +828,31 @@ static void test_fork_child_keeps_entries_drops_flights(void **state)
 }
 
 /* ---- memo ------------------------------------------------------------------------ */
+
+/* A call as state.c's memo_open would describe it. */
+static struct memo_call mcall(uint64_t now, uint64_t gen, uint64_t expire, int max_entries)
+{
+    struct memo_call mc = { .on = 1, .now_ms = now, .gen = gen, .expire_ms = expire,
+                            .max_entries = max_entries, .herrno = { MEMO_UNTOUCHED, MEMO_UNTOUCHED },
+                            .herrnop = MEMO_UNTOUCHED };
+    return mc;
+}
+
+/* getaddrinfo's memo, in the words of these tests. */
+static void memo_store(const char *node, const char *service, const struct addrinfo *hints,
+                       int rc, const struct addrinfo *res, uint64_t expire, uint64_t gen,
+                       int max_entries)
+{
+    struct memo_call mc = mcall(T0, gen, expire, max_entries);
+    memo_gai_put(&mc, node, service, hints, rc, res);
+}
+
+static int memo_lookup(const char *node, const char *service, const struct addrinfo *hints,
+                       uint64_t now, uint64_t gen, int *rc, struct addrinfo **res)
+{
+    struct memo_call mc = mcall(now, gen, 0, 0);
+    return memo_gai_get(&mc, node, service, hints, rc, res);
+}
 
 /* A node laid out as glibc lays them out: the sockaddr right behind the addrinfo. */
 static struct addrinfo *node(int flags, int family, int socktype, int protocol, const char *addr,
@@ -989,6 +1082,269 @@ static void test_memo_bound(void **state)
     glibc_free(one);
 }
 
+/* ---- the hostent and nameinfo memo ------------------------------------------ */
+
+/* A hostent laid out in BUF as glibc's nss_dns lays one out: the pointer arrays
+ * (aligned by address), the addresses, then the strings. */
+static void hostent_in(struct hostent *he, char *buf, const char *name)
+{
+    char **aliases = (char **)(void *)buf;                 /* 1 alias + NULL */
+    char **addrs = aliases + 2;                            /* 2 addresses + NULL */
+    char *a = (char *)(addrs + 3), *str = a + 8;
+    memcpy(a, "\xc0\x00\x02\x0a\xc0\x00\x02\x0b", 8);
+    addrs[0] = a;
+    addrs[1] = a + 4;
+    addrs[2] = NULL;
+    strcpy(str, name);
+    aliases[0] = str + strlen(name) + 1;
+    strcpy(aliases[0], "alias.example");
+    aliases[1] = NULL;
+    he->h_name = str;
+    he->h_aliases = aliases;
+    he->h_addrtype = AF_INET;
+    he->h_length = 4;
+    he->h_addr_list = addrs;
+}
+
+static struct hostent_call byname_r(const char *name, struct hostent *ret, char *buf,
+                                    size_t buflen, struct hostent **result, int *herr)
+{
+    struct hostent_call c = { .form = HOSTENT_BYNAME, .name = name, .af = AF_INET,
+                              .reentrant = 1, .ret = ret, .buf = buf, .buflen = buflen,
+                              .result = result, .h_errnop = herr };
+    return c;
+}
+
+static void test_memo_hostent_r(void **state)
+{
+    _Alignas(16) char a[256], b[256 + 16];
+    struct hostent he, got, *res = &he, *gres = NULL;
+    int herr = NETDB_SUCCESS, gherr = 12345, rc = -1;
+    struct memo_call mc = mcall(T0, 1, T0 + 1000, 100), get = mcall(T0, 1, 0, 0);
+
+    memset(a, 0, sizeof a);
+    hostent_in(&he, a, "www.example");
+    struct hostent_call c = byname_r("www.example", &he, a, 200, &res, &herr);
+    mc.herrno.global = HOST_NOT_FOUND;          /* what glibc left in the global */
+    mc.herrnop = NETDB_SUCCESS;
+    memo_hostent_put_r(&mc, &c, 0, 0);
+
+    /* Another buffer with the same length and alignment: the same bytes, with
+     * every pointer moved into it. */
+    memset(b, 0xaa, sizeof b);
+    h_errno = 777;
+    struct hostent_call g = byname_r("www.example", &got, b, 200, &gres, &gherr);
+    assert_int_equal(memo_hostent_get_r(&get, &g, &rc), 1);
+    assert_int_equal(rc, 0);
+    assert_ptr_equal(gres, &got);
+    assert_int_equal(gherr, NETDB_SUCCESS);
+    assert_int_equal(h_errno, HOST_NOT_FOUND);
+    assert_ptr_equal(got.h_name, b + (he.h_name - a));
+    assert_ptr_equal(got.h_aliases, (char **)(void *)b);
+    assert_ptr_equal(got.h_addr_list, (char **)(void *)b + 2);
+    assert_ptr_equal(got.h_aliases[0], b + (he.h_aliases[0] - a));
+    assert_null(got.h_aliases[1]);
+    assert_ptr_equal(got.h_addr_list[1], b + (he.h_addr_list[1] - a));
+    assert_null(got.h_addr_list[2]);
+    assert_string_equal(got.h_name, "www.example");
+    assert_string_equal(got.h_aliases[0], "alias.example");
+    assert_memory_equal(got.h_addr_list[1], "\xc0\x00\x02\x0b", 4);
+    assert_int_equal(got.h_addrtype, AF_INET);
+    assert_int_equal(got.h_length, 4);
+    assert_int_equal((unsigned char)b[200 - 1], 0xaa);    /* past the span: untouched */
+
+    /* The key: buflen, the buffer's alignment, the name, the call. */
+    g.buflen = 201;
+    assert_int_equal(memo_hostent_get_r(&get, &g, &rc), 0);
+    g = byname_r("www.example", &got, b + 8, 200, &gres, &gherr);
+    assert_int_equal(memo_hostent_get_r(&get, &g, &rc), 0);
+    g = byname_r("www.example", &got, b + 16, 200, &gres, &gherr);
+    assert_int_equal(memo_hostent_get_r(&get, &g, &rc), 1);
+    g = byname_r("WWW.example", &got, b, 200, &gres, &gherr);
+    assert_int_equal(memo_hostent_get_r(&get, &g, &rc), 0);
+    g = byname_r("www.example", &got, b, 200, &gres, &gherr);
+    g.form = HOSTENT_BYNAME2;
+    assert_int_equal(memo_hostent_get_r(&get, &g, &rc), 0);
+    g.reentrant = 0;
+    g.form = HOSTENT_BYNAME;
+    assert_int_equal(memo_hostent_get_r(&get, &g, &rc), 0);
+}
+
+static void test_memo_hostent_r_failures(void **state)
+{
+    _Alignas(16) char a[64];
+    struct hostent he, *res = NULL;
+    int herr = NETDB_INTERNAL, rc = -1;
+    struct memo_call mc = mcall(T0, 1, T0 + 1000, 100), get = mcall(T0, 1, 0, 0);
+
+    /* ERANGE for this buflen: replayed with errno, *result and *h_errnop. */
+    struct hostent_call c = byname_r("big.example", &he, a, 64, &res, &herr);
+    mc.herrnop = NETDB_INTERNAL;
+    memo_hostent_put_r(&mc, &c, ERANGE, ERANGE);
+    res = &he;
+    herr = 0;
+    errno = 0;
+    h_errno = 777;
+    assert_int_equal(memo_hostent_get_r(&get, &c, &rc), 1);
+    assert_int_equal(rc, ERANGE);
+    assert_int_equal(errno, ERANGE);
+    assert_null(res);
+    assert_int_equal(herr, NETDB_INTERNAL);
+    assert_int_equal(h_errno, 777);      /* the call left it alone (MEMO_UNTOUCHED) */
+
+    /* errno not equal to the return value: the caller's errno passed through
+     * (gethostbyaddr_r of ::, say), not the data's: not kept. */
+    c = byname_r("odd.example", &he, a, 64, &res, &herr);
+    res = NULL;
+    memo_hostent_put_r(&mc, &c, ENOENT, EDOM);
+    assert_int_equal(memo_hostent_get_r(&get, &c, &rc), 0);
+    /* A passing failure is not kept. */
+    c = byname_r("again.example", &he, a, 64, &res, &herr);
+    mc.herrnop = TRY_AGAIN;
+    memo_hostent_put_r(&mc, &c, EAGAIN, EAGAIN);
+    assert_int_equal(memo_hostent_get_r(&get, &c, &rc), 0);
+    /* Without an out-parameter (glibc may succeed without writing it; a
+     * replay would write it): not kept. */
+    mc.herrnop = HOST_NOT_FOUND;
+    c = byname_r("null.example", &he, a, 64, &res, NULL);
+    memo_hostent_put_r(&mc, &c, 0, 0);
+    assert_int_equal(memo_hostent_get_r(&get, &c, &rc), 0);
+    /* Nor is anything the note said not to keep. */
+    mc.herrnop = HOST_NOT_FOUND;
+    mc.expire_ms = 0;
+    c = byname_r("nx.example", &he, a, 64, &res, &herr);
+    memo_hostent_put_r(&mc, &c, 0, 0);
+    assert_int_equal(memo_hostent_get_r(&get, &c, &rc), 0);
+}
+
+static void test_memo_hostent_outside_buffer(void **state)
+{
+    _Alignas(16) char a[256];
+    static char elsewhere[] = "elsewhere.example";
+    struct hostent he, *res = &he;
+    int herr = 0, rc;
+    struct memo_call mc = mcall(T0, 1, T0 + 1000, 100), get = mcall(T0, 1, 0, 0);
+    hostent_in(&he, a, "www.example");
+    he.h_name = elsewhere;               /* not in the caller's buffer */
+    struct hostent_call c = byname_r("www.example", &he, a, sizeof a, &res, &herr);
+    memo_hostent_put_r(&mc, &c, 0, 0);
+    assert_int_equal(memo_hostent_get_r(&get, &c, &rc), 0);
+}
+
+static void *other_thread_get(void *arg)
+{
+    struct hostent_call *c = arg;
+    struct memo_call get = mcall(T0, 1, 0, 0);
+    struct hostent *h = NULL;
+    if (memo_hostent_get(&get, c, &h) != 1)
+        return NULL;
+    return h;
+}
+
+static void test_memo_hostent_static(void **state)
+{
+    static _Alignas(16) char glibc_buffer[256];
+    struct hostent he, *h = NULL, *h2 = NULL;
+    struct memo_call mc = mcall(T0, 1, T0 + 1000, 100), get = mcall(T0, 1, 0, 0);
+    struct hostent_call c = { .form = HOSTENT_BYNAME2, .name = "www.example", .af = AF_INET };
+    hostent_in(&he, glibc_buffer + 8, "www.example");
+    memo_hostent_put(&mc, &c, &he, 0);
+    assert_int_equal(memo_hostent_get(&get, &c, &h), 1);
+    assert_non_null(h);
+    assert_ptr_not_equal(h, &he);
+    assert_string_equal(h->h_name, "www.example");
+    assert_string_equal(h->h_aliases[0], "alias.example");
+    assert_memory_equal(h->h_addr_list[0], "\xc0\x00\x02\x0a", 4);
+    assert_null(h->h_addr_list[2]);
+    /* Pointer arrays keep glibc's alignment. */
+    assert_int_equal((uintptr_t)h->h_aliases % 16, (uintptr_t)he.h_aliases % 16);
+    /* Storage per thread: another thread's result is its own. */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, other_thread_get, &c), 0);
+    assert_int_equal(pthread_join(t, (void **)&h2), 0);
+    assert_non_null(h2);
+    assert_ptr_not_equal(h2, h);
+    /* A failure: NULL, with errno and h_errno as the call left them. */
+    c.name = "nx.example";
+    mc.herrno.global = HOST_NOT_FOUND;
+    memo_hostent_put(&mc, &c, NULL, 0);
+    h_errno = 777;
+    errno = EDOM;
+    assert_int_equal(memo_hostent_get(&get, &c, &h), 1);
+    assert_null(h);
+    assert_int_equal(h_errno, HOST_NOT_FOUND);
+    assert_int_equal(errno, 0);
+}
+
+static void test_memo_nameinfo(void **state)
+{
+    struct sockaddr_in sin;
+    char host[64], serv[16];
+    int rc = -1;
+    struct memo_call mc = mcall(T0, 1, T0 + 1000, 100), get = mcall(T0, 1, 0, 0);
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(80);
+    inet_pton(AF_INET, "192.0.2.10", &sin.sin_addr);
+    struct nameinfo_call c = { (struct sockaddr *)&sin, sizeof sin, host, sizeof host, serv,
+                               sizeof serv, 0 };
+    strcpy(host, "www.example");
+    strcpy(serv, "http");
+    memo_nameinfo_put(&mc, &c, 0);
+    memset(host, '#', sizeof host);
+    memset(serv, '#', sizeof serv);
+    assert_int_equal(memo_nameinfo_get(&get, &c, &rc), 1);
+    assert_int_equal(rc, 0);
+    assert_string_equal(host, "www.example");
+    assert_string_equal(serv, "http");
+    assert_int_equal(host[12], '#');     /* exactly the string and its NUL */
+    /* Every length and the flags are part of the key. */
+    c.hostlen = 63;
+    assert_int_equal(memo_nameinfo_get(&get, &c, &rc), 0);
+    c.hostlen = sizeof host;
+    c.flags = NI_NAMEREQD;
+    assert_int_equal(memo_nameinfo_get(&get, &c, &rc), 0);
+    c.flags = 0;
+    c.serv = NULL;
+    assert_int_equal(memo_nameinfo_get(&get, &c, &rc), 0);
+    /* EAI_OVERFLOW may have written part of a buffer: not kept. */
+    c.serv = serv;
+    c.servlen = 3;
+    memo_nameinfo_put(&mc, &c, EAI_OVERFLOW);
+    assert_int_equal(memo_nameinfo_get(&get, &c, &rc), 0);
+    /* EAI_NONAME writes nothing: kept. */
+    c.flags = NI_NAMEREQD;
+    c.servlen = sizeof serv;
+    memo_nameinfo_put(&mc, &c, EAI_NONAME);
+    assert_int_equal(memo_nameinfo_get(&get, &c, &rc), 1);
+    assert_int_equal(rc, EAI_NONAME);
+    /* Other families are not memoised (glibc may read past the length). */
+    struct sockaddr_storage un;
+    memset(&un, 0, sizeof un);
+    un.ss_family = AF_UNIX;
+    c.sa = (struct sockaddr *)&un;
+    c.salen = sizeof un;
+    c.flags = 0;
+    memo_nameinfo_put(&mc, &c, 0);
+    assert_int_equal(memo_nameinfo_get(&get, &c, &rc), 0);
+}
+
+/* Keys of different kinds never meet, even with the same bytes after the kind. */
+static void test_memo_kinds(void **state)
+{
+    struct addrinfo h = hints_of(AF_INET, SOCK_STREAM, 0), *res = NULL;
+    struct addrinfo *list = node(0, AF_INET, SOCK_STREAM, IPPROTO_TCP, "192.0.2.1", 0);
+    struct hostent *he = NULL;
+    int rc;
+    memo_store("k.example", NULL, &h, 0, list, T0 + 1000, 1, 100);
+    struct memo_call get = mcall(T0, 1, 0, 0);
+    struct hostent_call c = { .form = HOSTENT_BYNAME, .name = "k.example", .af = AF_INET };
+    assert_int_equal(memo_hostent_get(&get, &c, &he), 0);
+    assert_int_equal(memo_lookup("k.example", NULL, &h, T0, 1, &rc, &res), 1);
+    freeaddrinfo(res);
+    glibc_free(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1009,6 +1365,7 @@ int main(void)
         cmocka_unit_test_setup(test_refresh_replaces, cache_setup),
         cmocka_unit_test_setup(test_keys_case_and_trailing_dot, cache_setup),
         cmocka_unit_test_setup(test_put_rejects, cache_setup),
+        cmocka_unit_test_setup(test_server_sets, cache_setup),
         cmocka_unit_test_setup(test_disabled, cache_setup),
         cmocka_unit_test_setup(test_eviction_bound, cache_setup),
         cmocka_unit_test_setup(test_eviction_bound_any_max_entries, cache_setup),
@@ -1023,6 +1380,12 @@ int main(void)
         cmocka_unit_test_setup(test_memo_negative_and_replace, cache_setup),
         cmocka_unit_test_setup(test_memo_limits, cache_setup),
         cmocka_unit_test_setup(test_memo_bound, cache_setup),
+        cmocka_unit_test_setup(test_memo_hostent_r, cache_setup),
+        cmocka_unit_test_setup(test_memo_hostent_r_failures, cache_setup),
+        cmocka_unit_test_setup(test_memo_hostent_outside_buffer, cache_setup),
+        cmocka_unit_test_setup(test_memo_hostent_static, cache_setup),
+        cmocka_unit_test_setup(test_memo_nameinfo, cache_setup),
+        cmocka_unit_test_setup(test_memo_kinds, cache_setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
