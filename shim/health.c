@@ -131,8 +131,9 @@ void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy st
 }
 
 void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_valid,
-                   const struct health_params *p, uint64_t now_ms)
+                   uint64_t sent_ms, const struct health_params *p, uint64_t now_ms)
 {
+    (void)sent_ms;
     if (slot < 0 || slot >= HEALTH_MAX_SLOTS)
         return;
     pthread_mutex_lock(&lock);

@@ -318,9 +318,10 @@ static void on_orphan(struct probe *p, int status, const unsigned char *abuf, in
          * (the server works after all) changes anything now. Its RTT is
          * unknown: the reply may have waited in the socket buffer. */
         if (o == HEALTH_OK)
-            health_report(p->slot, o, 0, p->lost_race ? -1 : 0, &p->params, clock_now_ms());
+            health_report(p->slot, o, 0, p->lost_race ? -1 : 0, p->t0_us / 1000, &p->params,
+                          clock_now_ms());
         else if (!p->lost_race && o != HEALTH_LOCAL)
-            health_report(p->slot, o, 0, -1, &p->params, clock_now_ms());
+            health_report(p->slot, o, 0, -1, p->t0_us / 1000, &p->params, clock_now_ms());
     }
     free(p);
 }
@@ -362,7 +363,8 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
     }
     enum health_outcome o = classify(status, abuf, alen, lk->qwire, q->qtype, &rcode);
     if (o != HEALTH_LOCAL)
-        health_report(p->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, &lk->params, now_us / 1000);
+        health_report(p->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, p->t0_us / 1000, &lk->params,
+                      now_us / 1000);
     if (q->done) {                 /* the other family's grace ended it */
         free(p);
         return;
@@ -678,8 +680,8 @@ static void end_lookup(struct lookup *lk)
         uint64_t waited_us = now_us - p->t0_us;
         /* The hedge timer runs on whole milliseconds: allow 1 ms of slack. */
         if (answered && waited_us + 1000 >= (uint64_t)lk->hp.hedge_ms[p->si] * 1000) {
-            health_report(p->slot, HEALTH_LOST_RACE, (uint32_t)waited_us, 1, &lk->params,
-                          now_us / 1000);
+            health_report(p->slot, HEALTH_LOST_RACE, (uint32_t)waited_us, 1, p->t0_us / 1000,
+                          &lk->params, now_us / 1000);
             p->lost_race = 1;
         }
         p->lk = NULL;

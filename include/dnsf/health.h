@@ -55,12 +55,13 @@ void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy st
 
 enum health_outcome { HEALTH_OK, HEALTH_TIMEOUT, HEALTH_ERROR, HEALTH_UNREACHABLE,
                       HEALTH_LOST_RACE, HEALTH_LOCAL /* our failure, not reported */ };
-/* Report one finished query. RTT_VALID: 1, RTT_US is a sample; 0, the RTT
- * is unknown (a reply processed after its lookup ended) and the estimate is
- * forgotten; -1, keep the estimate as it is. For HEALTH_LOST_RACE, RTT_US is
- * a lower bound (how long the query had been waiting). */
+/* Report one finished query, sent at SENT_MS and seen at NOW_MS (both
+ * clock_now_ms). RTT_VALID: 1, RTT_US is a sample; 0, the RTT is unknown (a
+ * reply processed after its lookup ended) and the estimate is forgotten; -1,
+ * keep the estimate as it is. For HEALTH_LOST_RACE, RTT_US is a lower bound
+ * (how long the query had been waiting). */
 void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_valid,
-                   const struct health_params *p, uint64_t now_ms);
+                   uint64_t sent_ms, const struct health_params *p, uint64_t now_ms);
 void health_count(int slot, int hedges, int skips, int queries);
 
 /* The hedge budget (gRPC-style retry throttling): a hedge or a same-server
