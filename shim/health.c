@@ -11,8 +11,9 @@ struct slot {
     int used;
     struct sockaddr_storage addr;
     char text[64];
-    int fails;                     /* consecutive */
+    int fails;                     /* consecutive, counted failures */
     int down;
+    uint64_t ok_sent_ms;           /* send time of the latest answered query */
     uint64_t down_since_ms, next_probe_ms;
     int have_rtt;
     double srtt_us, rttvar_us;     /* RFC 6298 §2 estimator */
@@ -133,13 +134,14 @@ void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy st
 void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_valid,
                    uint64_t sent_ms, const struct health_params *p, uint64_t now_ms)
 {
-    (void)sent_ms;
     if (slot < 0 || slot >= HEALTH_MAX_SLOTS)
         return;
     pthread_mutex_lock(&lock);
     struct slot *sl = &slots[slot];
     if (o == HEALTH_OK) {
         sl->c.answers++;
+        if (sent_ms > sl->ok_sent_ms)
+            sl->ok_sent_ms = sent_ms;
         if (sl->down || sl->fails > 0)
             LOGI("server %s answers again (%s)", sl->text, sl->down ? "was down" : "was suspect");
         sl->fails = 0;
@@ -163,6 +165,14 @@ void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_val
              * the next lookup measure it again. */
             sl->have_rtt = 0;
         }
+    } else if (sent_ms < sl->ok_sent_ms) {
+        /* Late evidence (health.h): older than the latest success. */
+        if (o == HEALTH_TIMEOUT || o == HEALTH_LOST_RACE)
+            sl->c.timeouts++;
+        else
+            sl->c.errors++;
+        LOGD("server %s: failure of a query sent %llu ms before its latest success, not "
+             "counted", sl->text, (unsigned long long)(sl->ok_sent_ms - sent_ms));
     } else {
         if (o == HEALTH_TIMEOUT || o == HEALTH_LOST_RACE)
             sl->c.timeouts++;

@@ -15,7 +15,19 @@
  *            an answer), up again when it answers, and never down for more
  *            than max_down_ms without a real try (RFC 2308 §7.2).
  * "sequence" ignores RTT and suspect ranking: it keeps the configured order
- * and skips only down servers. */
+ * and skips only down servers.
+ *
+ * Late evidence. Every report carries the time its query was sent. A reply
+ * counts whenever it arrives: however late, it shows the server alive. A
+ * failure (timeout, lost race, error) counts only if its query was sent at
+ * or after the query behind the server's latest success; one sent before it
+ * is older than that success and is not counted (only the statistics see
+ * it). Example (issue 10.2): probes sent during an outage time out a
+ * timeout_ms later, after a newer probe found the server back; counting them
+ * demoted a recovered primary again and again. Times are whole
+ * milliseconds; a failure sent in the same millisecond as the success
+ * counts (an A and an AAAA query leave together, and one of them may be the
+ * one that fails). */
 #ifndef DNSF_HEALTH_H
 #define DNSF_HEALTH_H
 
