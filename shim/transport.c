@@ -203,8 +203,6 @@ enum srv_state { SRV_IDLE = 0, SRV_INFLIGHT, SRV_FINAL };
 struct qstate {
     uint16_t qtype;
     int done;
-    int window;                    /* servers allowed to be active (hedge) */
-    uint64_t next_hedge_ms;        /* when the window may grow (hedge) */
     enum srv_state st[DNSF_MAX_SERVERS];
     int tries[DNSF_MAX_SERVERS];   /* tries started per server */
     int saw_timeout, saw_refused, saw_error, last_rcode;
@@ -225,7 +223,12 @@ struct lookup {
     int inflight[DNSF_MAX_SERVERS];
     struct probe *probes;          /* in flight, for this lookup */
     uint64_t start_ms, deadline_ms, grace_ms;
-    int hedges, retries, internal_error;
+    /* Hedge: one window and one timer for the lookup, so its A and AAAA
+     * queries hedge on one decision (health.h, the hedge budget). */
+    int window;                    /* servers allowed to be active per qtype */
+    uint64_t next_hedge_ms;        /* when the window may grow */
+    int recheck_ms;                /* after a denied hedge: when to look again */
+    int tokens, internal_error;      /* budget tokens taken */
     unsigned events;               /* bumped by every callback */
     int probe_si;                  /* server probed for q[0], or -1 */
     int unreachable[DNSF_MAX_SERVERS];
@@ -330,7 +333,7 @@ static void server_failed(struct lookup *lk, struct qstate *q, int si, int retry
 {
     /* A retry to the same server is speculative load: it needs budget. */
     if (retryable && q->tries[si] < lk->plan->attempts && health_budget_take()) {
-        lk->retries++;
+        lk->tokens++;
         q->st[si] = SRV_IDLE;
     } else
         q->st[si] = SRV_FINAL;
@@ -455,27 +458,34 @@ static int launch(struct lookup *lk, int qi, int si, const char *why)
     return 0;
 }
 
+/* Queries of qtype QI in flight (a probe runs beside the strategy, never
+ * in its place, so it does not count) and usable servers not yet asked. */
+static void count_servers(const struct lookup *lk, int qi, int *inflight, int *idle)
+{
+    const struct qstate *q = &lk->q[qi];
+    *inflight = *idle = 0;
+    for (int si = 0; si < lk->plan->nservers; si++) {
+        *inflight += q->st[si] == SRV_INFLIGHT && !(qi == 0 && si == lk->probe_si);
+        *idle += q->st[si] == SRV_IDLE && !lk->hp.down[si];
+    }
+}
+
 /* Start whatever the strategy wants running now, for one qtype.
- * Up to WANT servers are in flight at once (sequence 1, race all, hedge a
- * window that grows by one per hedge delay). A free slot goes to the
- * least-tried usable server, in ranked order: like glibc's rounds, every
- * server gets its first try before any gets a second. */
-static void pump_one(struct lookup *lk, int qi, uint64_t now)
+ * Up to WANT servers are in flight at once (sequence 1, race all, hedge the
+ * lookup's window, which grows by one per hedge delay: maybe_hedge). A free
+ * slot goes to the least-tried usable server, in ranked order: like glibc's
+ * rounds, every server gets its first try before any gets a second. */
+static void pump_one(struct lookup *lk, int qi)
 {
     struct qstate *q = &lk->q[qi];
     const struct transport_plan *pl = lk->plan;
-    int n = pl->nservers, inflight = 0, open = 0, idle = 0;
+    int n = pl->nservers, inflight, idle;
 
     if (q->done)
         return;
-    int want = pl->strategy == STRATEGY_RACE ? n : pl->strategy == STRATEGY_HEDGE ? q->window : 1;
-    for (int si = 0; si < n; si++) {
-        /* A probe runs beside the strategy, never in its place. */
-        inflight += q->st[si] == SRV_INFLIGHT && !(qi == 0 && si == lk->probe_si);
-        if (q->st[si] == SRV_IDLE && !lk->hp.down[si])
-            idle++;
-    }
-    open = inflight + idle;
+    int want = pl->strategy == STRATEGY_RACE ? n : pl->strategy == STRATEGY_HEDGE ? lk->window : 1;
+    count_servers(lk, qi, &inflight, &idle);
+    int open = inflight + idle;
     if (open == 0) {
         q->done = 1;               /* every server failed: q->saw_* say how */
         return;
@@ -498,23 +508,65 @@ static void pump_one(struct lookup *lk, int qi, uint64_t now)
         idle--;
         /* From the real launch time, rounded up: on a process's first
          * lookup, creating the channel can take milliseconds after NOW. */
-        if (pl->strategy == STRATEGY_HEDGE)
-            q->next_hedge_ms = (clock_now_us() + 999) / 1000 + (uint64_t)lk->hp.hedge_ms[best];
+        if (pl->strategy == STRATEGY_HEDGE) {
+            lk->next_hedge_ms = (clock_now_us() + 999) / 1000 + (uint64_t)lk->hp.hedge_ms[best];
+            lk->recheck_ms = 0;
+        }
         if (q->done)
             return;
     }
-    /* Hedge: once the newest query has had its server's adaptive delay,
-     * widen the window, if the budget allows a speculative query. */
-    if (pl->strategy == STRATEGY_HEDGE && now >= q->next_hedge_ms && idle > 0
-        && inflight >= q->window) {
-        if (health_budget_take()) {
-            q->window++;
-            lk->hedges++;
-            health_count(lk->hp.slot[lk->hp.order[0]], 1, 0, 0);
-            pump_one(lk, qi, now);
-        } else
-            q->next_hedge_ms = UINT64_MAX;   /* no budget: wait for a failure */
+}
+
+/* Hedge: once the newest query has had its server's adaptive delay, widen
+ * the window by one for every qtype still waiting, if health grants it
+ * (failover, or a speculative hedge on a token); else look again soon. */
+static void maybe_hedge(struct lookup *lk, uint64_t now)
+{
+    int waited[DNSF_MAX_SERVERS], nw = 0, wanted = 0;
+
+    if (lk->plan->strategy != STRATEGY_HEDGE || now < lk->next_hedge_ms)
+        return;
+    for (int qi = 0; qi < lk->nq; qi++) {
+        int inflight, idle;
+        if (lk->q[qi].done)
+            continue;
+        count_servers(lk, qi, &inflight, &idle);
+        if (idle == 0 || inflight < lk->window)
+            continue;
+        wanted = 1;
+        for (int si = 0; si < lk->plan->nservers; si++) {
+            int dup = 0;
+            if (lk->q[qi].st[si] != SRV_INFLIGHT || (qi == 0 && si == lk->probe_si))
+                continue;
+            for (int k = 0; k < nw; k++)
+                dup |= waited[k] == lk->hp.slot[si];
+            if (!dup)
+                waited[nw++] = lk->hp.slot[si];
+        }
     }
+    if (!wanted) {
+        lk->next_hedge_ms = UINT64_MAX;      /* nothing left to hedge to */
+        return;
+    }
+    enum health_hedge g = health_hedge_grant(waited, nw, lk->start_ms);
+    if (g == HEALTH_HEDGE_DENIED) {
+        /* Another lookup's evidence may turn this into failover: look again. */
+        lk->recheck_ms = lk->recheck_ms == 0 ? HEALTH_HEDGE_RECHECK_MS
+                       : lk->recheck_ms * 2 > HEALTH_UNKNOWN_HEDGE_MS ? HEALTH_UNKNOWN_HEDGE_MS
+                       : lk->recheck_ms * 2;
+        if (lk->recheck_ms == HEALTH_HEDGE_RECHECK_MS)
+            LOGD("%s: hedge denied (budget spent); looking again every few ms", lk->name);
+        lk->next_hedge_ms = now + (uint64_t)lk->recheck_ms;
+        return;
+    }
+    LOGD("%s: hedge at +%llu ms (%s)", lk->name, (unsigned long long)(now - lk->start_ms),
+         g == HEALTH_HEDGE_FAILOVER ? "failover: the server waited on is failing" : "speculative");
+    lk->tokens += g == HEALTH_HEDGE_SPECULATIVE;
+    lk->window++;
+    health_count(lk->hp.slot[lk->hp.order[0]], 1, 0, 0);
+    lk->next_hedge_ms = UINT64_MAX;          /* the launches set it again */
+    for (int qi = 0; qi < lk->nq; qi++)
+        pump_one(lk, qi);
 }
 
 /* After a callback saw an ICMP unreachable: fail that server for every
@@ -607,9 +659,8 @@ static void wait_and_process(struct lookup *lk, uint64_t now)
 
     if (lk->grace_ms && lk->grace_ms < wake)
         wake = lk->grace_ms;
-    for (int i = 0; i < lk->nq; i++)
-        if (!lk->q[i].done && lk->plan->strategy == STRATEGY_HEDGE && lk->q[i].next_hedge_ms < wake)
-            wake = lk->q[i].next_hedge_ms;
+    if (lk->plan->strategy == STRATEGY_HEDGE && !all_done(lk) && lk->next_hedge_ms < wake)
+        wake = lk->next_hedge_ms;
     for (int si = 0; si < lk->plan->nservers; si++) {
         if (lk->ch[si] == NULL || lk->inflight[si] == 0)
             continue;
@@ -731,10 +782,10 @@ int transport_query(const struct transport_plan *plan, const char *name,
     lk.start_ms = clock_now_ms();
     lk.deadline_ms = lk.start_ms + (uint64_t)plan->deadline_ms;
     health_plan(plan->servers, plan->nservers, plan->strategy, &lk.params, lk.start_ms, &lk.hp);
+    lk.window = 1;
+    lk.next_hedge_ms = UINT64_MAX;
     for (int i = 0; i < nq; i++) {
         lk.q[i].qtype = qtypes[i];
-        lk.q[i].window = 1;
-        lk.q[i].next_hedge_ms = UINT64_MAX;
         out[i].server = -1;
     }
     for (int si = 0; si < plan->nservers; si++)
@@ -752,7 +803,8 @@ int transport_query(const struct transport_plan *plan, const char *name,
             seen = lk.events;
             fail_unreachable(&lk);
             for (int i = 0; i < nq; i++)
-                pump_one(&lk, i, now);
+                pump_one(&lk, i);
+            maybe_hedge(&lk, now);
         } while (seen != lk.events && !lk.internal_error);
         if (lk.grace_ms && now >= lk.grace_ms)
             for (int i = 0; i < nq; i++)
@@ -774,7 +826,7 @@ int transport_query(const struct transport_plan *plan, const char *name,
         if (lk.internal_error)
             break;
     }
-    if (lk.hedges == 0 && lk.retries == 0)
+    if (lk.tokens == 0)
         health_budget_earn();
     end_lookup(&lk);
     finish_failures(&lk);

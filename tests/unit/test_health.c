@@ -5,7 +5,11 @@
  * Late evidence (issue 10.2): queries sent to a server during an outage time
  * out after the server has answered again. Those timeouts are older than its
  * latest success and must not demote it; a failure of a query sent at or
- * after the latest success still counts. */
+ * after the latest success still counts.
+ *
+ * The hedge budget (issue 11.9): a hedge away from a server shown failing
+ * since the lookup started is failover and free; any other hedge is
+ * speculative and takes a token, and the bucket still runs dry. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -139,6 +143,51 @@ static void test_late_reply_counts(void **state)
     assert_int_equal(plan_at(T0 + 1310).order[0], 0);
 }
 
+/* Five speculative hedges from a full bucket (above half of 10), then none;
+ * each lookup that took no token earns a tenth back. */
+static void test_budget_throttles_speculation(void **state)
+{
+    (void)state;
+    int a = plan_at(T0).slot[0];
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(health_hedge_grant(&a, 1, T0), HEALTH_HEDGE_SPECULATIVE);
+    assert_int_equal(health_hedge_grant(&a, 1, T0), HEALTH_HEDGE_DENIED);
+    assert_int_equal(health_budget_take(), 0);          /* same-server retries too */
+    for (int i = 0; i < 10; i++)
+        health_budget_earn();
+    assert_int_equal(health_hedge_grant(&a, 1, T0), HEALTH_HEDGE_SPECULATIVE);
+    assert_int_equal(health_hedge_grant(&a, 1, T0), HEALTH_HEDGE_DENIED);
+    /* A slow server that answers is never failing: still throttled. */
+    report(a, HEALTH_OK, T0 + 10, T0 + 300);
+    assert_int_equal(health_hedge_grant(&a, 1, T0), HEALTH_HEDGE_DENIED);
+}
+
+/* The burst: lookups that started at T0 wait on a server that another
+ * lookup's lost race shows failing at T0 + 50. With the bucket empty they
+ * may hedge anyway, without a token. */
+static void test_failover_needs_no_token(void **state)
+{
+    (void)state;
+    struct health_plan hp = plan_at(T0);
+    int waited[2] = { hp.slot[1], hp.slot[0] };        /* the failing one second */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(health_hedge_grant(waited, 2, T0), HEALTH_HEDGE_SPECULATIVE);
+    assert_int_equal(health_hedge_grant(waited, 2, T0), HEALTH_HEDGE_DENIED);
+    report(hp.slot[0], HEALTH_LOST_RACE, T0, T0 + 50);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(health_hedge_grant(waited, 2, T0), HEALTH_HEDGE_FAILOVER);
+    assert_int_equal(health_budget_take(), 0);          /* no token was spent */
+    /* Evidence from before the lookup started is not news to it: its plan
+     * saw it already. */
+    assert_int_equal(health_hedge_grant(waited, 2, T0 + 51), HEALTH_HEDGE_DENIED);
+    /* An answer since makes the server healthy again: speculation. */
+    report(hp.slot[0], HEALTH_OK, T0 + 60, T0 + 61);
+    assert_int_equal(health_hedge_grant(waited, 2, T0), HEALTH_HEDGE_DENIED);
+    /* Late evidence does not count as failing either. */
+    report(hp.slot[0], HEALTH_TIMEOUT, T0 + 20, T0 + 1020);
+    assert_int_equal(health_hedge_grant(waited, 2, T0), HEALTH_HEDGE_DENIED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +195,8 @@ int main(void)
         cmocka_unit_test_setup(test_late_failures_never_mark_down, setup),
         cmocka_unit_test_setup(test_fresh_failures_count, setup),
         cmocka_unit_test_setup(test_late_reply_counts, setup),
+        cmocka_unit_test_setup(test_budget_throttles_speculation, setup),
+        cmocka_unit_test_setup(test_failover_needs_no_token, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
