@@ -265,14 +265,20 @@ static int question_matches(const struct dnsmsg *m, const uint8_t *qwire, uint16
     return m->qtype == qtype && m->qclass == DNS_C_IN && dnsmsg_name_equal(m->qname, qwire);
 }
 
-/* Every record of every section can be read: a reply cut inside a record
- * is garbage, and must not win over a server that answers properly. */
+/* Every record the reply holds can be read: a reply cut inside a record is
+ * garbage, and must not win over a server that answers properly. A reply
+ * that ends cleanly after a record, before all that its section counts
+ * promise, is whole: broken proxies strip a record (an EDNS OPT RR, say)
+ * and leave ARCOUNT alone. glibc takes such a reply (res_send checks only
+ * the header and question; nss_dns reads only the answer section, and a
+ * missing answer record makes it NO_RECOVERY there, not a server failure),
+ * so we hand it on too, and answer.c then does what glibc's nss_dns does. */
 static int records_parse(const struct dnsmsg *m)
 {
     struct dnsmsg c = *m;
     struct dnsmsg_rr rr;
     unsigned total = (unsigned)c.ancount + c.nscount + c.arcount;
-    for (unsigned i = 0; i < total; i++)
+    for (unsigned i = 0; i < total && !dnsmsg_at_end(&c); i++)
         if (dnsmsg_next_rr(&c, &rr) < 0)
             return 0;
     return 1;
