@@ -15,6 +15,7 @@ struct centry {
     struct centry *lprev, *lnext;  /* LRU list, most recent first */
     uint32_t hash;
     uint16_t qtype;
+    uint8_t via_tcp;               /* the reply's transport (struct dnsf_reply) */
     int len;
     uint64_t expire_ms;            /* fresh until */
     uint64_t stale_limit_ms;       /* may be served stale until */
@@ -160,7 +161,7 @@ long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct ca
 
 enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_t qtype,
                          uint64_t now_ms, int allow_stale, uint8_t **pkt, int *len,
-                         uint64_t *expire_ms)
+                         int *via_tcp, uint64_t *expire_ms)
 {
     char key[256];
     enum cache_hit hit = CACHE_MISS;
@@ -196,6 +197,8 @@ enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_
                 dnsmsg_set_qname_spelling(copy, e->len, want);
             *pkt = copy;
             *len = e->len;
+            if (via_tcp != NULL)
+                *via_tcp = e->via_tcp;
             if (expire_ms != NULL)
                 *expire_ms = now_ms < e->expire_ms ? e->expire_ms : e->stale_window_ms;
             lru_unlink(s, e);
@@ -213,7 +216,7 @@ enum cache_hit cache_get(const struct cache_params *p, const char *name, uint16_
 }
 
 int cache_put(const struct cache_params *p, const char *name, uint16_t qtype,
-              const uint8_t *pkt, int len, uint64_t now_ms)
+              const uint8_t *pkt, int len, int via_tcp, uint64_t now_ms)
 {
     char key[256];
     if (!p->enabled || p->max_entries <= 0 || len <= 0 || norm_name(name, key, sizeof key) < 0)
@@ -231,6 +234,7 @@ int cache_put(const struct cache_params *p, const char *name, uint16_t qtype,
     e->pkt = (uint8_t *)e->name + nlen;
     memcpy(e->pkt, pkt, (size_t)len);
     e->len = len;
+    e->via_tcp = via_tcp != 0;
     e->qtype = qtype;
     e->hash = hash_of(key, qtype);
     e->expire_ms = now_ms + (uint64_t)life * 1000;

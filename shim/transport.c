@@ -12,17 +12,40 @@
 
 #include <ares.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "dnsf/clock.h"
 #include "dnsf/dnsmsg.h"
 #include "dnsf/health.h"
 #include "dnsf/log.h"
+
+/* ---- how each reply travelled ---------------------------------------------
+ *
+ * glibc's res_query treats a reply longer than the caller's buffer by how it
+ * came (res_send.c): from a UDP datagram it keeps what fits and returns that
+ * length (send_dg); over TCP, asked after the server set TC, it keeps what
+ * fits, sets TC in the copy and returns the full length (send_vc). c-ares
+ * 1.18.1 reads at most 4097 octets of a datagram and goes to TCP on TC *or*
+ * on a datagram longer than 512 octets (ares_process.c, read_udp_packets and
+ * process_answer), where glibc keeps the datagram. So we read for c-ares
+ * (ares_set_socket_functions) and note, per channel, the transport of the
+ * latest read (a reply's callback runs right after the read that completed
+ * it) and the TC bit of each UDP reply c-ares sends to TCP. */
+#define WIRE_NOTES 8
+struct wire {
+    int last_tcp;                  /* the latest read was on a TCP socket */
+    struct { uint16_t id; uint8_t used, tc; } to_tcp[WIRE_NOTES];
+    unsigned next;
+};
 
 /* ---- the channel pool --------------------------------------------------- */
 
@@ -32,6 +55,7 @@ struct chan {
     int timeout_ms;
     unsigned gen;                  /* pool generation; bumped in a forked child */
     int orphans;                   /* queries left running by ended lookups */
+    struct wire wire;              /* written only by the thread holding it */
     struct chan *next;
 };
 
@@ -49,14 +73,85 @@ static void ares_global_init(void)
     ares_ready = ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS;
 }
 
-static int sock_cloexec(ares_socket_t fd, int type, void *data)
+/* c-ares's socket operations (ares_set_socket_functions; c-ares then leaves
+ * socket options to us). Our sockets must not leak into programs the host
+ * execs, and c-ares needs them non-blocking; TCP_NODELAY as c-ares sets it. */
+static ares_socket_t wire_socket(int af, int type, int proto, void *arg)
 {
-    (void)type, (void)data;
-    /* Our sockets must not leak into programs the host execs. */
-    int fl = fcntl(fd, F_GETFD);
-    if (fl >= 0)
-        fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
-    return ARES_SUCCESS;
+    (void)arg;
+    int fd = socket(af, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+    if (fd >= 0 && type == SOCK_STREAM) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    return fd < 0 ? ARES_SOCKET_BAD : fd;
+}
+
+static int wire_close(ares_socket_t fd, void *arg)
+{
+    (void)arg;
+    return close(fd);
+}
+
+static int wire_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len,
+                        void *arg)
+{
+    (void)arg;
+    return connect(fd, sa, len);
+}
+
+static ares_ssize_t wire_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *arg)
+{
+    (void)arg;
+    return writev(fd, iov, n);
+}
+
+/* c-ares reads TCP with FROM NULL and UDP with FROM set. A datagram longer
+ * than LEN is cut to LEN, as recvfrom does, but MSG_TRUNC tells us its real
+ * length; one that c-ares will retry over TCP (TC set, or over 512 octets:
+ * process_answer) is noted with its TC bit. */
+static ares_ssize_t wire_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
+                                  struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
+{
+    struct wire *w = &((struct chan *)arg)->wire;
+    if (from == NULL) {
+        ssize_t n = recv(fd, buf, len, flags);
+        if (n > 0)
+            w->last_tcp = 1;
+        return n;
+    }
+    ssize_t n = recvfrom(fd, buf, len, flags | MSG_TRUNC, from, fromlen);
+    if (n < 0)
+        return n;
+    w->last_tcp = 0;
+    size_t got = (size_t)n > len ? len : (size_t)n;
+    struct dnsmsg m;
+    if (dnsmsg_init(&m, buf, got) == 0 && (dnsmsg_tc(&m) || n > 512)) {
+        unsigned i = w->next++ % WIRE_NOTES;
+        w->to_tcp[i].used = 1;
+        w->to_tcp[i].id = m.id;
+        w->to_tcp[i].tc = (uint8_t)dnsmsg_tc(&m);
+    }
+    return (ares_ssize_t)got;
+}
+
+static const struct ares_socket_functions wire_funcs = {
+    wire_socket, wire_close, wire_connect, wire_recvfrom, wire_sendv
+};
+
+/* Would glibc have read the reply ABUF, just delivered on W's channel, over
+ * TCP? Only if it came over TCP after a UDP reply with TC; after an
+ * oversized datagram without TC, glibc keeps the datagram. */
+static int wire_via_tcp(struct wire *w, const struct dnsmsg *m)
+{
+    if (!w->last_tcp)
+        return 0;
+    for (unsigned i = 0; i < WIRE_NOTES; i++)
+        if (w->to_tcp[i].used && w->to_tcp[i].id == m->id) {
+            w->to_tcp[i].used = 0;
+            return w->to_tcp[i].tc;
+        }
+    return 1;
 }
 
 static struct chan *chan_create(const struct dnsf_server *s, int timeout_ms)
@@ -105,7 +200,7 @@ static struct chan *chan_create(const struct dnsf_server *s, int timeout_ms)
         free(c);
         return NULL;
     }
-    ares_set_socket_callback(c->ch, sock_cloexec, NULL);
+    ares_set_socket_functions(c->ch, &wire_funcs, c);
     memcpy(&c->addr, &s->addr, sizeof c->addr);
     c->timeout_ms = timeout_ms;
     return c;
@@ -387,8 +482,12 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
         if (r->pkt == NULL) {
             lk->internal_error = 1;
         } else {
+            struct dnsmsg m;
             memcpy(r->pkt, abuf, (size_t)alen);
             r->len = alen;
+            /* classify has parsed it already: this cannot fail. */
+            r->via_tcp = dnsmsg_init(&m, abuf, (size_t)alen) == 0
+                      && wire_via_tcp(&p->chan->wire, &m);
             r->status = REPLY_OK;
             r->rcode = rcode;
             r->server = p->si;

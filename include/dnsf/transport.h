@@ -35,6 +35,10 @@ struct dnsf_reply {
     int rcode;           /* of pkt, or of the last error reply (-1: garbage) */
     int server;          /* index of the server that answered, or -1 */
     uint32_t latency_us;
+    int via_tcp;         /* 1: glibc would have read pkt over TCP, the server
+                            having set TC on its UDP reply (res_send.c
+                            send_vc); 0: as one UDP datagram, however long
+                            (send_dg). rawquery_copy cuts by this. */
 };
 
 /* Ask for NAME with each of QTYPES[0..NQ-1] (NQ is 1 or 2); fill OUT[i].

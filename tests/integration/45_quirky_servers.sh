@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# 45_quirky_servers: replies from broken servers get glibc's results (issue 11, defect 5).
-# The differential runner (tests/lib/difftable.sh) is the judge: every case runs
+# 45_quirky_servers: replies from broken servers get glibc's results (issue 11, defects 5
+# and 8). The differential runner (tests/lib/difftable.sh) is the judge: every case runs
 # with glibc alone and with the shim preloaded, against the same single server, and the
 # outputs must be identical.
 #
@@ -13,9 +13,17 @@
 #            to reject all three as unreadable (a single-server host failed every
 #            lookup). Cases: getaddrinfo, gethostbyname*, gethostbyaddr (lookup) and
 #            res_query/res_search (resq), positive and negative.
+#   bigudp   faultdns bigudp=1000: 1000 records in one 16 KB UDP datagram, no TC.
+#            glibc keeps what fits in the caller's buffer and returns that length;
+#            c-ares 1.18.1 reads at most 4097 octets of a datagram and retries over
+#            TCP when one exceeds 512 (ares_process.c, process_answer), so the shim
+#            used to return the whole TCP length (16031 for a 4096-octet buffer).
+#            res_query with 512, 4096 and 65536 octets, each asked twice in one
+#            process (the second from the cache, which keeps the transport), plus
+#            NSD's own TC reply (many.dnsf.test, TCP in both) the same way.
 #
-# Servers: faultdns on port 53 of 127.53.0.4 (counts=ar), .5 (counts=ns) and .6
-# (counts=an), each named alone in its section's resolv.conf; the shim has no
+# Servers: faultdns on port 53 of 127.53.0.4 (counts=ar), .5 (counts=ns), .6 (counts=an)
+# and .7 (bigudp=1000), each named alone in its section's resolv.conf; the shim has no
 # config file (resolv.conf's servers, defaults). Outputs: $DNSF_BUILD/test-out/45_*.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -35,6 +43,7 @@ fl_init
 fl_proxy_at ar 127.53.0.4 53 counts=ar || bail "faultdns counts=ar did not start on 127.53.0.4:53"
 fl_proxy_at ns 127.53.0.5 53 counts=ns || bail "faultdns counts=ns did not start on 127.53.0.5:53"
 fl_proxy_at an 127.53.0.6 53 counts=an || bail "faultdns counts=an did not start on 127.53.0.6:53"
+fl_proxy_at big 127.53.0.7 53 bigudp=1000 || bail "faultdns bigudp=1000 did not start on 127.53.0.7:53"
 
 OUT=$DNSF_BUILD/test-out/45_quirky_servers
 mkdir -p "$OUT"
@@ -87,6 +96,15 @@ mkdir -p "$OUT"
 			query www.dnsf.test A -- query www.dnsf.test A
 		EOF
 	done
+	echo "@resolv nameserver 127.53.0.7"
+	for len in 512 4096 65536; do
+		echo "query www.dnsf.test A len=$len -- query www.dnsf.test A len=$len"
+	done
+	echo "query www.dnsf.test AAAA len=4096"
+	echo "query www.dnsf.test MX len=512"
+	echo "@resolv nameserver 127.53.0.1"
+	echo "query many.dnsf.test A len=512 -- query many.dnsf.test A len=512"
+	echo "query many.dnsf.test A len=100 -- query many.dnsf.test A len=100"
 } >"$OUT/res_cases.txt"
 
 # --------------------------------------------------------------- lookup
@@ -114,12 +132,14 @@ tag_res() {
 	{ print k "\t" $0 }'
 }
 dt_init "$OUT/res_cases.txt" "$OUT/res" resq
-dt_glibc "qd=1 an=1 ns=1 ar=2"
+dt_glibc "return=16031" "qd=1 an=1 ns=1 ar=2"
 dt_shim
 dt_compare tag_res
 dt_summary
 
+fl_stats big
+cmp_int "bigudp: the shim's retries reached the server over TCP (c-ares 1.18.1's rule)" "$(fl_stat big tcp)" -gt 0
 diag "quirky servers: $lookup_diffs lookup differences, $DT_DIFFERENCES res_* differences"
-fl_proxy_stop ar ns an
+fl_proxy_stop ar ns an big
 
 finish
