@@ -154,6 +154,33 @@ static int wire_via_tcp(struct wire *w, const struct dnsmsg *m)
     return 1;
 }
 
+/* S as c-ares must be told it. "nameserver 0.0.0.0" (or ::) reaches this
+ * host: Linux connects a socket not bound to an address to 127.0.0.1 (or
+ * ::1) instead, and replies come from there. glibc accepts them (res_send.c,
+ * res_ourserver_p: an INADDR_ANY or in6addr_any server matches any reply
+ * address); c-ares 1.18.1 drops a reply whose source is not the configured
+ * server (ares_process.c, same_address). So c-ares gets the address the
+ * kernel would connect to; health and the pool keep S as configured. */
+static void server_node(const struct dnsf_server *s, struct ares_addr_port_node *node)
+{
+    memset(node, 0, sizeof *node);
+    if (s->addr.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&s->addr;
+        node->family = AF_INET;
+        memcpy(&node->addr.addr4, &in->sin_addr, sizeof in->sin_addr);
+        if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+            node->addr.addr4.s_addr = htonl(INADDR_LOOPBACK);
+        node->udp_port = node->tcp_port = ntohs(in->sin_port);
+    } else {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&s->addr;
+        node->family = AF_INET6;
+        memcpy(&node->addr.addr6, &in6->sin6_addr, sizeof in6->sin6_addr);
+        if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+            memcpy(&node->addr.addr6, &in6addr_loopback, sizeof in6addr_loopback);
+        node->udp_port = node->tcp_port = ntohs(in6->sin6_port);
+    }
+}
+
 static struct chan *chan_create(const struct dnsf_server *s, int timeout_ms)
 {
     pthread_once(&ares_once, ares_global_init);
@@ -183,18 +210,7 @@ static struct chan *chan_create(const struct dnsf_server *s, int timeout_ms)
         return NULL;
     }
     struct ares_addr_port_node node;
-    memset(&node, 0, sizeof node);
-    if (s->addr.ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)&s->addr;
-        node.family = AF_INET;
-        memcpy(&node.addr.addr4, &in->sin_addr, sizeof in->sin_addr);
-        node.udp_port = node.tcp_port = ntohs(in->sin_port);
-    } else {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&s->addr;
-        node.family = AF_INET6;
-        memcpy(&node.addr.addr6, &in6->sin6_addr, sizeof in6->sin6_addr);
-        node.udp_port = node.tcp_port = ntohs(in6->sin6_port);
-    }
+    server_node(s, &node);
     if (ares_set_servers_ports(c->ch, &node) != ARES_SUCCESS) {
         ares_destroy(c->ch);
         free(c);
