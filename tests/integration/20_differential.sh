@@ -31,11 +31,6 @@ ns_start
 dt_glibc "192.0.2.10 port=" "198.51.100.7" "192.0.2.33" "h_name=\"www.dnsf.test\""
 dt_shim
 
-# tag: lookup's output is one kind, but for its errno-after-success lines.
-# shellcheck disable=SC2317 # called by dt_compare
-tag() {
-	awk '{ print (/^  errno-after-success=/ ? "errno-after-success" : "output") "\t" $0 }'
-}
-dt_compare tag
+dt_compare dt_tag_lookup
 dt_summary
 finish

@@ -108,33 +108,18 @@ mkdir -p "$OUT"
 } >"$OUT/res_cases.txt"
 
 # --------------------------------------------------------------- lookup
-# tag: the kind of each line of a lookup result, to name a difference.
-# shellcheck disable=SC2317 # called by dt_compare
-tag_lookup() { awk '/^  errno-after-success=/ { print "errno-after-success\t" $0; next } { print "result\t" $0 }'; }
 dt_init "$OUT/lookup_cases.txt" "$OUT/lookup" lookup
 dt_glibc "192.0.2.10"
 dt_shim
-dt_compare tag_lookup
+dt_compare dt_tag_lookup
 dt_summary
 lookup_diffs=$DT_DIFFERENCES
 
 # --------------------------------------------------------------- res_*
-# shellcheck disable=SC2317 # called by dt_compare
-tag_res() {
-	awk '
-	/^\[[0-9]+\] / { k = "call"; fail = 0 }
-	/^  return=/ { k = "return"; fail = ($0 ~ /^  return=-/) }
-	/^  errno=/ { k = "errno" }
-	/^  errno-after-success=/ { k = "errno-after-success" }
-	/^  BUG:/ { k = "overflow" }
-	/^  buffer=/ { k = fail ? "failure-buffer" : "answer" }
-	/^exit=/ { k = "exit" }
-	{ print k "\t" $0 }'
-}
 dt_init "$OUT/res_cases.txt" "$OUT/res" resq
 dt_glibc "return=16031" "qd=1 an=1 ns=1 ar=2"
 dt_shim
-dt_compare tag_res
+dt_compare dt_tag_res
 dt_summary
 
 fl_stats big

@@ -83,30 +83,17 @@ dt_bound() {
 	diag "figure: $1 cases, median ms: glibc $(cat "$DT_OUT"/glibc/*.ms | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'), shim $(cat "$DT_OUT"/shim/*.ms | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')"
 }
 
-# shellcheck disable=SC2317 # called by dt_compare
-tag_lookup() { awk '{ print (/^  errno-after-success=/ ? "errno-after-success" : "output") "\t" $0 }'; }
 dt_init "$OUT/lookup_cases.txt" "$OUT/lookup" lookup
 dt_glibc "192.0.2.10"
 dt_shim
-dt_compare tag_lookup
+dt_compare dt_tag_lookup
 dt_summary
 dt_bound "lookup"
 
-# shellcheck disable=SC2317 # called by dt_compare
-tag_res() {
-	awk '
-	/^\[[0-9]+\] / { k = "call"; fail = 0 }
-	/^  return=/ { k = "return"; fail = ($0 ~ /^  return=-/) }
-	/^  errno=/ { k = "errno" }
-	/^  errno-after-success=/ { k = "errno-after-success" }
-	/^  buffer=/ { k = fail ? "failure-buffer" : "answer" }
-	/^exit=/ { k = "exit" }
-	{ print k "\t" $0 }'
-}
 dt_init "$OUT/res_cases.txt" "$OUT/res" resq
 dt_glibc "www.dnsf.test. 300 IN A 192.0.2.10"
 dt_shim
-dt_compare tag_res
+dt_compare dt_tag_res
 dt_summary
 dt_bound "res_*"
 fl_stats v4

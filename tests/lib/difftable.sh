@@ -24,6 +24,8 @@
 #                               and prints "KIND<tab>LINE" for each line; the kinds of the
 #                               differing lines name a difference ("errno-after-success"
 #                               alone is a note). Sets DT_DIFFERENCES and DT_NOTES.
+#                               dt_tag_lookup and dt_tag_res tag the outputs of
+#                               tests/tools/lookup and tests/tools/resq.
 #   dt_summary                  the slow-case diagnostics, the count of each kind of
 #                               difference, and the closing "# N cases ..." line
 
@@ -164,6 +166,26 @@ dt_shim() {
 	start=$(now_ms)
 	dt_side shim "${prefix[@]}"
 	diag "shim side: $(($(now_ms) - start)) ms for $DT_NCASES runs"
+}
+
+# dt_tag_lookup: lookup's output is one kind, but for its errno-after-success lines.
+dt_tag_lookup() {
+	awk '{ print (/^  errno-after-success=/ ? "errno-after-success" : "output") "\t" $0 }'
+}
+
+# dt_tag_res: resq's lines by kind: return (return value, h_errno, res_h_errno), errno
+# (after a failure), errno-after-success, answer (the bytes a successful call returned),
+# failure-buffer (what a failed call left in the buffer), overflow, call, exit.
+dt_tag_res() {
+	awk '
+	/^\[[0-9]+\] / { k = "call"; fail = 0 }
+	/^  return=/ { k = "return"; fail = ($0 ~ /^  return=-/) }
+	/^  errno=/ { k = "errno" }
+	/^  errno-after-success=/ { k = "errno-after-success" }
+	/^  BUG:/ { k = "overflow" }
+	/^  buffer=/ { k = fail ? "failure-buffer" : "answer" }
+	/^exit=/ { k = "exit" }
+	{ print k "\t" $0 }'
 }
 
 # dt_compare TAG
