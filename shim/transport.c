@@ -314,6 +314,7 @@ enum srv_state { SRV_IDLE = 0, SRV_INFLIGHT, SRV_FINAL };
 struct qstate {
     uint16_t qtype;
     int done;
+    uint64_t hedge_due_ms;         /* its newest query has had its hedge delay */
     enum srv_state st[DNSF_MAX_SERVERS];
     int tries[DNSF_MAX_SERVERS];   /* tries started per server */
     int saw_timeout, saw_refused, saw_error, last_rcode;
@@ -334,12 +335,13 @@ struct lookup {
     int inflight[DNSF_MAX_SERVERS];
     struct probe *probes;          /* in flight, for this lookup */
     uint64_t start_ms, deadline_ms, grace_ms;
-    /* Hedge: one window and one timer for the lookup, so its A and AAAA
-     * queries hedge on one decision (health.h, the hedge budget). */
+    /* Hedge: one window for the lookup, so its A and AAAA queries hedge on
+     * one decision (health.h, the hedge budget). */
     int window;                    /* servers allowed to be active per qtype */
-    uint64_t next_hedge_ms;        /* when the window may grow */
-    int recheck_ms;                /* after a denied hedge: when to look again */
-    int tokens, internal_error;      /* budget tokens taken */
+    uint64_t recheck_at_ms;        /* after a denied hedge: when to ask again */
+    int recheck_ms;                /* the interval that led there */
+    int tokens;                    /* budget tokens taken */
+    int internal_error;
     unsigned events;               /* bumped by every callback */
     int probe_si;                  /* server probed for q[0], or -1 */
     int unreachable[DNSF_MAX_SERVERS];
@@ -629,31 +631,31 @@ static void pump_one(struct lookup *lk, int qi)
         idle--;
         /* From the real launch time, rounded up: on a process's first
          * lookup, creating the channel can take milliseconds after NOW. */
-        if (pl->strategy == STRATEGY_HEDGE) {
-            lk->next_hedge_ms = (clock_now_us() + 999) / 1000 + (uint64_t)lk->hp.hedge_ms[best];
-            lk->recheck_ms = 0;
-        }
+        if (pl->strategy == STRATEGY_HEDGE)
+            q->hedge_due_ms = (clock_now_us() + 999) / 1000 + (uint64_t)lk->hp.hedge_ms[best];
         if (q->done)
             return;
     }
 }
 
-/* Hedge: once the newest query has had its server's adaptive delay, widen
- * the window by one for every qtype still waiting, if health grants it
- * (failover, or a speculative hedge on a token); else look again soon. */
+/* Hedge: once a qtype's newest query has had its server's adaptive delay,
+ * widen the window by one for every qtype still waiting, if health grants
+ * it (failover, or a speculative hedge on a token); else ask again soon. */
 static void maybe_hedge(struct lookup *lk, uint64_t now)
 {
     int waited[DNSF_MAX_SERVERS], nw = 0, wanted = 0;
 
-    if (lk->plan->strategy != STRATEGY_HEDGE || now < lk->next_hedge_ms)
+    if (lk->plan->strategy != STRATEGY_HEDGE || now < lk->recheck_at_ms)
         return;
     for (int qi = 0; qi < lk->nq; qi++) {
         int inflight, idle;
-        if (lk->q[qi].done)
+        if (lk->q[qi].done || now < lk->q[qi].hedge_due_ms)
             continue;
         count_servers(lk, qi, &inflight, &idle);
-        if (idle == 0 || inflight < lk->window)
+        if (idle == 0 || inflight < lk->window) {
+            lk->q[qi].hedge_due_ms = UINT64_MAX;     /* nothing to hedge to */
             continue;
+        }
         wanted = 1;
         for (int si = 0; si < lk->plan->nservers; si++) {
             int dup = 0;
@@ -665,29 +667,40 @@ static void maybe_hedge(struct lookup *lk, uint64_t now)
                 waited[nw++] = lk->hp.slot[si];
         }
     }
-    if (!wanted) {
-        lk->next_hedge_ms = UINT64_MAX;      /* nothing left to hedge to */
+    if (!wanted)
         return;
-    }
     enum health_hedge g = health_hedge_grant(waited, nw, lk->start_ms);
     if (g == HEALTH_HEDGE_DENIED) {
-        /* Another lookup's evidence may turn this into failover: look again. */
+        /* Another lookup's evidence may turn this into failover: ask again. */
         lk->recheck_ms = lk->recheck_ms == 0 ? HEALTH_HEDGE_RECHECK_MS
                        : lk->recheck_ms * 2 > HEALTH_UNKNOWN_HEDGE_MS ? HEALTH_UNKNOWN_HEDGE_MS
                        : lk->recheck_ms * 2;
         if (lk->recheck_ms == HEALTH_HEDGE_RECHECK_MS)
-            LOGD("%s: hedge denied (budget spent); looking again every few ms", lk->name);
-        lk->next_hedge_ms = now + (uint64_t)lk->recheck_ms;
+            LOGD("%s: hedge denied (budget spent); asking again every few ms", lk->name);
+        lk->recheck_at_ms = now + (uint64_t)lk->recheck_ms;
         return;
     }
     LOGD("%s: hedge at +%llu ms (%s)", lk->name, (unsigned long long)(now - lk->start_ms),
          g == HEALTH_HEDGE_FAILOVER ? "failover: the server waited on is failing" : "speculative");
     lk->tokens += g == HEALTH_HEDGE_SPECULATIVE;
+    lk->recheck_ms = 0;
+    lk->recheck_at_ms = 0;
     lk->window++;
     health_count(lk->hp.slot[lk->hp.order[0]], 1, 0, 0);
-    lk->next_hedge_ms = UINT64_MAX;          /* the launches set it again */
     for (int qi = 0; qi < lk->nq; qi++)
-        pump_one(lk, qi);
+        pump_one(lk, qi);                    /* each launch sets its qtype's due time */
+}
+
+/* When maybe_hedge next has something to decide (UINT64_MAX: never). */
+static uint64_t hedge_wake(const struct lookup *lk)
+{
+    uint64_t due = UINT64_MAX;
+    if (lk->plan->strategy != STRATEGY_HEDGE)
+        return due;
+    for (int qi = 0; qi < lk->nq; qi++)
+        if (!lk->q[qi].done && lk->q[qi].hedge_due_ms < due)
+            due = lk->q[qi].hedge_due_ms;
+    return due == UINT64_MAX || due >= lk->recheck_at_ms ? due : lk->recheck_at_ms;
 }
 
 /* After a callback saw an ICMP unreachable: fail that server for every
@@ -780,8 +793,8 @@ static void wait_and_process(struct lookup *lk, uint64_t now)
 
     if (lk->grace_ms && lk->grace_ms < wake)
         wake = lk->grace_ms;
-    if (lk->plan->strategy == STRATEGY_HEDGE && !all_done(lk) && lk->next_hedge_ms < wake)
-        wake = lk->next_hedge_ms;
+    if (hedge_wake(lk) < wake)
+        wake = hedge_wake(lk);
     for (int si = 0; si < lk->plan->nservers; si++) {
         if (lk->ch[si] == NULL || lk->inflight[si] == 0)
             continue;
@@ -904,9 +917,9 @@ int transport_query(const struct transport_plan *plan, const char *name,
     lk.deadline_ms = lk.start_ms + (uint64_t)plan->deadline_ms;
     health_plan(plan->servers, plan->nservers, plan->strategy, &lk.params, lk.start_ms, &lk.hp);
     lk.window = 1;
-    lk.next_hedge_ms = UINT64_MAX;
     for (int i = 0; i < nq; i++) {
         lk.q[i].qtype = qtypes[i];
+        lk.q[i].hedge_due_ms = UINT64_MAX;
         out[i].server = -1;
     }
     for (int si = 0; si < plan->nservers; si++)

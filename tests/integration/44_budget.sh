@@ -17,6 +17,11 @@
 #             tokens above half of the bucket plus one per ten lookups that took none
 #             (+3 for the bursts' overlap), all speculative (the slow primary is never
 #             shown failing), and the secondary gets two queries per hedge at most.
+#   asleep    both servers answer after 300 ms: once a lookup has hedged to both there
+#             is nothing left to hedge to, and it must sleep in poll until a reply or a
+#             timeout, not spin. 10 lookups in one process: CPU time (user + sys, start-up
+#             included) under 150 ms. Before, the spent hedge timer made every wait a
+#             zero-timeout poll: about 60 ms of CPU per lookup.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source=tests/tools/fault_lib.sh
@@ -74,5 +79,20 @@ cmp_int "throttle: speculative hedges at most 5 + one per ten lookups (+3)" "$sp
 cmp_int "throttle: the budget was used (hedges happened)" "$spec" -ge 5
 cmp_int "throttle: no hedge away from the slow primary counted as failover" "$fover" -eq 0
 cmp_int "throttle: secondary queries at most two per hedge" "$sq" -le $((2 * spec))
+
+# ------------------------------------------------------------------ asleep
+C=$FL_DIR/asleep
+fl_proxy p 127.53.0.2 delay=300
+fl_proxy s 127.53.0.3 delay=300
+fl_conf "$C.conf" hedge "$C.log" "${FL_SRV[p]}" "${FL_SRV[s]}"
+mapfile -t shim_env < <(dnsf_shim_env)
+# shellcheck disable=SC2016 # expanded by the inner bash
+cpu=$(in_private_etc "$FL_ETC" bash -c 'TIMEFORMAT="%3U %3S"; { time env "${@:2}" >"$1" 2>&1; } 2>&1' \
+	x "$C.out" "${shim_env[@]}" "DNSFAILOVER_CONF=$C.conf" "$TOOLS/fault_client" -n 10 'unspec:t{}.wild.dnsf.test')
+fl_proxy_stop p s
+cpu_ms=$(awk '{ printf "%d", ($1 + $2) * 1000 }' <<<"$cpu")
+diag "asleep: 10 lookups, each waiting 300 ms on both servers: $cpu_ms ms of CPU (user+sys: $cpu s); wall $(fl_pct "$C.out" 50) ms median"
+fl_expect_calls "$C.out" "asleep: every lookup answered right" "$WILD"
+within "asleep: CPU time of the process (10 lookups of ~300 ms)" "$cpu_ms" 0 150
 
 finish
