@@ -2,8 +2,10 @@
  *
  * Each server gets its own c-ares channel configured with exactly one
  * server, one try (ARES_OPT_TRIES = 1) and our timeout (ARES_OPT_TIMEOUTMS):
- * FACTS.md, c-ares 1.18 otherwise uses 5 s doubling over 4 tries. We count
- * tries, choose servers and enforce the lookup deadline ourselves.
+ * otherwise c-ares 1.18.1 waits 5 s, doubling each round, over 4 tries
+ * (ares_private.h DEFAULT_TIMEOUT and DEFAULT_TRIES, ares_process.c
+ * ares__send_query). We count tries, choose servers and enforce the lookup
+ * deadline ourselves.
  *
  * Channels are pooled per (server, timeout) and checked out for the length
  * of one lookup, because a c-ares 1.18 channel is not thread-safe. The pool

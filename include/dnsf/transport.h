@@ -1,6 +1,7 @@
 /* transport — ask nameservers one question (one or two qtypes) with c-ares,
- * one channel per server (FACTS.md: c-ares 1.18 has no racing and no memory
- * of failed servers, so we drive the servers ourselves).
+ * one channel per server: c-ares 1.18.1 asks a channel's servers one at a
+ * time, in order, and keeps no memory of failed ones (ares_process.c,
+ * next_server), so we drive the servers ourselves.
  *
  * Contract: transport_query() returns within plan->deadline_ms, whatever
  * the servers do. For each qtype it delivers either a usable reply (rcode
