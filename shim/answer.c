@@ -58,6 +58,16 @@ char *abuf_copy_string(struct abuf *b, const char *s)
     return p;
 }
 
+/* A reply glibc's ns_rr_cursor or ns_name_unpack cannot read: they set
+ * errno to EMSGSIZE, and nss_dns's errnop is &errno, so the _r calls
+ * return EMSGSIZE (glibc 2.36 ns_rr_cursor_next.c, dns-host.c). */
+static enum nss_status malformed(int *errnop, int *h_errnop)
+{
+    *errnop = EMSGSIZE;
+    *h_errnop = NO_RECOVERY;
+    return NSS_STATUS_UNAVAIL;
+}
+
 static int rdata_len_for(int qtype)
 {
     return qtype == DNS_T_A ? 4 : qtype == DNS_T_AAAA ? 16 : -1;
@@ -108,10 +118,8 @@ static enum nss_status getanswer_r(const uint8_t *pkt, int len, int qtype, struc
     struct dnsmsg_rr rr;
     uint8_t expected[DNSMSG_MAXCDNAME];
 
-    if (dnsmsg_init(&m, pkt, (size_t)len) < 0) {
-        *h_errnop = NO_RECOVERY;
-        return NSS_STATUS_UNAVAIL;
-    }
+    if (dnsmsg_init(&m, pkt, (size_t)len) < 0)
+        return malformed(errnop, h_errnop);
     /* The QNAME is the first alias; it must be a valid host name. */
     if (dnsmsg_rcode(&m) == DNS_R_NXDOMAIN || !store_alias(m.qname, ab, aliases)) {
         if (ttlp != NULL)
@@ -122,10 +130,8 @@ static enum nss_status getanswer_r(const uint8_t *pkt, int len, int qtype, struc
     }
     memcpy(expected, m.qname, dnsmsg_name_len(m.qname));
     for (int an = m.ancount; an > 0; an--) {
-        if (dnsmsg_next_rr(&m, &rr) < 0) {
-            *h_errnop = NO_RECOVERY;
-            return NSS_STATUS_UNAVAIL;
-        }
+        if (dnsmsg_next_rr(&m, &rr) < 0)
+            return malformed(errnop, h_errnop);
         if (rr.rclass != DNS_C_IN)
             continue;
         if ((rr.type == DNS_T_CNAME || rr.type == qtype) && ttlp != NULL
@@ -133,10 +139,8 @@ static enum nss_status getanswer_r(const uint8_t *pkt, int len, int qtype, struc
             *ttlp = (int32_t)rr.ttl;
         if (rr.type == DNS_T_CNAME) {
             /* Like glibc: no owner check; the target becomes expected. */
-            if (dnsmsg_unpack_name(&m, rr.rdata, expected) < 0) {
-                *h_errnop = NO_RECOVERY;
-                return NSS_STATUS_UNAVAIL;
-            }
+            if (dnsmsg_unpack_name(&m, rr.rdata, expected) < 0)
+                return malformed(errnop, h_errnop);
             store_alias(expected, ab, aliases);
         } else if (rr.type == qtype && dnsmsg_name_equal(rr.name, expected)
                    && rr.rdlength == rdata_len_for(qtype)) {
@@ -209,29 +213,23 @@ enum nss_status answer_ptr(const uint8_t *pkt, int len, struct abuf *ab, char **
     struct dnsmsg_rr rr;
     uint8_t expected[DNSMSG_MAXCDNAME], target[DNSMSG_MAXCDNAME];
 
-    if (dnsmsg_init(&m, pkt, (size_t)len) < 0) {
-        *h_errnop = NO_RECOVERY;
-        return NSS_STATUS_UNAVAIL;
-    }
+    if (dnsmsg_init(&m, pkt, (size_t)len) < 0)
+        return malformed(errnop, h_errnop);
     memcpy(expected, m.qname, dnsmsg_name_len(m.qname));
     /* Only the answer section counts, and the PTR target must be a host
      * name: Debian's glibc 2.36-9+deb12u14 carries these fixes
      * (CVE-2026-4437, CVE-2026-4438); upstream 2.36 did neither. */
     for (int an = m.ancount; an > 0; an--) {
-        if (dnsmsg_next_rr(&m, &rr) < 0) {
-            *h_errnop = NO_RECOVERY;
-            return NSS_STATUS_UNAVAIL;
-        }
+        if (dnsmsg_next_rr(&m, &rr) < 0)
+            return malformed(errnop, h_errnop);
         if (rr.rclass != DNS_C_IN)
             continue;
         if ((rr.type == DNS_T_CNAME || rr.type == DNS_T_PTR) && ttlp != NULL
             && (uint32_t)*ttlp > rr.ttl)
             *ttlp = (int32_t)rr.ttl;
         if (rr.type == DNS_T_CNAME) {
-            if (dnsmsg_unpack_name(&m, rr.rdata, expected) < 0) {
-                *h_errnop = NO_RECOVERY;
-                return NSS_STATUS_UNAVAIL;
-            }
+            if (dnsmsg_unpack_name(&m, rr.rdata, expected) < 0)
+                return malformed(errnop, h_errnop);
         } else if (rr.type == DNS_T_PTR && dnsmsg_name_equal(rr.name, expected)) {
             char text[HOSTNAME_TEXT_MAX + 1];
             if (dnsmsg_unpack_name(&m, rr.rdata, target) < 0 || !dnsmsg_binary_hnok(target)
@@ -259,12 +257,9 @@ static enum nss_status gaih_slice(const uint8_t *pkt, int len, struct abuf *ab,
     struct dnsmsg_rr rr;
     uint8_t expected[DNSMSG_MAXCDNAME], canon[DNSMSG_MAXCDNAME];
     int haveanswer = 0;
-    (void)errnop;
 
-    if (dnsmsg_init(&m, pkt, (size_t)len) < 0) {
-        *h_errnop = NO_RECOVERY;
-        return NSS_STATUS_UNAVAIL;
-    }
+    if (dnsmsg_init(&m, pkt, (size_t)len) < 0)
+        return malformed(errnop, h_errnop);
     memcpy(expected, m.qname, dnsmsg_name_len(m.qname));
     memcpy(canon, m.qname, dnsmsg_name_len(m.qname));
     if (m.ancount == 0 || !dnsmsg_binary_hnok(canon)) {
@@ -272,18 +267,14 @@ static enum nss_status gaih_slice(const uint8_t *pkt, int len, struct abuf *ab,
         return NSS_STATUS_NOTFOUND;
     }
     for (int an = m.ancount; an > 0; an--) {
-        if (dnsmsg_next_rr(&m, &rr) < 0) {
-            *h_errnop = NO_RECOVERY;
-            return NSS_STATUS_UNAVAIL;
-        }
+        if (dnsmsg_next_rr(&m, &rr) < 0)
+            return malformed(errnop, h_errnop);
         if ((rr.type == DNS_T_CNAME || rr.type == m.qtype) && ttlp != NULL
             && (uint32_t)*ttlp > rr.ttl)
             *ttlp = (int32_t)rr.ttl;
         if (rr.type == DNS_T_CNAME) {
-            if (dnsmsg_unpack_name(&m, rr.rdata, expected) < 0) {
-                *h_errnop = NO_RECOVERY;
-                return NSS_STATUS_UNAVAIL;
-            }
+            if (dnsmsg_unpack_name(&m, rr.rdata, expected) < 0)
+                return malformed(errnop, h_errnop);
             /* A usable CNAME target is the canonical name so far. */
             if (store_canon && dnsmsg_binary_hnok(expected))
                 memcpy(canon, expected, dnsmsg_name_len(expected));

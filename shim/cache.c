@@ -16,6 +16,7 @@ struct centry {
     uint64_t set;                  /* the server set it came from (serverset.h) */
     uint32_t hash;
     uint16_t qtype;
+    uint8_t via_tcp;               /* the reply's transport (struct dnsf_reply) */
     int len;
     uint64_t expire_ms;            /* fresh until */
     uint64_t stale_limit_ms;       /* may be served stale until */
@@ -175,7 +176,7 @@ long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct ca
 
 enum cache_hit cache_get(const struct cache_params *p, uint64_t set, const char *name,
                          uint16_t qtype, uint64_t now_ms, int allow_stale, uint8_t **pkt,
-                         int *len, uint64_t *expire_ms)
+                         int *len, int *via_tcp, uint64_t *expire_ms)
 {
     char key[256];
     enum cache_hit hit = CACHE_MISS;
@@ -211,6 +212,8 @@ enum cache_hit cache_get(const struct cache_params *p, uint64_t set, const char 
                 dnsmsg_set_qname_spelling(copy, e->len, want);
             *pkt = copy;
             *len = e->len;
+            if (via_tcp != NULL)
+                *via_tcp = e->via_tcp;
             if (expire_ms != NULL)
                 *expire_ms = now_ms < e->expire_ms ? e->expire_ms : e->stale_window_ms;
             lru_unlink(s, e);
@@ -228,7 +231,7 @@ enum cache_hit cache_get(const struct cache_params *p, uint64_t set, const char 
 }
 
 int cache_put(const struct cache_params *p, uint64_t set, const char *name, uint16_t qtype,
-              const uint8_t *pkt, int len, uint64_t now_ms)
+              const uint8_t *pkt, int len, int via_tcp, uint64_t now_ms)
 {
     char key[256];
     if (!p->enabled || p->max_entries <= 0 || len <= 0 || norm_name(name, key, sizeof key) < 0)
@@ -246,6 +249,7 @@ int cache_put(const struct cache_params *p, uint64_t set, const char *name, uint
     e->pkt = (uint8_t *)e->name + nlen;
     memcpy(e->pkt, pkt, (size_t)len);
     e->len = len;
+    e->via_tcp = via_tcp != 0;
     e->qtype = qtype;
     e->set = set;
     e->hash = entry_hash(set, key, qtype);

@@ -11,8 +11,10 @@ struct slot {
     int used;
     struct sockaddr_storage addr;
     char text[64];
-    int fails;                     /* consecutive */
+    int fails;                     /* consecutive, counted failures */
     int down;
+    uint64_t ok_sent_ms;           /* send time of the latest answered query */
+    uint64_t fail_ms;              /* when the latest counted failure was seen */
     uint64_t down_since_ms, next_probe_ms;
     int have_rtt;
     double srtt_us, rttvar_us;     /* RFC 6298 §2 estimator */
@@ -131,7 +133,7 @@ void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy st
 }
 
 void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_valid,
-                   const struct health_params *p, uint64_t now_ms)
+                   uint64_t sent_ms, const struct health_params *p, uint64_t now_ms)
 {
     if (slot < 0 || slot >= HEALTH_MAX_SLOTS)
         return;
@@ -139,6 +141,8 @@ void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_val
     struct slot *sl = &slots[slot];
     if (o == HEALTH_OK) {
         sl->c.answers++;
+        if (sent_ms > sl->ok_sent_ms)
+            sl->ok_sent_ms = sent_ms;
         if (sl->down || sl->fails > 0)
             LOGI("server %s answers again (%s)", sl->text, sl->down ? "was down" : "was suspect");
         sl->fails = 0;
@@ -162,6 +166,14 @@ void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_val
              * the next lookup measure it again. */
             sl->have_rtt = 0;
         }
+    } else if (sent_ms < sl->ok_sent_ms) {
+        /* Late evidence (health.h): older than the latest success. */
+        if (o == HEALTH_TIMEOUT || o == HEALTH_LOST_RACE)
+            sl->c.timeouts++;
+        else
+            sl->c.errors++;
+        LOGD("server %s: failure of a query sent %llu ms before its latest success, not "
+             "counted", sl->text, (unsigned long long)(sl->ok_sent_ms - sent_ms));
     } else {
         if (o == HEALTH_TIMEOUT || o == HEALTH_LOST_RACE)
             sl->c.timeouts++;
@@ -177,6 +189,7 @@ void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_val
             }
         }
         sl->fails++;
+        sl->fail_ms = now_ms;
         if (!sl->down && sl->fails >= p->fail_threshold) {
             sl->down = 1;
             sl->down_since_ms = now_ms;
@@ -198,15 +211,37 @@ void health_count(int slot, int hedges, int skips, int queries)
     pthread_mutex_unlock(&lock);
 }
 
+static int budget_take_nolock(void)
+{
+    if (budget <= BUDGET_MAX / 2)
+        return 0;
+    budget -= 1.0;
+    return 1;
+}
+
 int health_budget_take(void)
 {
-    int ok;
     pthread_mutex_lock(&lock);
-    ok = budget > BUDGET_MAX / 2;
-    if (ok)
-        budget -= 1.0;
+    int ok = budget_take_nolock();
     pthread_mutex_unlock(&lock);
     return ok;
+}
+
+enum health_hedge health_hedge_grant(const int *waited, int n, uint64_t since_ms)
+{
+    enum health_hedge g = HEALTH_HEDGE_DENIED;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < n && g == HEALTH_HEDGE_DENIED; i++) {
+        const struct slot *sl = waited[i] >= 0 && waited[i] < HEALTH_MAX_SLOTS
+                              ? &slots[waited[i]] : NULL;
+        /* Failing now, shown so since the lookup started: failover. */
+        if (sl != NULL && sl->fails > 0 && sl->fail_ms >= since_ms)
+            g = HEALTH_HEDGE_FAILOVER;
+    }
+    if (g == HEALTH_HEDGE_DENIED && budget_take_nolock())
+        g = HEALTH_HEDGE_SPECULATIVE;
+    pthread_mutex_unlock(&lock);
+    return g;
 }
 
 void health_budget_earn(void)

@@ -30,18 +30,20 @@ static int own_servers(res_state statp, const struct resconf *rc)
     return 0;
 }
 
-int rawquery_copy(const unsigned char *pkt, int len, unsigned char *answer, int anslen)
+int rawquery_copy(const unsigned char *pkt, int len, int via_tcp, unsigned char *answer,
+                  int anslen)
 {
     if (len <= anslen) {
         memcpy(answer, pkt, (size_t)len);
         return len;
     }
-    /* A reply longer than the buffer: over UDP (at most 512 octets, no
-     * EDNS) glibc's recvfrom keeps what fits and returns that length; over
-     * TCP it keeps what fits, sets TC in the copy, and returns the full
-     * length (res_send.c, send_dg and send_vc). */
+    /* A reply longer than the buffer: from a UDP datagram (of any length:
+     * a broken server may send 16 KB without TC) glibc's recvfrom keeps
+     * what fits and returns that length; over TCP it keeps what fits, sets
+     * TC in the copy, and returns the full length (res_send.c, send_dg and
+     * send_vc). */
     memcpy(answer, pkt, (size_t)anslen);
-    if (len <= PACKETSZ)
+    if (!via_tcp)
         return anslen;
     if (anslen >= 3)
         answer[2] |= 0x02;
@@ -56,15 +58,15 @@ struct sink {
 /* Each negative reply lands in the caller's buffer as it arrives. With
  * no-aaaa, glibc zeroes the buffer, receives the A reply into it, and cuts
  * only the header and question to NODATA (__res_handle_no_aaaa). */
-static void write_negative(void *arg, const uint8_t *pkt, int len, const uint8_t *under,
-                           int under_len)
+static void write_negative(void *arg, const uint8_t *pkt, int len, int via_tcp,
+                           const uint8_t *under, int under_len)
 {
     struct sink *sk = arg;
     if (under != NULL) {
         memset(sk->answer, 0, (size_t)sk->anslen);
-        rawquery_copy(under, under_len, sk->answer, sk->anslen);
+        rawquery_copy(under, under_len, via_tcp, sk->answer, sk->anslen);
     }
-    rawquery_copy(pkt, len, sk->answer, sk->anslen);
+    rawquery_copy(pkt, len, via_tcp, sk->answer, sk->anslen);
 }
 
 int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
@@ -160,7 +162,7 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
         errno = err;               /* 0 after NXDOMAIN/NODATA, as in glibc */
         return -1;
     }
-    int ret = rawquery_copy(ans.r[0].pkt, ans.r[0].len, answer, anslen);
+    int ret = rawquery_copy(ans.r[0].pkt, ans.r[0].len, ans.r[0].via_tcp, answer, anslen);
     resolve_answer_free(&ans);
     return ret;
 }

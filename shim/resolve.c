@@ -139,6 +139,7 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
                 long life = cache_lifetime(got[k].pkt, got[k].len, mq[k], &ctx->cache);
                 note_expiry(life > 0 && ctx->cache.enabled ? now + (uint64_t)life * 1000 : 0);
                 cache_put(&ctx->cache, ctx->server_set, name, mq[k], got[k].pkt, got[k].len,
+                          got[k].via_tcp,
                           now);
             }
         }
@@ -152,9 +153,10 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
             continue;
         }
         uint8_t *pkt;
-        int len;
+        int len, via_tcp;
         uint64_t exp;
-        if (cache_get(&ctx->cache, ctx->server_set, name, mq[k], now, 1, &pkt, &len, &exp)
+        if (cache_get(&ctx->cache, ctx->server_set, name, mq[k], now, 1, &pkt, &len, &via_tcp,
+                      &exp)
             == CACHE_MISS) {
             note_uncacheable();
         } else {
@@ -163,6 +165,7 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
                  mq[k]);
             r->pkt = pkt;
             r->len = len;
+            r->via_tcp = via_tcp;
             r->status = REPLY_OK;
             r->rcode = pkt[3] & 0xf;
             r->server = -1;
@@ -187,7 +190,7 @@ static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t
                 continue;
             uint64_t exp;
             if (cache_get(cp, ctx->server_set, name, qt[i], now, 0, &out->r[i].pkt,
-                          &out->r[i].len, &exp) == CACHE_FRESH) {
+                          &out->r[i].len, &out->r[i].via_tcp, &exp) == CACHE_FRESH) {
                 note_expiry(exp);
                 out->r[i].status = REPLY_OK;
                 out->r[i].rcode = out->r[i].pkt[3] & 0xf;
@@ -313,7 +316,7 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
         return 0;
     }
     if (ctx->on_negative != NULL)
-        ctx->on_negative(ctx->on_negative_arg, hp->pkt, hp->len, under, under_len);
+        ctx->on_negative(ctx->on_negative_arg, hp->pkt, hp->len, hp->via_tcp, under, under_len);
     free(under);
     under = NULL;
     switch (rc1 == DNS_R_NOERROR ? rc2 : rc1) {

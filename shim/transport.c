@@ -2,8 +2,10 @@
  *
  * Each server gets its own c-ares channel configured with exactly one
  * server, one try (ARES_OPT_TRIES = 1) and our timeout (ARES_OPT_TIMEOUTMS):
- * FACTS.md, c-ares 1.18 otherwise uses 5 s doubling over 4 tries. We count
- * tries, choose servers and enforce the lookup deadline ourselves.
+ * otherwise c-ares 1.18.1 waits 5 s, doubling each round, over 4 tries
+ * (ares_private.h DEFAULT_TIMEOUT and DEFAULT_TRIES, ares_process.c
+ * ares__send_query). We count tries, choose servers and enforce the lookup
+ * deadline ourselves.
  *
  * Channels are pooled per (server, timeout) and checked out for the length
  * of one lookup, because a c-ares 1.18 channel is not thread-safe. The pool
@@ -12,17 +14,40 @@
 
 #include <ares.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "dnsf/clock.h"
 #include "dnsf/dnsmsg.h"
 #include "dnsf/health.h"
 #include "dnsf/log.h"
+
+/* ---- how each reply travelled ---------------------------------------------
+ *
+ * glibc's res_query treats a reply longer than the caller's buffer by how it
+ * came (res_send.c): from a UDP datagram it keeps what fits and returns that
+ * length (send_dg); over TCP, asked after the server set TC, it keeps what
+ * fits, sets TC in the copy and returns the full length (send_vc). c-ares
+ * 1.18.1 reads at most 4097 octets of a datagram and goes to TCP on TC *or*
+ * on a datagram longer than 512 octets (ares_process.c, read_udp_packets and
+ * process_answer), where glibc keeps the datagram. So we read for c-ares
+ * (ares_set_socket_functions) and note, per channel, the transport of the
+ * latest read (a reply's callback runs right after the read that completed
+ * it) and the TC bit of each UDP reply c-ares sends to TCP. */
+#define WIRE_NOTES 8
+struct wire {
+    int last_tcp;                  /* the latest read was on a TCP socket */
+    struct { uint16_t id; uint8_t used, tc; } to_tcp[WIRE_NOTES];
+    unsigned next;
+};
 
 /* ---- the channel pool --------------------------------------------------- */
 
@@ -32,6 +57,7 @@ struct chan {
     int timeout_ms;
     unsigned gen;                  /* pool generation; bumped in a forked child */
     int orphans;                   /* queries left running by ended lookups */
+    struct wire wire;              /* written only by the thread holding it */
     struct chan *next;
 };
 
@@ -49,14 +75,112 @@ static void ares_global_init(void)
     ares_ready = ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS;
 }
 
-static int sock_cloexec(ares_socket_t fd, int type, void *data)
+/* c-ares's socket operations (ares_set_socket_functions; c-ares then leaves
+ * socket options to us). Our sockets must not leak into programs the host
+ * execs, and c-ares needs them non-blocking; TCP_NODELAY as c-ares sets it. */
+static ares_socket_t wire_socket(int af, int type, int proto, void *arg)
 {
-    (void)type, (void)data;
-    /* Our sockets must not leak into programs the host execs. */
-    int fl = fcntl(fd, F_GETFD);
-    if (fl >= 0)
-        fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
-    return ARES_SUCCESS;
+    (void)arg;
+    int fd = socket(af, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+    if (fd >= 0 && type == SOCK_STREAM) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    return fd < 0 ? ARES_SOCKET_BAD : fd;
+}
+
+static int wire_close(ares_socket_t fd, void *arg)
+{
+    (void)arg;
+    return close(fd);
+}
+
+static int wire_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len,
+                        void *arg)
+{
+    (void)arg;
+    return connect(fd, sa, len);
+}
+
+static ares_ssize_t wire_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *arg)
+{
+    (void)arg;
+    return writev(fd, iov, n);
+}
+
+/* c-ares reads TCP with FROM NULL and UDP with FROM set. A datagram longer
+ * than LEN is cut to LEN, as recvfrom does, but MSG_TRUNC tells us its real
+ * length; one that c-ares will retry over TCP (TC set, or over 512 octets:
+ * process_answer) is noted with its TC bit. */
+static ares_ssize_t wire_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
+                                  struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
+{
+    struct wire *w = &((struct chan *)arg)->wire;
+    if (from == NULL) {
+        ssize_t n = recv(fd, buf, len, flags);
+        if (n > 0)
+            w->last_tcp = 1;
+        return n;
+    }
+    ssize_t n = recvfrom(fd, buf, len, flags | MSG_TRUNC, from, fromlen);
+    if (n < 0)
+        return n;
+    w->last_tcp = 0;
+    size_t got = (size_t)n > len ? len : (size_t)n;
+    struct dnsmsg m;
+    if (dnsmsg_init(&m, buf, got) == 0 && (dnsmsg_tc(&m) || n > 512)) {
+        unsigned i = w->next++ % WIRE_NOTES;
+        w->to_tcp[i].used = 1;
+        w->to_tcp[i].id = m.id;
+        w->to_tcp[i].tc = (uint8_t)dnsmsg_tc(&m);
+    }
+    return (ares_ssize_t)got;
+}
+
+static const struct ares_socket_functions wire_funcs = {
+    wire_socket, wire_close, wire_connect, wire_recvfrom, wire_sendv
+};
+
+/* Would glibc have read the reply ABUF, just delivered on W's channel, over
+ * TCP? Only if it came over TCP after a UDP reply with TC; after an
+ * oversized datagram without TC, glibc keeps the datagram. */
+static int wire_via_tcp(struct wire *w, const struct dnsmsg *m)
+{
+    if (!w->last_tcp)
+        return 0;
+    for (unsigned i = 0; i < WIRE_NOTES; i++)
+        if (w->to_tcp[i].used && w->to_tcp[i].id == m->id) {
+            w->to_tcp[i].used = 0;
+            return w->to_tcp[i].tc;
+        }
+    return 1;
+}
+
+/* S as c-ares must be told it. "nameserver 0.0.0.0" (or ::) reaches this
+ * host: Linux connects a socket not bound to an address to 127.0.0.1 (or
+ * ::1) instead, and replies come from there. glibc accepts them (res_send.c,
+ * res_ourserver_p: an INADDR_ANY or in6addr_any server matches any reply
+ * address); c-ares 1.18.1 drops a reply whose source is not the configured
+ * server (ares_process.c, same_address). So c-ares gets the address the
+ * kernel would connect to; health and the pool keep S as configured. */
+static void server_node(const struct dnsf_server *s, struct ares_addr_port_node *node)
+{
+    memset(node, 0, sizeof *node);
+    if (s->addr.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&s->addr;
+        node->family = AF_INET;
+        memcpy(&node->addr.addr4, &in->sin_addr, sizeof in->sin_addr);
+        if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+            node->addr.addr4.s_addr = htonl(INADDR_LOOPBACK);
+        node->udp_port = node->tcp_port = ntohs(in->sin_port);
+    } else {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&s->addr;
+        node->family = AF_INET6;
+        memcpy(&node->addr.addr6, &in6->sin6_addr, sizeof in6->sin6_addr);
+        if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+            memcpy(&node->addr.addr6, &in6addr_loopback, sizeof in6addr_loopback);
+        node->udp_port = node->tcp_port = ntohs(in6->sin6_port);
+    }
 }
 
 static struct chan *chan_create(const struct dnsf_server *s, int timeout_ms)
@@ -88,24 +212,13 @@ static struct chan *chan_create(const struct dnsf_server *s, int timeout_ms)
         return NULL;
     }
     struct ares_addr_port_node node;
-    memset(&node, 0, sizeof node);
-    if (s->addr.ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)&s->addr;
-        node.family = AF_INET;
-        memcpy(&node.addr.addr4, &in->sin_addr, sizeof in->sin_addr);
-        node.udp_port = node.tcp_port = ntohs(in->sin_port);
-    } else {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&s->addr;
-        node.family = AF_INET6;
-        memcpy(&node.addr.addr6, &in6->sin6_addr, sizeof in6->sin6_addr);
-        node.udp_port = node.tcp_port = ntohs(in6->sin6_port);
-    }
+    server_node(s, &node);
     if (ares_set_servers_ports(c->ch, &node) != ARES_SUCCESS) {
         ares_destroy(c->ch);
         free(c);
         return NULL;
     }
-    ares_set_socket_callback(c->ch, sock_cloexec, NULL);
+    ares_set_socket_functions(c->ch, &wire_funcs, c);
     memcpy(&c->addr, &s->addr, sizeof c->addr);
     c->timeout_ms = timeout_ms;
     return c;
@@ -203,8 +316,7 @@ enum srv_state { SRV_IDLE = 0, SRV_INFLIGHT, SRV_FINAL };
 struct qstate {
     uint16_t qtype;
     int done;
-    int window;                    /* servers allowed to be active (hedge) */
-    uint64_t next_hedge_ms;        /* when the window may grow (hedge) */
+    uint64_t hedge_due_ms;         /* its newest query has had its hedge delay */
     enum srv_state st[DNSF_MAX_SERVERS];
     int tries[DNSF_MAX_SERVERS];   /* tries started per server */
     int saw_timeout, saw_refused, saw_error, last_rcode;
@@ -225,7 +337,13 @@ struct lookup {
     int inflight[DNSF_MAX_SERVERS];
     struct probe *probes;          /* in flight, for this lookup */
     uint64_t start_ms, deadline_ms, grace_ms;
-    int hedges, retries, internal_error;
+    /* Hedge: one window for the lookup, so its A and AAAA queries hedge on
+     * one decision (health.h, the hedge budget). */
+    int window;                    /* servers allowed to be active per qtype */
+    uint64_t recheck_at_ms;        /* after a denied hedge: when to ask again */
+    int recheck_ms;                /* the interval that led there */
+    int tokens;                    /* budget tokens taken */
+    int internal_error;
     unsigned events;               /* bumped by every callback */
     int probe_si;                  /* server probed for q[0], or -1 */
     int unreachable[DNSF_MAX_SERVERS];
@@ -262,14 +380,20 @@ static int question_matches(const struct dnsmsg *m, const uint8_t *qwire, uint16
     return m->qtype == qtype && m->qclass == DNS_C_IN && dnsmsg_name_equal(m->qname, qwire);
 }
 
-/* Every record of every section can be read: a reply cut inside a record
- * is garbage, and must not win over a server that answers properly. */
+/* Every record the reply holds can be read: a reply cut inside a record is
+ * garbage, and must not win over a server that answers properly. A reply
+ * that ends cleanly after a record, before all that its section counts
+ * promise, is whole: broken proxies strip a record (an EDNS OPT RR, say)
+ * and leave ARCOUNT alone. glibc takes such a reply (res_send checks only
+ * the header and question; nss_dns reads only the answer section, and a
+ * missing answer record makes it NO_RECOVERY there, not a server failure),
+ * so we hand it on too, and answer.c then does what glibc's nss_dns does. */
 static int records_parse(const struct dnsmsg *m)
 {
     struct dnsmsg c = *m;
     struct dnsmsg_rr rr;
     unsigned total = (unsigned)c.ancount + c.nscount + c.arcount;
-    for (unsigned i = 0; i < total; i++)
+    for (unsigned i = 0; i < total && !dnsmsg_at_end(&c); i++)
         if (dnsmsg_next_rr(&c, &rr) < 0)
             return 0;
     return 1;
@@ -318,9 +442,10 @@ static void on_orphan(struct probe *p, int status, const unsigned char *abuf, in
          * (the server works after all) changes anything now. Its RTT is
          * unknown: the reply may have waited in the socket buffer. */
         if (o == HEALTH_OK)
-            health_report(p->slot, o, 0, p->lost_race ? -1 : 0, &p->params, clock_now_ms());
+            health_report(p->slot, o, 0, p->lost_race ? -1 : 0, p->t0_us / 1000, &p->params,
+                          clock_now_ms());
         else if (!p->lost_race && o != HEALTH_LOCAL)
-            health_report(p->slot, o, 0, -1, &p->params, clock_now_ms());
+            health_report(p->slot, o, 0, -1, p->t0_us / 1000, &p->params, clock_now_ms());
     }
     free(p);
 }
@@ -329,7 +454,7 @@ static void server_failed(struct lookup *lk, struct qstate *q, int si, int retry
 {
     /* A retry to the same server is speculative load: it needs budget. */
     if (retryable && q->tries[si] < lk->plan->attempts && health_budget_take()) {
-        lk->retries++;
+        lk->tokens++;
         q->st[si] = SRV_IDLE;
     } else
         q->st[si] = SRV_FINAL;
@@ -362,7 +487,8 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
     }
     enum health_outcome o = classify(status, abuf, alen, lk->qwire, q->qtype, &rcode);
     if (o != HEALTH_LOCAL)
-        health_report(p->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, &lk->params, now_us / 1000);
+        health_report(p->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, p->t0_us / 1000, &lk->params,
+                      now_us / 1000);
     if (q->done) {                 /* the other family's grace ended it */
         free(p);
         return;
@@ -376,8 +502,12 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
         if (r->pkt == NULL) {
             lk->internal_error = 1;
         } else {
+            struct dnsmsg m;
             memcpy(r->pkt, abuf, (size_t)alen);
             r->len = alen;
+            /* classify has parsed it already: this cannot fail. */
+            r->via_tcp = dnsmsg_init(&m, abuf, (size_t)alen) == 0
+                      && wire_via_tcp(&p->chan->wire, &m);
             r->status = REPLY_OK;
             r->rcode = rcode;
             r->server = p->si;
@@ -453,27 +583,34 @@ static int launch(struct lookup *lk, int qi, int si, const char *why)
     return 0;
 }
 
+/* Queries of qtype QI in flight (a probe runs beside the strategy, never
+ * in its place, so it does not count) and usable servers not yet asked. */
+static void count_servers(const struct lookup *lk, int qi, int *inflight, int *idle)
+{
+    const struct qstate *q = &lk->q[qi];
+    *inflight = *idle = 0;
+    for (int si = 0; si < lk->plan->nservers; si++) {
+        *inflight += q->st[si] == SRV_INFLIGHT && !(qi == 0 && si == lk->probe_si);
+        *idle += q->st[si] == SRV_IDLE && !lk->hp.down[si];
+    }
+}
+
 /* Start whatever the strategy wants running now, for one qtype.
- * Up to WANT servers are in flight at once (sequence 1, race all, hedge a
- * window that grows by one per hedge delay). A free slot goes to the
- * least-tried usable server, in ranked order: like glibc's rounds, every
- * server gets its first try before any gets a second. */
-static void pump_one(struct lookup *lk, int qi, uint64_t now)
+ * Up to WANT servers are in flight at once (sequence 1, race all, hedge the
+ * lookup's window, which grows by one per hedge delay: maybe_hedge). A free
+ * slot goes to the least-tried usable server, in ranked order: like glibc's
+ * rounds, every server gets its first try before any gets a second. */
+static void pump_one(struct lookup *lk, int qi)
 {
     struct qstate *q = &lk->q[qi];
     const struct transport_plan *pl = lk->plan;
-    int n = pl->nservers, inflight = 0, open = 0, idle = 0;
+    int n = pl->nservers, inflight, idle;
 
     if (q->done)
         return;
-    int want = pl->strategy == STRATEGY_RACE ? n : pl->strategy == STRATEGY_HEDGE ? q->window : 1;
-    for (int si = 0; si < n; si++) {
-        /* A probe runs beside the strategy, never in its place. */
-        inflight += q->st[si] == SRV_INFLIGHT && !(qi == 0 && si == lk->probe_si);
-        if (q->st[si] == SRV_IDLE && !lk->hp.down[si])
-            idle++;
-    }
-    open = inflight + idle;
+    int want = pl->strategy == STRATEGY_RACE ? n : pl->strategy == STRATEGY_HEDGE ? lk->window : 1;
+    count_servers(lk, qi, &inflight, &idle);
+    int open = inflight + idle;
     if (open == 0) {
         q->done = 1;               /* every server failed: q->saw_* say how */
         return;
@@ -497,22 +634,75 @@ static void pump_one(struct lookup *lk, int qi, uint64_t now)
         /* From the real launch time, rounded up: on a process's first
          * lookup, creating the channel can take milliseconds after NOW. */
         if (pl->strategy == STRATEGY_HEDGE)
-            q->next_hedge_ms = (clock_now_us() + 999) / 1000 + (uint64_t)lk->hp.hedge_ms[best];
+            q->hedge_due_ms = (clock_now_us() + 999) / 1000 + (uint64_t)lk->hp.hedge_ms[best];
         if (q->done)
             return;
     }
-    /* Hedge: once the newest query has had its server's adaptive delay,
-     * widen the window, if the budget allows a speculative query. */
-    if (pl->strategy == STRATEGY_HEDGE && now >= q->next_hedge_ms && idle > 0
-        && inflight >= q->window) {
-        if (health_budget_take()) {
-            q->window++;
-            lk->hedges++;
-            health_count(lk->hp.slot[lk->hp.order[0]], 1, 0, 0);
-            pump_one(lk, qi, now);
-        } else
-            q->next_hedge_ms = UINT64_MAX;   /* no budget: wait for a failure */
+}
+
+/* Hedge: once a qtype's newest query has had its server's adaptive delay,
+ * widen the window by one for every qtype still waiting, if health grants
+ * it (failover, or a speculative hedge on a token); else ask again soon. */
+static void maybe_hedge(struct lookup *lk, uint64_t now)
+{
+    int waited[DNSF_MAX_SERVERS], nw = 0, wanted = 0;
+
+    if (lk->plan->strategy != STRATEGY_HEDGE || now < lk->recheck_at_ms)
+        return;
+    for (int qi = 0; qi < lk->nq; qi++) {
+        int inflight, idle;
+        if (lk->q[qi].done || now < lk->q[qi].hedge_due_ms)
+            continue;
+        count_servers(lk, qi, &inflight, &idle);
+        if (idle == 0 || inflight < lk->window) {
+            lk->q[qi].hedge_due_ms = UINT64_MAX;     /* nothing to hedge to */
+            continue;
+        }
+        wanted = 1;
+        for (int si = 0; si < lk->plan->nservers; si++) {
+            int dup = 0;
+            if (lk->q[qi].st[si] != SRV_INFLIGHT || (qi == 0 && si == lk->probe_si))
+                continue;
+            for (int k = 0; k < nw; k++)
+                dup |= waited[k] == lk->hp.slot[si];
+            if (!dup)
+                waited[nw++] = lk->hp.slot[si];
+        }
     }
+    if (!wanted)
+        return;
+    enum health_hedge g = health_hedge_grant(waited, nw, lk->start_ms);
+    if (g == HEALTH_HEDGE_DENIED) {
+        /* Another lookup's evidence may turn this into failover: ask again. */
+        lk->recheck_ms = lk->recheck_ms == 0 ? HEALTH_HEDGE_RECHECK_MS
+                       : lk->recheck_ms * 2 > HEALTH_UNKNOWN_HEDGE_MS ? HEALTH_UNKNOWN_HEDGE_MS
+                       : lk->recheck_ms * 2;
+        if (lk->recheck_ms == HEALTH_HEDGE_RECHECK_MS)
+            LOGD("%s: hedge denied (budget spent); asking again every few ms", lk->name);
+        lk->recheck_at_ms = now + (uint64_t)lk->recheck_ms;
+        return;
+    }
+    LOGD("%s: hedge at +%llu ms (%s)", lk->name, (unsigned long long)(now - lk->start_ms),
+         g == HEALTH_HEDGE_FAILOVER ? "failover: the server waited on is failing" : "speculative");
+    lk->tokens += g == HEALTH_HEDGE_SPECULATIVE;
+    lk->recheck_ms = 0;
+    lk->recheck_at_ms = 0;
+    lk->window++;
+    health_count(lk->hp.slot[lk->hp.order[0]], 1, 0, 0);
+    for (int qi = 0; qi < lk->nq; qi++)
+        pump_one(lk, qi);                    /* each launch sets its qtype's due time */
+}
+
+/* When maybe_hedge next has something to decide (UINT64_MAX: never). */
+static uint64_t hedge_wake(const struct lookup *lk)
+{
+    uint64_t due = UINT64_MAX;
+    if (lk->plan->strategy != STRATEGY_HEDGE)
+        return due;
+    for (int qi = 0; qi < lk->nq; qi++)
+        if (!lk->q[qi].done && lk->q[qi].hedge_due_ms < due)
+            due = lk->q[qi].hedge_due_ms;
+    return due == UINT64_MAX || due >= lk->recheck_at_ms ? due : lk->recheck_at_ms;
 }
 
 /* After a callback saw an ICMP unreachable: fail that server for every
@@ -605,9 +795,8 @@ static void wait_and_process(struct lookup *lk, uint64_t now)
 
     if (lk->grace_ms && lk->grace_ms < wake)
         wake = lk->grace_ms;
-    for (int i = 0; i < lk->nq; i++)
-        if (!lk->q[i].done && lk->plan->strategy == STRATEGY_HEDGE && lk->q[i].next_hedge_ms < wake)
-            wake = lk->q[i].next_hedge_ms;
+    if (hedge_wake(lk) < wake)
+        wake = hedge_wake(lk);
     for (int si = 0; si < lk->plan->nservers; si++) {
         if (lk->ch[si] == NULL || lk->inflight[si] == 0)
             continue;
@@ -678,8 +867,8 @@ static void end_lookup(struct lookup *lk)
         uint64_t waited_us = now_us - p->t0_us;
         /* The hedge timer runs on whole milliseconds: allow 1 ms of slack. */
         if (answered && waited_us + 1000 >= (uint64_t)lk->hp.hedge_ms[p->si] * 1000) {
-            health_report(p->slot, HEALTH_LOST_RACE, (uint32_t)waited_us, 1, &lk->params,
-                          now_us / 1000);
+            health_report(p->slot, HEALTH_LOST_RACE, (uint32_t)waited_us, 1, p->t0_us / 1000,
+                          &lk->params, now_us / 1000);
             p->lost_race = 1;
         }
         p->lk = NULL;
@@ -729,10 +918,10 @@ int transport_query(const struct transport_plan *plan, const char *name,
     lk.start_ms = clock_now_ms();
     lk.deadline_ms = lk.start_ms + (uint64_t)plan->deadline_ms;
     health_plan(plan->servers, plan->nservers, plan->strategy, &lk.params, lk.start_ms, &lk.hp);
+    lk.window = 1;
     for (int i = 0; i < nq; i++) {
         lk.q[i].qtype = qtypes[i];
-        lk.q[i].window = 1;
-        lk.q[i].next_hedge_ms = UINT64_MAX;
+        lk.q[i].hedge_due_ms = UINT64_MAX;
         out[i].server = -1;
     }
     for (int si = 0; si < plan->nservers; si++)
@@ -750,7 +939,8 @@ int transport_query(const struct transport_plan *plan, const char *name,
             seen = lk.events;
             fail_unreachable(&lk);
             for (int i = 0; i < nq; i++)
-                pump_one(&lk, i, now);
+                pump_one(&lk, i);
+            maybe_hedge(&lk, now);
         } while (seen != lk.events && !lk.internal_error);
         if (lk.grace_ms && now >= lk.grace_ms)
             for (int i = 0; i < nq; i++)
@@ -772,7 +962,7 @@ int transport_query(const struct transport_plan *plan, const char *name,
         if (lk.internal_error)
             break;
     }
-    if (lk.hedges == 0 && lk.retries == 0)
+    if (lk.tokens == 0)
         health_budget_earn();
     end_lookup(&lk);
     finish_failures(&lk);

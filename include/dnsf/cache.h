@@ -45,13 +45,15 @@ long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct ca
 /* Look (SET, NAME, QTYPE) up. FRESH: within its lifetime, or inside a stale
  * serving window; *EXPIRE_MS (if not NULL) is when that ends. With ALLOW_STALE, an expired entry no older than
  * max_stale is returned as STALE, and its stale window is opened. On a hit
- * *PKT is a malloc'ed copy (the caller frees it). */
+ * *PKT is a malloc'ed copy (the caller frees it), and *VIA_TCP (if not NULL)
+ * the reply's transport as stored (struct dnsf_reply, transport.h). */
 enum cache_hit cache_get(const struct cache_params *p, uint64_t set, const char *name,
                          uint16_t qtype, uint64_t now_ms, int allow_stale, uint8_t **pkt,
-                         int *len, uint64_t *expire_ms);
-/* Store a usable reply from the servers of SET; return 1 if stored. */
+                         int *len, int *via_tcp, uint64_t *expire_ms);
+/* Store a usable reply from the servers of SET, and its transport; return 1
+ * if stored. */
 int cache_put(const struct cache_params *p, uint64_t set, const char *name, uint16_t qtype,
-              const uint8_t *pkt, int len, uint64_t now_ms);
+              const uint8_t *pkt, int len, int via_tcp, uint64_t now_ms);
 
 /* Single-flight: one thread resolves a question while the others wait.
  * Return 1 if the caller leads (it must call cache_flight_end), 0 after the

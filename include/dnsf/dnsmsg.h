@@ -64,6 +64,8 @@ size_t dnsmsg_name_len(const uint8_t *wire);
 static inline int dnsmsg_rcode(const struct dnsmsg *m) { return m->flags & 0xf; }
 static inline int dnsmsg_tc(const struct dnsmsg *m) { return (m->flags >> 9) & 1; }
 static inline int dnsmsg_is_response(const struct dnsmsg *m) { return (m->flags >> 15) & 1; }
+/* The cursor has read the whole message: no record follows. */
+static inline int dnsmsg_at_end(const struct dnsmsg *m) { return m->cur == m->end; }
 
 /* Encode the presentation-form name TEXT (escapes allowed, trailing dot
  * optional) into WIRE (DNSMSG_MAXCDNAME bytes). Return its length, or -1. */

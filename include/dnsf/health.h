@@ -15,7 +15,19 @@
  *            an answer), up again when it answers, and never down for more
  *            than max_down_ms without a real try (RFC 2308 §7.2).
  * "sequence" ignores RTT and suspect ranking: it keeps the configured order
- * and skips only down servers. */
+ * and skips only down servers.
+ *
+ * Late evidence. Every report carries the time its query was sent. A reply
+ * counts whenever it arrives: however late, it shows the server alive. A
+ * failure (timeout, lost race, error) counts only if its query was sent at
+ * or after the query behind the server's latest success; one sent before it
+ * is older than that success and is not counted (only the statistics see
+ * it). Example (issue 10.2): probes sent during an outage time out a
+ * timeout_ms later, after a newer probe found the server back; counting them
+ * demoted a recovered primary again and again. Times are whole
+ * milliseconds; a failure sent in the same millisecond as the success
+ * counts (an A and an AAAA query leave together, and one of them may be the
+ * one that fails). */
 #ifndef DNSF_HEALTH_H
 #define DNSF_HEALTH_H
 
@@ -55,17 +67,51 @@ void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy st
 
 enum health_outcome { HEALTH_OK, HEALTH_TIMEOUT, HEALTH_ERROR, HEALTH_UNREACHABLE,
                       HEALTH_LOST_RACE, HEALTH_LOCAL /* our failure, not reported */ };
-/* Report one finished query. RTT_VALID: 1, RTT_US is a sample; 0, the RTT
- * is unknown (a reply processed after its lookup ended) and the estimate is
- * forgotten; -1, keep the estimate as it is. For HEALTH_LOST_RACE, RTT_US is
- * a lower bound (how long the query had been waiting). */
+/* Report one finished query, sent at SENT_MS and seen at NOW_MS (both
+ * clock_now_ms). RTT_VALID: 1, RTT_US is a sample; 0, the RTT is unknown (a
+ * reply processed after its lookup ended) and the estimate is forgotten; -1,
+ * keep the estimate as it is. For HEALTH_LOST_RACE, RTT_US is a lower bound
+ * (how long the query had been waiting). */
 void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_valid,
-                   const struct health_params *p, uint64_t now_ms);
+                   uint64_t sent_ms, const struct health_params *p, uint64_t now_ms);
 void health_count(int slot, int hedges, int skips, int queries);
 
-/* The hedge budget (gRPC-style retry throttling): a hedge or a same-server
- * retry may start only while the bucket is above half full; each costs a
- * token, each lookup answered without one earns back a tenth. */
+/* The hedge budget (gRPC-style retry throttling): a speculative hedge or a
+ * same-server retry may start only while the bucket is above half full
+ * (10 tokens); each costs a token, each lookup that took none earns back a
+ * tenth.
+ *
+ * What draws on it, and why. The budget protects the servers behind the
+ * first one from a storm of speculative queries: when every lookup waits a
+ * little too long for a server that is merely slow, hedging would double
+ * the load on a secondary that may itself be struggling, so at most about
+ * one lookup in ten may hedge once the first five tokens are spent. It is
+ * not there to make lookups wait out a server already shown to be failing:
+ *   - One lookup makes one decision. Its A and AAAA queries hedge together
+ *     (the window is the lookup's), for one token, not two.
+ *   - A hedge away from a server that other evidence has shown failing since
+ *     the lookup started (a counted timeout, lost race or error reported by
+ *     another lookup, a probe or this lookup's other query, and no answer
+ *     since) is failover, not speculation: it needs no token. New lookups
+ *     already rank such a server behind (suspect) or skip it (down); this
+ *     covers the lookups that were waiting on it when the evidence came.
+ *     Example (issue 11.9): 8 threads start together against a dead primary
+ *     no lookup has met yet. Five hedge on tokens after the unknown-server
+ *     delay (50 ms), the secondary answers them, and their lost races show
+ *     the primary failing; the three without a token hedge as failover on
+ *     their next look, instead of waiting the whole timeout_ms.
+ *   - A denied hedge looks again after HEALTH_HEDGE_RECHECK_MS, doubling up
+ *     to HEALTH_UNKNOWN_HEDGE_MS, for as long as it waits: one lock and a
+ *     comparison each time.
+ * A merely slow server never fails (it answers, and wins or loses races
+ * while its answers keep resetting its failures), so hedges away from it stay
+ * speculative and throttled. */
+#define HEALTH_HEDGE_RECHECK_MS 5
+enum health_hedge { HEALTH_HEDGE_DENIED = 0, HEALTH_HEDGE_FAILOVER, HEALTH_HEDGE_SPECULATIVE };
+/* May a lookup that started at SINCE_MS, waiting on the servers with health
+ * slots WAITED[0..N-1], hedge now? SPECULATIVE took a token. */
+enum health_hedge health_hedge_grant(const int *waited, int n, uint64_t since_ms);
+/* A same-server retry: 1 if a token was taken. */
 int health_budget_take(void);
 void health_budget_earn(void);
 

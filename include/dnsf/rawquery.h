@@ -23,7 +23,9 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
                  const char *domain, int class, int type, unsigned char *answer, int anslen);
 
 /* Copy reply PKT into ANSWER the way glibc's res_send does for a fixed
- * buffer; return the value res_query returns. */
-int rawquery_copy(const unsigned char *pkt, int len, unsigned char *answer, int anslen);
+ * buffer, for a reply read over TCP (VIA_TCP) or from a UDP datagram;
+ * return the value res_query returns. */
+int rawquery_copy(const unsigned char *pkt, int len, int via_tcp, unsigned char *answer,
+                  int anslen);
 
 #endif

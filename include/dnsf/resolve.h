@@ -24,13 +24,13 @@ struct resolve_ctx {
     unsigned long options;         /* RES_* */
     struct cache_params cache;
     /* If set, called with each negative reply (NXDOMAIN, NODATA) that ends
-     * a query: glibc leaves each one in the res_query caller's buffer in
-     * turn, so after a failed search the buffer holds the last one written
-     * over the earlier ones. UNDER, when not NULL, is the A reply that
-     * glibc's no-aaaa emulation received and then cut down to PKT (it stays
-     * in the buffer behind PKT). */
-    void (*on_negative)(void *arg, const uint8_t *pkt, int len, const uint8_t *under,
-                        int under_len);
+     * a query, and its transport (struct dnsf_reply's via_tcp): glibc leaves
+     * each one in the res_query caller's buffer in turn, so after a failed
+     * search the buffer holds the last one written over the earlier ones.
+     * UNDER, when not NULL, is the A reply that glibc's no-aaaa emulation
+     * received and then cut down to PKT (it stays in the buffer behind PKT). */
+    void (*on_negative)(void *arg, const uint8_t *pkt, int len, int via_tcp,
+                        const uint8_t *under, int under_len);
     void *on_negative_arg;
     uint64_t deadline_ms;          /* absolute, clock_now_ms() based */
     /* The config snapshot this lookup holds (state_lookup_ctx takes it,

@@ -1,6 +1,7 @@
 /* transport — ask nameservers one question (one or two qtypes) with c-ares,
- * one channel per server (FACTS.md: c-ares 1.18 has no racing and no memory
- * of failed servers, so we drive the servers ourselves).
+ * one channel per server: c-ares 1.18.1 asks a channel's servers one at a
+ * time, in order, and keeps no memory of failed ones (ares_process.c,
+ * next_server), so we drive the servers ourselves.
  *
  * Contract: transport_query() returns within plan->deadline_ms, whatever
  * the servers do. For each qtype it delivers either a usable reply (rcode
@@ -35,6 +36,10 @@ struct dnsf_reply {
     int rcode;           /* of pkt, or of the last error reply (-1: garbage) */
     int server;          /* index of the server that answered, or -1 */
     uint32_t latency_us;
+    int via_tcp;         /* 1: glibc would have read pkt over TCP, the server
+                            having set TC on its UDP reply (res_send.c
+                            send_vc); 0: as one UDP datagram, however long
+                            (send_dg). rawquery_copy cuts by this. */
 };
 
 /* Ask for NAME with each of QTYPES[0..NQ-1] (NQ is 1 or 2); fill OUT[i].

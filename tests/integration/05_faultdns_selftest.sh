@@ -177,6 +177,10 @@ between() { num "$(kv "$1" "$PL")" "$2" "$3"; }
 [ $? = 2 ]; check "args: unknown mode is refused (exit 2)"
 "$FAULTDNS" --listen 127.53.0.2:9 --upstream 127.0.0.1:53 --mode flap=0/0 >/dev/null 2>&1
 [ $? = 2 ]; check "args: flap=0/0 is refused (exit 2)"
+"$FAULTDNS" --listen 127.53.0.2:9 --upstream 127.0.0.1:53 --mode counts=qd >/dev/null 2>&1
+[ $? = 2 ]; check "args: counts=qd is refused (exit 2)"
+"$FAULTDNS" --listen 127.53.0.2:9 --upstream 127.0.0.1:53 --mode bigudp=2001 >/dev/null 2>&1
+[ $? = 2 ]; check "args: bigudp=2001 is refused (exit 2)"
 "$FAULTDNS" --listen 127.53.0.2:9 --upstream 192.0.2.1:53 >/dev/null 2>&1
 [ $? = 2 ]; check "args: non-loopback upstream is refused (exit 2)"
 
@@ -395,6 +399,59 @@ if fd_start drop3 $LHOST --mode drop=50 --seed 2; then
 	probe $LHOST "$FD_PORT" www.dnsf.test --interval 2 --count 200 --timeout 1000
 	! is pattern "$pat1"; check "drop=50 --seed 2: another pattern"
 	fd_stop drop3 "$FD_PID"
+fi
+
+# -------------------------------------------------------------- outage
+# Blackholed for 300 ms from the first query, then passing; a query every 50 ms.
+if fd_start outage $LHOST --mode outage=300; then
+	probe $LHOST "$FD_PORT" www.dnsf.test --interval 50 --count 20 --timeout 300
+	pat=$(kv pattern "$PL")
+	zeros=${pat%%1*}
+	[[ $pat =~ ^0+1+$ ]] && [ "${#zeros}" -ge 5 ] && [ "${#zeros}" -le 8 ]
+	check "outage=300: the first ~300 ms of queries dropped, then all answered ($pat)"
+	fd_stop outage "$FD_PID"
+fi
+
+# -------------------------------------------------------------- counts
+# One instance switched pass -> counts=ar -> counts=ns -> counts=an; each reply is
+# NSD's with one section count overstated (counts=an also drops the authority and
+# additional sections).
+echo pass >"$WORK/counts.mode"
+if fd_start counts $LHOST --mode-file "$WORK/counts.mode"; then
+	probe $LHOST "$FD_PORT" www.dnsf.test
+	an0=$(kv an "$PL") ns0=$(kv ns "$PL") ar0=$(kv ar "$PL") len0=$(kv len "$PL")
+	diag "counts: NSD's reply for www.dnsf.test A: an=$an0 ns=$ns0 ar=$ar0 len=$len0"
+	fd_switch counts "$FD_PID" counts=ar
+	probe $LHOST "$FD_PORT" www.dnsf.test
+	is an "$an0" && is ns "$ns0" && is ar $((ar0 + 1)) && is len "$len0"
+	check "counts=ar: ARCOUNT + 1, the same bytes otherwise"
+	fd_switch counts "$FD_PID" counts=ns
+	probe $LHOST "$FD_PORT" www.dnsf.test --tcp
+	is an "$an0" && is ns $((ns0 + 1)) && is ar "$ar0" && is len "$len0"
+	check "counts=ns: NSCOUNT + 1 (over TCP too)"
+	fd_switch counts "$FD_PID" counts=an
+	probe $LHOST "$FD_PORT" www.dnsf.test
+	is an $((an0 + 1)) && is ns 0 && is ar 0 && is a 192.0.2.10 && [ "$(kv len "$PL")" -le "$len0" ]
+	check "counts=an: ANCOUNT + 1, authority and additional sections gone"
+	fd_stop counts "$FD_PID"
+fi
+
+# -------------------------------------------------------------- bigudp
+# 1000 A records of 16 octets (owner pointer, type, class, TTL, length, address) after
+# the 12-octet header and the 19-octet question: 16031 octets in one UDP datagram.
+if fd_start bigudp $LHOST --mode bigudp=1000; then
+	probe $LHOST "$FD_PORT" www.dnsf.test
+	is valid 1 && is an 1000 && is tc_bit 0 && is len 16031 && is a 10.0.0.0
+	check "bigudp=1000: one 16031-octet UDP datagram with 1000 A records, no TC"
+	probe $LHOST "$FD_PORT" www.dnsf.test --tcp
+	is valid 1 && is an 1000 && is len 16031; check "bigudp=1000: the same reply over TCP"
+	probe $LHOST "$FD_PORT" www.dnsf.test --type AAAA
+	is valid 1 && is an 1000 && is len 28031; check "bigudp=1000: 1000 AAAA records (28031 octets)"
+	probe $LHOST "$FD_PORT" www.dnsf.test --type MX
+	is valid 1 && is an 0 && is rcode 0; check "bigudp=1000: other types get NODATA"
+	fd_stats bigudp "$FD_PID"
+	[ "$(stat_of bigudp forwarded)" = 0 ]; check "bigudp: nothing forwarded upstream"
+	fd_stop bigudp "$FD_PID"
 fi
 
 # ------------------------------------------------- SIGUSR1 (recovery)

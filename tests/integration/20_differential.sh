@@ -31,19 +31,6 @@ ns_start
 dt_glibc "192.0.2.10 port=" "198.51.100.7" "192.0.2.33" "h_name=\"www.dnsf.test\""
 dt_shim
 
-# tag: each line of a result prefixed with its kind and a tab, so that a difference can be
-# named: h_errno (the thread's global and an _r call's out-parameter), errno (after a
-# failure), errno-after-success, output (everything else).
-# shellcheck disable=SC2317 # called by dt_compare
-tag() {
-	awk '{
-		k = "output"
-		if (/^  h_errno=/) k = "h_errno"
-		else if (/^  errno=/) k = "errno"
-		else if (/^  errno-after-success=/) k = "errno-after-success"
-		print k "\t" $0
-	}'
-}
-dt_compare tag
+dt_compare dt_tag_lookup
 dt_summary
 finish

@@ -45,23 +45,6 @@ dt_glibc "mx.dnsf.test. 3600 IN MX 20 www.dnsf.test." "flags=qr,aa,tc,rd tc=1" \
 	"10.2.0.192.in-addr.arpa. 300 IN PTR www.dnsf.test." "host.sub.dnsf.test. 120 IN A 192.0.2.33"
 dt_shim
 
-# tag: each line of a result prefixed with its kind and a tab, so that a difference can
-# be named: return (return value, h_errno, res_h_errno), errno (after a failure),
-# errno-after-success, answer (the bytes a successful call returned), failure-buffer
-# (what a failed call left in the buffer), overflow, call, exit.
-# shellcheck disable=SC2317 # called by dt_compare
-tag() {
-	awk '
-	/^\[[0-9]+\] / { k = "call"; fail = 0 }
-	/^  return=/ { k = "return"; fail = ($0 ~ /^  return=-/) }
-	/^  errno=/ { k = "errno" }
-	/^  errno-after-success=/ { k = "errno-after-success" }
-	/^  BUG:/ { k = "overflow" }
-	/^  buffer=/ { k = fail ? "failure-buffer" : "answer" }
-	/^exit=/ { k = "exit" }
-	{ print k "\t" $0 }'
-}
-
-dt_compare tag
+dt_compare dt_tag_res
 dt_summary
 finish

@@ -423,7 +423,8 @@ dnsf_asan_env() {
 }
 
 # make_resolv FILE NS [NS...] [--search "a b"] [--domain D] [--options "o1 o2"]
-# Writes a resolv.conf. Nameservers must be loopback addresses (the network rule).
+# Writes a resolv.conf. Nameservers must be loopback addresses (the network rule), or
+# 0.0.0.0 or ::, which reach this host too (Linux connects them to the loopback address).
 make_resolv() {
 	local f=$1 ns search="" domain="" options=""
 	shift
@@ -438,7 +439,7 @@ make_resolv() {
 	done
 	for ns in "${servers[@]}"; do
 		case $ns in
-		127.*|::1) ;;
+		127.* | ::1 | 0.0.0.0 | ::) ;;
 		*) bail "make_resolv: $ns is not a loopback address (tests use loopback only)" ;;
 		esac
 	done

@@ -4,8 +4,9 @@
 # tests/diff/res_cases.txt). Source it after tests/lib/common.sh.
 #
 # A table holds "@resolv LINE; LINE; ..." section headers (the resolv.conf for the cases
-# below; nameservers must be loopback), "#" comment lines, and cases: the arguments of one
-# run of the program, split like xargs does. Right after @resolv, a section may also set
+# below; nameservers must be loopback, or 0.0.0.0 or ::, which Linux connects to the
+# loopback address), "#" comment lines, and cases: the arguments of one run of the
+# program, split like xargs does. Right after @resolv, a section may also set
 #   @hosts FILE               tests/fixtures/FILE as /etc/hosts (default: hosts)
 #   @hostconf LINE; LINE; ... /etc/host.conf (default: the machine's own)
 # Every case runs inside a private /etc (the section's resolv.conf, hosts and host.conf, a
@@ -25,6 +26,8 @@
 #                               and prints "KIND<tab>LINE" for each line; the kinds of the
 #                               differing lines name a difference ("errno-after-success"
 #                               alone is a note). Sets DT_DIFFERENCES and DT_NOTES.
+#                               dt_tag_lookup and dt_tag_res tag the outputs of
+#                               tests/tools/lookup and tests/tools/resq.
 #   dt_summary                  the slow-case diagnostics, the count of each kind of
 #                               difference, and the closing "# N cases ..." line
 
@@ -54,7 +57,7 @@ dt_init() {
 			} >"$sec/etc/resolv.conf"
 			while read -r kw val _; do
 				if [ "$kw" = nameserver ]; then
-					case $val in 127.* | ::1) ;; *) bail "$DT_NAME:$lineno: $val is not loopback" ;; esac
+					case $val in 127.* | ::1 | 0.0.0.0 | ::) ;; *) bail "$DT_NAME:$lineno: $val is not loopback" ;; esac
 				fi
 			done <"$sec/etc/resolv.conf"
 			: >"$sec/cases.sh"
@@ -176,6 +179,34 @@ dt_shim() {
 	start=$(now_ms)
 	dt_side shim "${prefix[@]}"
 	diag "shim side: $(($(now_ms) - start)) ms for $DT_NCASES runs"
+}
+
+# dt_tag_lookup: lookup's lines by kind, so that a difference can be named: h_errno (the
+# thread's global, _res.res_h_errno and an _r call's out-parameter), errno (after a
+# failure), errno-after-success, output (everything else).
+dt_tag_lookup() {
+	awk '{
+		k = "output"
+		if (/^  h_errno=/) k = "h_errno"
+		else if (/^  errno=/) k = "errno"
+		else if (/^  errno-after-success=/) k = "errno-after-success"
+		print k "\t" $0
+	}'
+}
+
+# dt_tag_res: resq's lines by kind: return (return value, h_errno, res_h_errno), errno
+# (after a failure), errno-after-success, answer (the bytes a successful call returned),
+# failure-buffer (what a failed call left in the buffer), overflow, call, exit.
+dt_tag_res() {
+	awk '
+	/^\[[0-9]+\] / { k = "call"; fail = 0 }
+	/^  return=/ { k = "return"; fail = ($0 ~ /^  return=-/) }
+	/^  errno=/ { k = "errno" }
+	/^  errno-after-success=/ { k = "errno-after-success" }
+	/^  BUG:/ { k = "overflow" }
+	/^  buffer=/ { k = fail ? "failure-buffer" : "answer" }
+	/^exit=/ { k = "exit" }
+	{ print k "\t" $0 }'
 }
 
 # dt_compare TAG

@@ -8,7 +8,7 @@
  * one call per argv group.  This prints every call: when it started, how long
  * it took, what came back.
  *
- *   fault_client [-n COUNT | -d MS] [-i MS] CALL...
+ *   fault_client [-n COUNT | -d MS] [-i MS] [-t THREADS] CALL...
  *
  *   CALL     FAMILY:NAME
  *            FAMILY  unspec | inet | inet6: getaddrinfo(NAME, NULL) with that
@@ -21,6 +21,11 @@
  *   -d MS    instead: keep making calls until MS ms have passed
  *   -i MS    start consecutive calls MS ms apart (default 0: back to back;
  *            a call that overruns is followed at once by the next)
+ *   -t N     bursts: N threads make N consecutive calls at once, released
+ *            together by a barrier (-i then separates bursts); after each
+ *            burst a line "burst=B calls=N ms=WALL" (barrier release to the
+ *            last call's return). The gh family is not thread-safe: getaddrinfo
+ *            families only.
  *
  * Output, one line per call (stdout, flushed each line):
  *   call=N start=EPOCH_MS ms=LATENCY fam=FAMILY name=NAME rc=RC addrs=LIST
@@ -32,6 +37,7 @@
  * Exit status: 0 when every call ran (whatever it returned), 2 usage error.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -158,16 +164,68 @@ static void one_call(unsigned long call, const char *fam, const char *name)
 			fprintf(stderr, "fault_client: out of memory\n");
 			exit(1);
 		}
+	flockfile(stdout);             /* one whole line per call, even from threads */
 	printf("call=%lu start=%.3f ms=%.3f fam=%s name=%s rc=%s addrs=", call, start, t1 - t0,
 	       fam, name, rcs);
 	print_addrs(addrs, n);
 	printf("\n");
 	fflush(stdout);
+	funlockfile(stdout);
+}
+
+/* One call of a burst: FAMILY:NAME template and call number. */
+struct job {
+	pthread_t th;
+	pthread_barrier_t *go;
+	unsigned long call;
+	const char *arg;
+};
+
+static void call_arg(unsigned long call, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	char fam[8], name[1100];
+	snprintf(fam, sizeof fam, "%.*s", (int)(colon - arg), arg);
+	expand(colon + 1, call, name, sizeof name);
+	one_call(call, fam, name);
+}
+
+static void *burst_thread(void *arg)
+{
+	struct job *j = arg;
+	pthread_barrier_wait(j->go);
+	call_arg(j->call, j->arg);
+	return NULL;
+}
+
+/* Run calls FIRST.. FIRST+N-1 at once; print the burst line. */
+static void burst(unsigned long b, unsigned long first, int n, char **args, int nargs)
+{
+	struct job jobs[256];
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, (unsigned)n + 1);
+	for (int i = 0; i < n; i++) {
+		jobs[i].go = &go;
+		jobs[i].call = first + (unsigned long)i;
+		jobs[i].arg = args[(first - 1 + (unsigned long)i) % (unsigned long)nargs];
+		if (pthread_create(&jobs[i].th, NULL, burst_thread, &jobs[i]) != 0) {
+			fprintf(stderr, "fault_client: pthread_create failed\n");
+			exit(1);
+		}
+	}
+	pthread_barrier_wait(&go);
+	double t0 = tk_now_ms();
+	for (int i = 0; i < n; i++)
+		pthread_join(jobs[i].th, NULL);
+	double t1 = tk_now_ms();
+	pthread_barrier_destroy(&go);
+	printf("burst=%lu calls=%d ms=%.3f\n", b, n, t1 - t0);
+	fflush(stdout);
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: fault_client [-n COUNT | -d MS] [-i MS] FAMILY:NAME...\n"
+	fprintf(stderr, "usage: fault_client [-n COUNT | -d MS] [-i MS] [-t THREADS] FAMILY:NAME...\n"
 	                "  FAMILY: unspec | inet | inet6 | gh; \"{}\" in NAME = call number\n");
 	exit(2);
 }
@@ -176,17 +234,19 @@ int main(int argc, char **argv)
 {
 	unsigned long count = 0, call;
 	double duration = -1, interval = 0, begin, next;
-	int c, ncalls;
-	char name[1100];
+	int c, ncalls, threads = 1;
 
-	while ((c = getopt(argc, argv, "n:d:i:")) != -1) {
+	while ((c = getopt(argc, argv, "n:d:i:t:")) != -1) {
 		switch (c) {
 		case 'n': count = strtoul(optarg, NULL, 10); break;
 		case 'd': duration = strtod(optarg, NULL); break;
 		case 'i': interval = strtod(optarg, NULL); break;
+		case 't': threads = atoi(optarg); break;
 		default: usage();
 		}
 	}
+	if (threads < 1 || threads > 256)
+		usage();
 	ncalls = argc - optind;
 	if (ncalls < 1)
 		usage();
@@ -197,7 +257,7 @@ int main(int argc, char **argv)
 		    || !((fl == 6 && strncmp(argv[i], "unspec", 6) == 0)
 		         || (fl == 4 && strncmp(argv[i], "inet", 4) == 0)
 		         || (fl == 5 && strncmp(argv[i], "inet6", 5) == 0)
-		         || (fl == 2 && strncmp(argv[i], "gh", 2) == 0))) {
+		         || (fl == 2 && strncmp(argv[i], "gh", 2) == 0 && threads == 1))) {
 			fprintf(stderr, "fault_client: bad call \"%s\"\n", argv[i]);
 			usage();
 		}
@@ -205,15 +265,14 @@ int main(int argc, char **argv)
 	if (count == 0)
 		count = (unsigned long)ncalls;
 	begin = next = tk_now_ms();
-	for (call = 1;; call++) {
+	for (call = 1;; call += (unsigned long)threads) {
 		if (duration >= 0 ? tk_now_ms() - begin >= duration : call > count)
 			break;
-		const char *arg = argv[optind + (int)((call - 1) % (unsigned long)ncalls)];
-		const char *colon = strchr(arg, ':');
-		char fam[8];
-		snprintf(fam, sizeof fam, "%.*s", (int)(colon - arg), arg);
-		expand(colon + 1, call, name, sizeof name);
-		one_call(call, fam, name);
+		if (threads > 1)
+			burst((call - 1) / (unsigned long)threads + 1, call, threads, argv + optind,
+			      ncalls);
+		else
+			call_arg(call, argv[optind + (int)((call - 1) % (unsigned long)ncalls)]);
 		if (interval > 0) {
 			next += interval;
 			double now = tk_now_ms();

@@ -19,7 +19,8 @@
 #   fl_proxy NAME ADDR MODE [ARGS...]
 #                                 faultdns on ADDR:<next port> in front of NSD, with a
 #                                 stats file and a mode file; waits for "ready".
-#                                 Sets FL_SRV[NAME]="ADDR:PORT" and FL_PID[NAME]
+#                                 Sets FL_SRV[NAME]="ADDR:PORT" ("[ADDR]:PORT" for
+#                                 IPv6) and FL_PID[NAME]
 #   fl_proxy_at NAME ADDR PORT MODE [ARGS...]   the same on a fixed port (53 for glibc)
 #   fl_badreply NAME ADDR KIND    tests/tools/fault_badreply.py instead of faultdns
 #   fl_proxy_stop NAME...         SIGTERM (it writes its stats), reap, forget the PIDs
@@ -67,22 +68,23 @@ fl_init() {
 
 # fl_proxy_at NAME ADDR PORT MODE [ARGS...]
 fl_proxy_at() {
-	local name=$1 addr=$2 port=$3 mode=$4 i
+	local name=$1 addr=$2 port=$3 mode=$4 i listen
 	shift 4
 	local f=$FL_DIR/$name
+	case $addr in *:*) listen="[$addr]:$port" ;; *) listen="$addr:$port" ;; esac
 	rm -f "$f".{out,err,stats,pid}
 	printf '%s\n' "$mode" >"$f.mode"
 	if [ -n "${DNSF_LOCK_FD:-}" ]; then
-		"$TOOLS/faultdns" --listen "$addr:$port" --upstream "$DNSF_NS_ADDR:53" --mode "$mode" \
+		"$TOOLS/faultdns" --listen "$listen" --upstream "$DNSF_NS_ADDR:53" --mode "$mode" \
 			--mode-file "$f.mode" --stats "$f.stats" --pidfile "$f.pid" "$@" \
 			</dev/null >"$f.out" 2>"$f.err" {DNSF_LOCK_FD}>&- &
 	else
-		"$TOOLS/faultdns" --listen "$addr:$port" --upstream "$DNSF_NS_ADDR:53" --mode "$mode" \
+		"$TOOLS/faultdns" --listen "$listen" --upstream "$DNSF_NS_ADDR:53" --mode "$mode" \
 			--mode-file "$f.mode" --stats "$f.stats" --pidfile "$f.pid" "$@" \
 			</dev/null >"$f.out" 2>"$f.err" &
 	fi
 	FL_PID[$name]=$!
-	FL_SRV[$name]=$addr:$port
+	FL_SRV[$name]=$listen
 	dnsf_track_pid "${FL_PID[$name]}"
 	for ((i = 0; i < 100; i++)); do
 		if grep -qx ready "$f.out" 2>/dev/null; then return 0; fi

@@ -51,6 +51,24 @@
  *                    forward the rest; TCP is never dropped.  The decisions
  *                    come from a PRNG seeded by --seed (default 1), restarted
  *                    every time the mode is (re)loaded, so a run is repeatable
+ *   outage=MS        blackhole for MS ms from the first query received after
+ *                    the mode is set, then pass: an outage that starts with
+ *                    the client's first lookup, whatever the start-up delays
+ *   counts=an|ns|ar  forward, then overstate one section count in the reply
+ *                    (UDP and TCP), as broken proxies do:
+ *                      ar  ARCOUNT + 1, no record added (a stripped OPT RR)
+ *                      ns  NSCOUNT + 1, no record added (so the last
+ *                          additional record is missing, or the last
+ *                          authority one when there is none)
+ *                      an  the authority and additional sections removed
+ *                          (their counts zeroed), then ANCOUNT + 1: the
+ *                          last answer record is missing
+ *   bigudp=N         answer at once (upstream unused) with N records of the
+ *                    asked type, 1..2000: A 10.0.x.y, AAAA 2001:db8::x:y,
+ *                    owner a pointer to the question; other types NODATA.
+ *                    One UDP datagram however large, TC never set (RFC 1035
+ *                    §4.2.1 allows 512 octets: a broken server); the same
+ *                    reply over TCP
  *
  *   A query's fate (drop, answer, forward) is decided when it arrives, with
  *   the mode in force then: queries dropped during blackhole stay dropped
@@ -148,12 +166,17 @@
 enum mode_kind {
 	M_PASS, M_BLACKHOLE, M_CLOSED, M_DELAY, M_SERVFAIL, M_REFUSED,
 	M_FORMERR, M_NOTIMP, M_NXDOMAIN, M_TRUNCATE, M_GARBAGE, M_WRONGID,
-	M_WRONGPORT, M_FLAP, M_DROP
+	M_WRONGPORT, M_FLAP, M_DROP, M_OUTAGE, M_COUNTS, M_BIGUDP
 };
+
+/* counts=: which section count to overstate. */
+enum { COUNT_AN = 1, COUNT_NS, COUNT_AR };
+#define BIGUDP_MAX 2000
 
 struct mode {
 	enum mode_kind kind;
-	long a;         /* delay ms, flap up ms */
+	long a;         /* delay ms, flap up ms, outage ms, counts COUNT_*,
+			   bigudp records */
 	long b;         /* jitter ms, flap down ms */
 	long pct100;    /* drop: percent * 100 (0..10000) */
 	char text[96];
@@ -210,6 +233,7 @@ static struct {
 	int alt_port;
 	struct mode mode;
 	uint64_t mode_t0;
+	int outage_started;     /* outage=: the first query has arrived */
 	int need_rebind;
 	uint64_t next_rebind;
 	uint64_t rng_misc, rng_drop;
@@ -510,6 +534,20 @@ static int parse_mode(const char *s, struct mode *m)
 			return -1;
 		return m->a + m->b > 0 ? 0 : -1;
 	}
+	if (strncmp(s, "outage=", 7) == 0) {
+		m->kind = M_OUTAGE;
+		return parse_long(s + 7, &end, 0, 3600000, &m->a) < 0 || *end ? -1 : 0;
+	}
+	if (strncmp(s, "counts=", 7) == 0) {
+		m->kind = M_COUNTS;
+		m->a = strcmp(s + 7, "an") == 0 ? COUNT_AN : strcmp(s + 7, "ns") == 0 ? COUNT_NS
+		     : strcmp(s + 7, "ar") == 0 ? COUNT_AR : 0;
+		return m->a ? 0 : -1;
+	}
+	if (strncmp(s, "bigudp=", 7) == 0) {
+		m->kind = M_BIGUDP;
+		return parse_long(s + 7, &end, 1, BIGUDP_MAX, &m->a) < 0 || *end ? -1 : 0;
+	}
 	if (strncmp(s, "drop=", 5) == 0) {
 		long whole, frac = 0, scale = 10;
 
@@ -535,9 +573,17 @@ static int parse_mode(const char *s, struct mode *m)
 	return -1;
 }
 
-/* Mode for a query arriving now (flap resolved to pass or blackhole). */
+/* Mode for a query arriving now (flap and outage resolved to pass or
+ * blackhole). */
 static enum mode_kind effective_kind(uint64_t now)
 {
+	if (g.mode.kind == M_OUTAGE) {
+		if (!g.outage_started) {
+			g.outage_started = 1;
+			g.mode_t0 = now;
+		}
+		return now - g.mode_t0 < (uint64_t)g.mode.a ? M_BLACKHOLE : M_PASS;
+	}
 	if (g.mode.kind == M_FLAP) {
 		uint64_t period = (uint64_t)(g.mode.a + g.mode.b);
 		uint64_t phase = (now - g.mode_t0) % period;
@@ -907,6 +953,106 @@ static size_t build_garbage(const uint8_t *q, uint8_t *out)
 	return n;
 }
 
+/* Offset just past the name at O, or -1. */
+static long name_end(const uint8_t *m, size_t n, size_t o)
+{
+	for (;;) {
+		if (o >= n)
+			return -1;
+		if ((m[o] & 0xc0) == 0xc0)
+			return o + 2 <= n ? (long)(o + 2) : -1;
+		if (m[o] & 0xc0)
+			return -1;
+		if (m[o] == 0)
+			return (long)(o + 1);
+		o += (size_t)m[o] + 1;
+	}
+}
+
+/* Offset just past COUNT records starting at O, or -1. */
+static long records_end(const uint8_t *m, size_t n, size_t o, unsigned count)
+{
+	while (count-- > 0) {
+		long e = name_end(m, n, o);
+
+		if (e < 0 || (size_t)e + 10 > n)
+			return -1;
+		o = (size_t)e + 10 + get16(m + e + 8);
+		if (o > n)
+			return -1;
+	}
+	return (long)o;
+}
+
+/* counts=: overstate one section count of reply R (N bytes); return the new
+ * length.  A reply it cannot walk is left alone. */
+static size_t overstate_count(uint8_t *r, size_t n, long which)
+{
+	long qend = question_end(r, n), aend;
+
+	if (n < 12 || qend < 0)
+		return n;
+	switch (which) {
+	case COUNT_AR:
+		put16(r + 10, (uint16_t)(get16(r + 10) + 1));
+		return n;
+	case COUNT_NS:
+		put16(r + 8, (uint16_t)(get16(r + 8) + 1));
+		return n;
+	default:
+		aend = records_end(r, n, (size_t)qend, get16(r + 6));
+		if (aend < 0)
+			return n;
+		put16(r + 6, (uint16_t)(get16(r + 6) + 1));
+		put16(r + 8, 0);
+		put16(r + 10, 0);
+		return (size_t)aend;
+	}
+}
+
+/* bigudp=: COUNT records of the question's type (A or AAAA; others get
+ * NODATA), owners pointing at the question.  OUT holds UDP_BUF bytes. */
+static size_t build_big(const uint8_t *q, size_t qlen, long count, uint8_t *out)
+{
+	long qend = question_end(q, qlen);
+	size_t n;
+	uint16_t qtype;
+	unsigned rdlen;
+	long i;
+
+	if (qend < 0)
+		return build_rcode(q, qlen, 1, 0, out);
+	n = build_rcode(q, qlen, 0, 1, out);
+	qtype = get16(q + qend - 4);
+	rdlen = qtype == 1 ? 4 : qtype == 28 ? 16 : 0;
+	if (rdlen == 0)
+		return n;
+	for (i = 0; i < count && n + 12 + rdlen <= UDP_BUF; i++) {
+		uint8_t *p = out + n;
+
+		put16(p, 0xc00c);
+		put16(p + 2, qtype);
+		put16(p + 4, 1);
+		put16(p + 6, 0);
+		put16(p + 8, 300);
+		put16(p + 10, (uint16_t)rdlen);
+		memset(p + 12, 0, rdlen);
+		if (rdlen == 4) {
+			p[12] = 10;
+			p[14] = (uint8_t)(i >> 8);
+			p[15] = (uint8_t)i;
+		} else {
+			put16(p + 12, 0x2001);
+			put16(p + 14, 0x0db8);
+			p[26] = (uint8_t)(i >> 8);
+			p[27] = (uint8_t)i;
+		}
+		n += 12 + rdlen;
+	}
+	put16(out + 6, (uint16_t)i);
+	return n;
+}
+
 /* Upstream answer cut to header + question, TC set. */
 static size_t truncate_reply(uint8_t *r, size_t n)
 {
@@ -979,6 +1125,9 @@ static enum action classify(const uint8_t *q, size_t n, int udp, uint64_t now,
 		return A_REPLY;
 	case M_GARBAGE:
 		*outlen = build_garbage(q, out);
+		return A_REPLY;
+	case M_BIGUDP:
+		*outlen = build_big(q, n, g.mode.a, out);
 		return A_REPLY;
 	default:
 		return A_FORWARD;
@@ -1092,6 +1241,9 @@ static void udp_read_upstream(uint64_t now)
 		switch (s.kind) {
 		case M_TRUNCATE:
 			len = truncate_reply(r, len);
+			break;
+		case M_COUNTS:
+			len = overstate_count(r, len, s.a);
 			break;
 		case M_WRONGID:
 			put16(r, (uint16_t)(s.client_id ^ WRONGID_XOR));
@@ -1243,6 +1395,8 @@ static void tcp_deliver_reply(int i, uint8_t *r, size_t n, uint64_t now)
 		return;                 /* unsolicited */
 	if (g.mode.kind == M_WRONGID && n >= 2)
 		put16(r, (uint16_t)(get16(r) ^ WRONGID_XOR));
+	if (g.mode.kind == M_COUNTS)
+		n = overstate_count(r, n, g.mode.a);
 	if (g.mode.kind == M_DELAY) {
 		struct delayed *x = delayed_new(r, n, now +
 				(uint64_t)delay_for(g.mode.a, g.mode.b));
@@ -1524,6 +1678,7 @@ static void apply_mode(const struct mode *m, uint64_t now)
 
 	g.mode = *m;
 	g.mode_t0 = now;
+	g.outage_started = 0;
 	g.rng_drop = splitmix64(g.seed) | 1;
 	if (m->kind == M_CLOSED && !was_closed) {
 		close_listeners();
@@ -1573,7 +1728,8 @@ static void usage(FILE *f)
 	      "         [--tcp-idle MS] [--allow-non-loopback] [--verbose]\n"
 	      "modes: pass blackhole closed delay=MS[,jitter=MS] servfail refused\n"
 	      "       formerr notimp nxdomain truncate garbage wrongid wrongport\n"
-	      "       flap=UP_MS/DOWN_MS drop=PCT\n"
+	      "       flap=UP_MS/DOWN_MS drop=PCT outage=MS counts=an|ns|ar\n"
+	      "       bigudp=N\n"
 	      "signals: USR1 re-read --mode-file, USR2 write --stats, TERM/INT exit\n",
 	      f);
 }

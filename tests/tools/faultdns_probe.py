@@ -28,7 +28,8 @@ Fields:
   otherport  UDP replies whose source port is not PORT
   minms medms maxms                         reply times (-1 when none)
   pattern    one character per query: 1 answered, 0 not, r refused
-  last reply: id rcode tc_bit aa qd an a (first A record) len ms sport
+  last reply: id rcode tc_bit aa qd an ns ar (the header's counts) a (first A
+             record) len ms sport
 """
 import argparse
 import select
@@ -65,12 +66,12 @@ def skip_name(msg, off):
 def inspect(msg, query):
     """Fields of a reply; 'valid' says whether it answers query."""
     r = {"len": len(msg), "id": -1, "rcode": -1, "tc_bit": 0, "aa": 0, "qd": -1,
-         "an": -1, "a": "-", "valid": 0}
+         "an": -1, "ns": -1, "ar": -1, "a": "-", "valid": 0}
     if len(msg) < 12:
         return r
-    qid, flags, qd, an, _ns, _ar = struct.unpack("!6H", msg[:12])
+    qid, flags, qd, an, ns, ar = struct.unpack("!6H", msg[:12])
     r.update(id=qid, rcode=flags & 0xF, tc_bit=(flags >> 9) & 1, aa=(flags >> 10) & 1,
-             qd=qd, an=an)
+             qd=qd, an=an, ns=ns, ar=ar)
     qsec = query[12:]
     try:
         if flags & 0x8000 and qid == struct.unpack("!H", query[:2])[0] and qd == 1 \
@@ -119,7 +120,7 @@ class Result:
         self.times = []
         self.pattern = []
         self.last = {"id": -1, "rcode": -1, "tc_bit": 0, "aa": 0, "qd": -1, "an": -1,
-                     "a": "-", "len": -1, "ms": -1, "sport": -1}
+                     "ns": -1, "ar": -1, "a": "-", "len": -1, "ms": -1, "sport": -1}
 
     def reply(self, msg, query, ms, sport, port):
         r = inspect(msg, query)

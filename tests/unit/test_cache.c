@@ -350,7 +350,7 @@ static enum cache_hit get(const struct cache_params *cp, const char *name, uint1
     uint8_t *pkt = NULL;
     int len = 0;
     uint64_t e = 0;
-    enum cache_hit h = cache_get(cp, SET, name, qtype, now, allow_stale, &pkt, &len, &e);
+    enum cache_hit h = cache_get(cp, SET, name, qtype, now, allow_stale, &pkt, &len, NULL, &e);
     if (h != CACHE_MISS) {
         assert_non_null(pkt);
         if (want != NULL) {
@@ -376,7 +376,7 @@ static enum cache_hit get(const struct cache_params *cp, const char *name, uint1
 static int put(const struct cache_params *cp, const char *name, uint16_t qtype,
                const struct pkt *p, uint64_t now)
 {
-    return cache_put(cp, SET, name, qtype, p->b, (int)p->n, now);
+    return cache_put(cp, SET, name, qtype, p->b, (int)p->n, 0, now);
 }
 
 static void test_fresh_then_expired(void **state)
@@ -456,20 +456,20 @@ static void test_server_sets(void **state)
 
     reply_a(&a, "www.example", 10, "192.0.2.10");
     reply_a(&b, "www.example", 10, "192.0.2.20");
-    assert_int_equal(cache_put(&cp, A, "www.example", DNS_T_A, a.b, (int)a.n, T0), 1);
+    assert_int_equal(cache_put(&cp, A, "www.example", DNS_T_A, a.b, (int)a.n, 0, T0), 1);
     /* Another set sees nothing: not fresh, not stale. */
-    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL),
+    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL, NULL),
                      CACHE_MISS);
     assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
-                               NULL), CACHE_MISS);
+                               NULL, NULL), CACHE_MISS);
     /* Each set has its own entry for the same question. */
-    assert_int_equal(cache_put(&cp, B, "www.example", DNS_T_A, b.b, (int)b.n, T0), 1);
+    assert_int_equal(cache_put(&cp, B, "www.example", DNS_T_A, b.b, (int)b.n, 0, T0), 1);
     assert_int_equal(entries(), 2);
-    assert_int_equal(cache_get(&cp, A, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL),
+    assert_int_equal(cache_get(&cp, A, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL, NULL),
                      CACHE_FRESH);
     assert_memory_equal(pkt, a.b, a.n);
     free(pkt);
-    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL),
+    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL, NULL),
                      CACHE_FRESH);
     assert_memory_equal(pkt, b.b, b.n);
     free(pkt);
@@ -477,9 +477,9 @@ static void test_server_sets(void **state)
     cache_drop_set(A);
     assert_int_equal(entries(), 1);
     assert_int_equal(cache_get(&cp, A, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
-                               NULL), CACHE_MISS);
+                               NULL, NULL), CACHE_MISS);
     assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
-                               NULL), CACHE_STALE);
+                               NULL, NULL), CACHE_STALE);
     free(pkt);
 }
 
@@ -553,7 +553,7 @@ static void test_keys_case_and_trailing_dot(void **state)
     {
         uint8_t *got = NULL;
         int glen = 0;
-        assert_int_equal(cache_get(&cp, SET, "www.EXAMPLE.com", DNS_T_A, T0, 0, &got, &glen, NULL),
+        assert_int_equal(cache_get(&cp, SET, "www.EXAMPLE.com", DNS_T_A, T0, 0, &got, &glen, NULL, NULL),
                          CACHE_FRESH);
         assert_memory_equal(got + 12, "\003www\007EXAMPLE\003com", 17);
         free(got);
@@ -577,7 +577,7 @@ static void test_put_rejects(void **state)
     head(&p, "nx.example", DNS_T_A, DNS_R_NXDOMAIN, 0, 0);          /* no SOA */
     assert_int_equal(put(&cp, "nx.example", DNS_T_A, &p, T0), 0);
     reply_a(&p, "www.example", 300, "192.0.2.1");
-    assert_int_equal(cache_put(&cp, SET, "www.example", DNS_T_A, p.b, 0, T0), 0);
+    assert_int_equal(cache_put(&cp, SET, "www.example", DNS_T_A, p.b, 0, 0, T0), 0);
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = 0;
     assert_int_equal(put(&cp, longname, DNS_T_A, &p, T0), 0);
@@ -804,7 +804,7 @@ static void test_fork_child_keeps_entries_drops_flights(void **state)
         uint8_t *pkt = NULL;
         int len = 0;
         cache_fork_child();                      /* what state.c's atfork handler calls */
-        if (cache_get(&cp, SET, "kept.example", DNS_T_A, clock_now_ms(), 0, &pkt, &len, NULL)
+        if (cache_get(&cp, SET, "kept.example", DNS_T_A, clock_now_ms(), 0, &pkt, &len, NULL, NULL)
             != CACHE_FRESH)
             _exit(10);
         if (len != (int)p.n || memcmp(pkt, p.b, p.n) != 0)
