@@ -35,7 +35,7 @@ endif
 CORE_SRC    := shim/log.c shim/dnsmsg.c shim/resconf.c shim/config.c \
                shim/transport.c shim/resolve.c shim/answer.c shim/nsswitch.c \
                shim/state.c shim/clock.c shim/hostlookup.c shim/health.c shim/cache.c shim/memo.c shim/note.c shim/rawquery.c \
-               shim/hostsfile.c shim/filestamp.c
+               shim/hostsfile.c shim/filestamp.c shim/fdkeep.c
 # The preload layer: thin routers and libc thunks.
 PRELOAD_SRC := shim/hooks.c shim/hooks_res.c shim/real.c shim/nss_module.c
 CLI_SRC     := shim/cli.c
