@@ -5,7 +5,10 @@
  * Contract: transport_query() returns within plan->deadline_ms, whatever
  * the servers do. For each qtype it delivers either a usable reply (rcode
  * NOERROR or NXDOMAIN, well formed, answering the question asked) or a
- * failure kind. It never holds a lock while waiting for the network. */
+ * failure kind. It never holds a lock while waiting for the network.
+ * Callers run with cancellation off (cancel.h): c-ares 1.18.1 has no
+ * cancellation support, and the channels a lookup has checked out, and
+ * its queries' callbacks, point into the lookup's stack frame. */
 #ifndef DNSF_TRANSPORT_H
 #define DNSF_TRANSPORT_H
 
