@@ -8,11 +8,14 @@
  *   4. libc's own function builds the result, asking our NSS module
  *      (nss_module.c) for the DNS step. glibc therefore produces every
  *      field, flag, error code and sort order itself.
- * errno is left as the caller had it when the call succeeds. */
+ * errno is left as the caller had it when the call succeeds. Our own work
+ * runs with cancellation off, libc's with the caller's state (cancel.h). */
 #include <errno.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 
+#include "dnsf/cancel.h"
 #include "dnsf/log.h"
 #include "dnsf/memo_gai.h"
 #include "dnsf/memo_hostent.h"
@@ -23,39 +26,50 @@
 #define HOOK __attribute__((visibility("default")))
 
 static __thread int in_hook __attribute__((tls_model("initial-exec")));
+/* 1 once a prepare() has run the init: set by prepare, read by freeaddrinfo. */
+static _Atomic int prepared;
 
-/* Initialise once, outside any guard the caller may hold; errno kept. */
-static void prepare(const char *fn)
+/* Initialise once, outside any guard the caller may hold; errno kept.
+ * Cancellation is off from here on: returns the caller's state. */
+static int prepare(const char *fn)
 {
+    int cs = cancel_off();
     if (in_hook)
-        return;
+        return cs;
     int saved = errno;
     in_hook = 1;
     state_ensure_init();
     in_hook = 0;
+    atomic_store_explicit(&prepared, 1, memory_order_relaxed);
     if (log_on(LOG_LVL_DEBUG))
         log_msg(LOG_LVL_DEBUG, "hook %s%s", fn, state_active() ? "" : " (pass-through)");
     errno = saved;
+    return cs;
 }
 
 /* The memo (memo.h) answers repeats in front of libc: each hook opens it,
  * asks it, and otherwise has libc answer between watch and close, then
- * keeps the outcome (state.h). */
+ * keeps the outcome (state.h). libc answers with the caller's cancellation
+ * state (CS), the rest runs with cancellation off. */
 
 HOOK int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                      struct addrinfo **res)
 {
-    int saved = errno, rc;
+    int saved = errno, rc, cs = prepare("getaddrinfo");
     struct memo_call mc;
-    prepare("getaddrinfo");
-    if (in_hook || !state_active())
+    if (in_hook || !state_active()) {
+        cancel_restore(cs);
         return real_getaddrinfo(node, service, hints, res);
+    }
     if (!(state_memo_open(&mc) && memo_gai_get(&mc, node, service, hints, &rc, res))) {
         state_memo_watch(&mc, NULL);
+        cancel_restore(cs);
         rc = real_getaddrinfo(node, service, hints, res);
+        cs = cancel_off();
         if (state_memo_close(&mc))
             memo_gai_put(&mc, node, service, hints, rc, rc == 0 ? *res : NULL);
     }
+    cancel_restore(cs);
     if (rc == 0)
         errno = saved;
     return rc;
@@ -66,7 +80,11 @@ HOOK int getaddrinfo(const char *node, const char *service, const struct addrinf
 HOOK void freeaddrinfo(struct addrinfo *ai)
 {
     int saved = errno;
-    prepare("freeaddrinfo");
+    /* Freeing needs nothing of the engine: once it is initialised, only
+     * the debug trace goes through prepare (which spares the cancellation
+     * toggle, cancel.h, on every call). */
+    if (!atomic_load_explicit(&prepared, memory_order_relaxed) || log_on(LOG_LVL_DEBUG))
+        cancel_restore(prepare("freeaddrinfo"));
     real_freeaddrinfo(ai);
     errno = saved;
 }
@@ -74,18 +92,22 @@ HOOK void freeaddrinfo(struct addrinfo *ai)
 HOOK int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
                      char *serv, socklen_t servlen, int flags)
 {
-    int saved = errno, rc;
+    int saved = errno, rc, cs = prepare("getnameinfo");
     struct memo_call mc;
     struct nameinfo_call c = { sa, salen, host, hostlen, serv, servlen, flags };
-    prepare("getnameinfo");
-    if (in_hook || !state_active())
+    if (in_hook || !state_active()) {
+        cancel_restore(cs);
         return real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+    }
     if (!(state_memo_open(&mc) && memo_nameinfo_get(&mc, &c, &rc))) {
         state_memo_watch(&mc, NULL);
+        cancel_restore(cs);
         rc = real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+        cs = cancel_off();
         if (state_memo_close(&mc))
             memo_nameinfo_put(&mc, &c, rc);
     }
+    cancel_restore(cs);
     if (rc == 0)
         errno = saved;
     return rc;
@@ -121,18 +143,22 @@ static struct hostent *real_hostent(const struct hostent_call *c)
 
 static int route_hostent_r(const struct hostent_call *c, const char *fn)
 {
-    int saved = errno, rc;
+    int saved = errno, rc, cs = prepare(fn);
     struct memo_call mc;
-    prepare(fn);
-    if (in_hook || !state_active())
+    if (in_hook || !state_active()) {
+        cancel_restore(cs);
         return real_hostent_r(c);
+    }
     if (!(state_memo_open(&mc) && memo_hostent_get_r(&mc, c, &rc))) {
         state_memo_watch(&mc, c->h_errnop);     /* NULL: left alone, not memoised */
+        cancel_restore(cs);
         rc = real_hostent_r(c);
         int err = errno;
+        cs = cancel_off();
         if (state_memo_close(&mc))
             memo_hostent_put_r(&mc, c, rc, err);
     }
+    cancel_restore(cs);
     if (rc == 0 && *c->result != NULL)
         errno = saved;
     return rc;
@@ -140,19 +166,23 @@ static int route_hostent_r(const struct hostent_call *c, const char *fn)
 
 static struct hostent *route_hostent(const struct hostent_call *c, const char *fn)
 {
-    int saved = errno;
+    int saved = errno, cs = prepare(fn);
     struct hostent *h;
     struct memo_call mc;
-    prepare(fn);
-    if (in_hook || !state_active())
+    if (in_hook || !state_active()) {
+        cancel_restore(cs);
         return real_hostent(c);
+    }
     if (!(state_memo_open(&mc) && memo_hostent_get(&mc, c, &h))) {
         state_memo_watch(&mc, NULL);
+        cancel_restore(cs);
         h = real_hostent(c);
         int err = errno;
+        cs = cancel_off();
         if (state_memo_close(&mc))
             memo_hostent_put(&mc, c, h, err);
     }
+    cancel_restore(cs);
     if (h != NULL)
         errno = saved;
     return h;

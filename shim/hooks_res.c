@@ -4,11 +4,13 @@
  * Each function is exported under its current name (res_query, bound as
  * res_query@GLIBC_2.34) and its old one (__res_query, which binaries built
  * before glibc 2.34 bind as __res_query@GLIBC_2.2.5); both are one
- * implementation in glibc. */
+ * implementation in glibc. Our part runs with cancellation off, glibc's
+ * with the caller's state (cancel.h). */
 #include <errno.h>
 #include <netdb.h>
 #include <resolv.h>
 
+#include "dnsf/cancel.h"
 #include "dnsf/log.h"
 #include "dnsf/rawquery.h"
 #include "dnsf/real.h"
@@ -21,7 +23,7 @@ static __thread int in_res __attribute__((tls_model("initial-exec")));
 static int route(res_state statp, enum rawquery_kind kind, const char *name, const char *domain,
                  int class, int type, unsigned char *answer, int anslen)
 {
-    int rc = -2, saved = errno;
+    int rc = -2, saved = errno, cs = cancel_off();
     if (!in_res) {
         in_res = 1;
         if (state_active()) {
@@ -35,6 +37,7 @@ static int route(res_state statp, enum rawquery_kind kind, const char *name, con
         in_res = 0;
     }
     if (rc == -2) {
+        cancel_restore(cs);
         errno = saved;
         switch (kind) {
         case RAW_QUERY:
@@ -45,6 +48,7 @@ static int route(res_state statp, enum rawquery_kind kind, const char *name, con
             return real_res_nquerydomain(statp, name, domain, class, type, answer, anslen);
         }
     }
+    cancel_point(cs);
     if (rc >= 0)
         errno = saved;
     return rc;

@@ -12,6 +12,7 @@
 #include "dnsf/hostsfile.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dnsf/fdkeep.h"
 #include "dnsf/strutil.h"
 
 /* A file larger than this is not indexed: glibc answers (no real hosts
@@ -302,8 +304,10 @@ static int stamp_same(const struct file_stamp *a, const struct file_stamp *b)
 static char *read_all(const char *path, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
+        fdkeep_shortage(errno);        /* glibc's files module needs one too */
         return NULL;
+    }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     while (buf != NULL) {

@@ -9,11 +9,14 @@
  *      larger buffer is needed), as it would for a separate "files" source;
  *   2. the DNS step: our engine answers, or, when it cannot (fail open),
  *      glibc's own DNS module does; how long its answer stays valid is not
- *      ours to know, so the memo keeps nothing built from it (note.h). */
+ *      ours to know, so the memo keeps nothing built from it (note.h).
+ * Both steps run with cancellation off; glibc's DNS module with the
+ * caller's state (cancel.h). */
 #include <errno.h>
 #include <netdb.h>
 #include <nss.h>
 
+#include "dnsf/cancel.h"
 #include "dnsf/hostlookup.h"
 #include "dnsf/hostsfile.h"
 #include "dnsf/note.h"
@@ -136,14 +139,30 @@ static int files_byaddr(const void *addr, socklen_t len, int af, struct hostent 
     return files_final(*st, errnop, herrnop);
 }
 
+/* Our steps ran, with cancellation off since the entry (CS: the caller's
+ * state). DONE: they answered; a cancel that came meanwhile acts now, as it
+ * would have in glibc's DNS module. Else glibc's module must answer, with
+ * the caller's state back. Returns DONE. */
+static int answered(int done, int cs)
+{
+    if (done) {
+        cancel_point(cs);
+        return 1;
+    }
+    cancel_restore(cs);
+    return 0;
+}
+
 NSS_EXPORT enum nss_status
 _nss_dnsfailover_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat, char *buffer,
                                   size_t buflen, int *errnop, int *herrnop, int32_t *ttlp)
 {
     enum nss_status st;
-    if (files_byname4(name, pat, buffer, buflen, errnop, herrnop, ttlp, &st))
-        return st;
-    if (hostlookup_byname4(name, pat, buffer, buflen, errnop, herrnop, ttlp, &st) == 0)
+    int cs = cancel_off();
+    if (answered(files_byname4(name, pat, buffer, buflen, errnop, herrnop, ttlp, &st)
+                     || hostlookup_byname4(name, pat, buffer, buflen, errnop, herrnop, ttlp,
+                                           &st) == 0,
+                 cs))
         return st;
     note_uncacheable();
     return real_nss_dns_gethostbyname4_r(name, pat, buffer, buflen, errnop, herrnop, ttlp);
@@ -155,11 +174,12 @@ _nss_dnsfailover_gethostbyname3_r(const char *name, int af, struct hostent *resu
                                   int32_t *ttlp, char **canonp)
 {
     enum nss_status st;
-    if (files_byname(BY_NAME3, name, af, result, buffer, buflen, errnop, h_errnop, ttlp, canonp,
-                     &st))
-        return st;
-    if (hostlookup_byname3(name, af, result, buffer, buflen, errnop, h_errnop, ttlp, canonp,
-                           &st) == 0)
+    int cs = cancel_off();
+    if (answered(files_byname(BY_NAME3, name, af, result, buffer, buflen, errnop, h_errnop, ttlp,
+                              canonp, &st)
+                     || hostlookup_byname3(name, af, result, buffer, buflen, errnop, h_errnop,
+                                           ttlp, canonp, &st) == 0,
+                 cs))
         return st;
     note_uncacheable();
     return real_nss_dns_gethostbyname3_r(name, af, result, buffer, buflen, errnop, h_errnop,
@@ -171,10 +191,12 @@ _nss_dnsfailover_gethostbyname2_r(const char *name, int af, struct hostent *resu
                                   char *buffer, size_t buflen, int *errnop, int *h_errnop)
 {
     enum nss_status st;
-    if (files_byname(BY_NAME2, name, af, result, buffer, buflen, errnop, h_errnop, NULL, NULL,
-                     &st))
-        return st;
-    if (hostlookup_byname2(name, af, result, buffer, buflen, errnop, h_errnop, &st) == 0)
+    int cs = cancel_off();
+    if (answered(files_byname(BY_NAME2, name, af, result, buffer, buflen, errnop, h_errnop, NULL,
+                              NULL, &st)
+                     || hostlookup_byname2(name, af, result, buffer, buflen, errnop, h_errnop,
+                                           &st) == 0,
+                 cs))
         return st;
     note_uncacheable();
     return real_nss_dns_gethostbyname2_r(name, af, result, buffer, buflen, errnop, h_errnop);
@@ -185,10 +207,12 @@ _nss_dnsfailover_gethostbyname_r(const char *name, struct hostent *result, char 
                                  size_t buflen, int *errnop, int *h_errnop)
 {
     enum nss_status st;
-    if (files_byname(BY_NAME1, name, AF_INET, result, buffer, buflen, errnop, h_errnop, NULL,
-                     NULL, &st))
-        return st;
-    if (hostlookup_byname(name, result, buffer, buflen, errnop, h_errnop, &st) == 0)
+    int cs = cancel_off();
+    if (answered(files_byname(BY_NAME1, name, AF_INET, result, buffer, buflen, errnop, h_errnop,
+                              NULL, NULL, &st)
+                     || hostlookup_byname(name, result, buffer, buflen, errnop, h_errnop, &st)
+                            == 0,
+                 cs))
         return st;
     note_uncacheable();
     return real_nss_dns_gethostbyname_r(name, result, buffer, buflen, errnop, h_errnop);
@@ -200,10 +224,11 @@ _nss_dnsfailover_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
                                   int *errnop, int *h_errnop, int32_t *ttlp)
 {
     enum nss_status st;
-    if (files_byaddr(addr, len, af, result, buffer, buflen, errnop, h_errnop, &st))
-        return st;
-    if (hostlookup_byaddr2(addr, len, af, result, buffer, buflen, errnop, h_errnop, ttlp,
-                           &st) == 0)
+    int cs = cancel_off();
+    if (answered(files_byaddr(addr, len, af, result, buffer, buflen, errnop, h_errnop, &st)
+                     || hostlookup_byaddr2(addr, len, af, result, buffer, buflen, errnop,
+                                           h_errnop, ttlp, &st) == 0,
+                 cs))
         return st;
     note_uncacheable();
     return real_nss_dns_gethostbyaddr2_r(addr, len, af, result, buffer, buflen, errnop,

@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "dnsf/health.h"
 #include "dnsf/clock.h"
 #include "dnsf/confsnap.h"
+#include "dnsf/fdkeep.h"
 #include "dnsf/log.h"
 #include "dnsf/filestamp.h"
 #include "dnsf/hostsfile.h"
@@ -42,7 +44,18 @@ static int memo_enabled;                              /* written once, in init *
 static _Atomic uint64_t generation = 1;
 static _Atomic uint64_t next_file_check_ms, next_nl_check_ms;
 static pthread_mutex_t gen_lock = PTHREAD_MUTEX_INITIALIZER;
-static int nl_fd = -1;
+/* The netlink socket, kept across calls and checked before each use
+ * (fdkeep.h). Under gen_lock (and in the fork child): opened at install,
+ * again after the program closed it, given back on a descriptor shortage. */
+static struct fd_ident nl = { .fd = -1 };
+static uint64_t nl_retry_ms;          /* under gen_lock: no new socket before this */
+/* 1 while the socket is open: memoised results may be served only then.
+ * Written under gen_lock, read by any thread. */
+static _Atomic int nl_watching;
+/* After a descriptor shortage (or a failed open) the socket stays closed
+ * this long: a process at its descriptor limit usually stays there a while,
+ * and each new socket would again take the descriptor glibc needs. */
+#define NL_RETRY_MS 10000
 static const char *const watched_paths[] = {
     "/etc/hosts", RESOLV_CONF, "/etc/gai.conf", NSSWITCH_CONF, "/etc/services",
     "/etc/host.conf",
@@ -64,29 +77,109 @@ int state_disabled_by_env(void)
     return v != NULL && v[0] != 0 && strcmp(v, "0") != 0;
 }
 
-static void netlink_open(void)
+/* 1 unless the process has no descriptor left: glibc needs one at a time
+ * (with RLIMIT_NOFILE = 4 it resolves alone, but not with our socket in the
+ * only free number: it cannot even read resolv.conf). An eventfd is a
+ * descriptor without a file (closing a dup of a file would drop the
+ * program's POSIX locks on it). One open and close (measured here: about
+ * 5-10 us), so it runs only where the socket is opened or checked. */
+static int descriptor_left(void)
 {
-    nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-    if (nl_fd < 0)
-        return;
+    int saved = errno;
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int left = fd >= 0 || (errno != EMFILE && errno != ENFILE);
+    if (fd >= 0)
+        close(fd);
+    errno = saved;
+    return left;
+}
+
+/* Forget the socket; close it only while the number is still ours. */
+static void netlink_close_nolock(void)
+{
+    fdkeep_close(&nl);
+    atomic_store(&nl_watching, 0);
+}
+
+/* Open and bind the netlink socket into nl. Return 0; -1 when it cannot
+ * be had here (a sandbox, no netlink); -2 when the process is out of
+ * descriptors, or would be with it (nl.fd is -1 then). */
+static int netlink_open_nolock(void)
+{
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+    if (fd < 0)
+        return errno == EMFILE || errno == ENFILE ? -2 : -1;
     struct sockaddr_nl sa;
     memset(&sa, 0, sizeof sa);
     sa.nl_family = AF_NETLINK;
     sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE
                  | RTMGRP_IPV6_ROUTE;
-    if (bind(nl_fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        close(nl_fd);
-        nl_fd = -1;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || fdkeep_take(fd, &nl) < 0) {
+        close(fd);
+        return -1;
     }
+    atomic_store(&nl_watching, 1);
+    if (!descriptor_left()) {
+        netlink_close_nolock();
+        return -2;
+    }
+    return 0;
+}
+
+/* 1 if addresses or routes may have changed since the last call. A socket
+ * the program closed or replaced is forgotten (never read: the number is
+ * the program's) and a new one opened; while none is open, changes may go
+ * unseen, so a new socket counts as a change. */
+static int netlink_changed_nolock(uint64_t now)
+{
+    if (nl.fd >= 0 && !fdkeep_ours(&nl)) {
+        nl.fd = -1;
+        atomic_store(&nl_watching, 0);
+    }
+    if (nl.fd >= 0 && !descriptor_left()) {
+        netlink_close_nolock();
+        nl_retry_ms = now + NL_RETRY_MS;
+    }
+    if (nl.fd < 0) {
+        if (now < nl_retry_ms)
+            return 0;
+        if (netlink_open_nolock() < 0) {
+            nl_retry_ms = now + NL_RETRY_MS;
+            return 0;
+        }
+        return 1;
+    }
+    char buf[8192];
+    ssize_t n;
+    int changed = 0;
+    while ((n = recv(nl.fd, buf, sizeof buf, MSG_DONTWAIT)) > 0 || (n < 0 && errno == ENOBUFS))
+        changed = 1;
+    return changed;
+}
+
+/* The process is out of descriptors (fdkeep.h): give back those we keep, so
+ * that the lookup, handed to glibc, can open its socket. */
+static void release_kept(void)
+{
+    pthread_mutex_lock(&gen_lock);
+    if (nl.fd >= 0) {
+        netlink_close_nolock();
+        nl_retry_ms = clock_now_coarse_ms() + NL_RETRY_MS;
+    }
+    pthread_mutex_unlock(&gen_lock);
+    transport_release_idle();
 }
 
 static void on_fork_child(void)
 {
     pthread_mutex_init(&rc_lock, NULL);
     pthread_mutex_init(&gen_lock, NULL);
-    if (nl_fd >= 0) {
-        close(nl_fd);               /* shared with the parent: get our own */
-        netlink_open();
+    log_fork_child();
+    if (nl.fd >= 0) {
+        /* Shared with the parent: reading it here would steal the parent's
+         * notifications. The next check opens our own. */
+        netlink_close_nolock();
+        nl_retry_ms = 0;
         generation++;
     }
     memo_fork_child();
@@ -95,9 +188,6 @@ static void on_fork_child(void)
     cache_fork_child();
     transport_fork_child();
 }
-
-static void on_fork_child(void);
-static void netlink_open(void);
 
 static void identity(struct dnsf_identity *id, char *exe, size_t exelen)
 {
@@ -193,13 +283,18 @@ static void install_nolock(const struct dnsf_config *c)
     }
     atomic_store(&files_merged, merged);
     pthread_atfork(NULL, NULL, on_fork_child);
+    fdkeep_set_release(release_kept);
     /* The memo may serve results only when nothing but files and us can
      * answer before DNS is asked (so a hit cannot skip mdns, say). */
     memo_enabled = nsswitch_memo_safe(hosts_line);
     if (memo_enabled) {
-        netlink_open();
-        if (nl_fd < 0)
+        pthread_mutex_lock(&gen_lock);
+        int nr = netlink_open_nolock();
+        if (nr == -1)
             memo_enabled = 0;       /* cannot see route changes: no memo */
+        else if (nr == -2)
+            nl_retry_ms = clock_now_coarse_ms() + NL_RETRY_MS;
+        pthread_mutex_unlock(&gen_lock);
         for (size_t i = 0; i < NWATCHED; i++)
             file_stamp_take(watched_paths[i], &watched_stamp[i]);
         next_file_check_ms = clock_now_coarse_ms() + 1000;
@@ -358,13 +453,7 @@ static uint64_t generation_at(uint64_t now)
         if (pthread_mutex_trylock(&gen_lock) == 0) {   /* one checker at a time */
             if (now >= next_nl_check_ms) {
                 next_nl_check_ms = now + 100;
-                char buf[8192];
-                ssize_t n;
-                int changed = 0;
-                while ((n = recv(nl_fd, buf, sizeof buf, MSG_DONTWAIT)) > 0
-                       || (n < 0 && errno == ENOBUFS))
-                    changed = 1;
-                if (changed)
+                if (netlink_changed_nolock(now))
                     generation++;
             }
             if (now >= next_file_check_ms) {
@@ -398,6 +487,10 @@ int state_memo_open(struct memo_call *mc)
         return 0;
     mc->now_ms = clock_now_coarse_ms();
     mc->gen = generation_at(mc->now_ms);
+    /* Without a netlink socket nobody watches addresses and routes (which
+     * glibc's RFC 6724 sort and AI_ADDRCONFIG read): no memo then. */
+    if (!atomic_load_explicit(&nl_watching, memory_order_relaxed))
+        return 0;
     mc->max_entries = atomic_load_explicit(&config_memo_max, memory_order_relaxed);
     mc->on = 1;
     return 1;
@@ -444,7 +537,8 @@ int state_memo_close(struct memo_call *mc)
     if (mc->h_errnop == &h_errno)
         mc->herrno.global = mc->herrnop;
     mc->herrno.res = herrno_left(&_res.res_h_errno, mc->res_herrno_caller);
-    if (n.uncacheable || !atomic_load(&config_memo_ok))
+    if (n.uncacheable || !atomic_load(&config_memo_ok)
+        || !atomic_load_explicit(&nl_watching, memory_order_relaxed))
         return 0;
     const struct dnsf_config *cfg = confsnap_acquire();
     if (cfg == NULL)
@@ -510,5 +604,5 @@ void state_shutdown(void)
         log_stats();
     if (c != NULL)
         confsnap_release(c);
-    transport_shutdown();
+    transport_release_idle();
 }

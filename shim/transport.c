@@ -9,7 +9,14 @@
  *
  * Channels are pooled per (server, timeout) and checked out for the length
  * of one lookup, because a c-ares 1.18 channel is not thread-safe. The pool
- * lock is held only to push or pop, never across I/O. */
+ * lock is held only to push or pop, never across I/O.
+ *
+ * Sockets: c-ares opens, connects, reads, writes and closes them through
+ * our socket functions (ares_set_socket_functions), which record each one
+ * with its identity (fdkeep.h). A pooled channel keeps sockets across calls
+ * while queries of ended lookups (orphans) still run; before such a channel
+ * is polled or processed again it is vetted, and one whose socket the
+ * program closed or reused is destroyed without closing that number. */
 #include "dnsf/transport.h"
 
 #include <ares.h>
@@ -27,6 +34,7 @@
 
 #include "dnsf/clock.h"
 #include "dnsf/dnsmsg.h"
+#include "dnsf/fdkeep.h"
 #include "dnsf/health.h"
 #include "dnsf/log.h"
 
@@ -51,6 +59,11 @@ struct wire {
 
 /* ---- the channel pool --------------------------------------------------- */
 
+/* c-ares 1.18.1 keeps at most one UDP and one TCP socket per server
+ * (struct server_state: udp_socket, tcp_socket) and closes one before it
+ * opens its replacement; each channel has one server. */
+#define CHAN_MAX_SOCKS 4
+
 struct chan {
     ares_channel ch;
     struct sockaddr_storage addr;
@@ -58,11 +71,18 @@ struct chan {
     unsigned gen;                  /* pool generation; bumped in a forked child */
     int orphans;                   /* queries left running by ended lookups */
     struct wire wire;              /* written only by the thread holding it */
-    struct chan *next;
+    struct chan *next;             /* in pool_idle */
+    struct chan *all_next;         /* in pool_all */
+    /* The sockets c-ares holds for this channel, written by the socket
+     * functions on the thread that has the channel checked out. */
+    struct fd_ident socks[CHAN_MAX_SOCKS];
+    int nsocks;
+    int sock_errno;                /* a socket() of ours failed: the query's end is ours */
 };
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct chan *pool_idle;
+static struct chan *pool_all;      /* every channel, idle or checked out (for fork) */
 static unsigned pool_gen;
 /* More idle channels than this are destroyed rather than kept. */
 #define POOL_MAX_IDLE 64
@@ -71,48 +91,78 @@ static pthread_once_t ares_once = PTHREAD_ONCE_INIT;
 static int ares_ready;
 static void ares_global_init(void)
 {
-    /* FACTS.md: ares_library_init is a plain counter, so call it once. */
+    /* ares_library_init is a plain counter in c-ares 1.18.1 (ares_library_init.c:
+     * ares_initialized++ without a lock), so it is called once, here. */
     ares_ready = ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS;
 }
 
-/* c-ares's socket operations (ares_set_socket_functions; c-ares then leaves
- * socket options to us). Our sockets must not leak into programs the host
- * execs, and c-ares needs them non-blocking; TCP_NODELAY as c-ares sets it. */
-static ares_socket_t wire_socket(int af, int type, int proto, void *arg)
+/* ---- the socket functions (ares_set_socket_functions) ------------------- */
+
+static struct fd_ident *sock_find(struct chan *c, ares_socket_t fd)
 {
-    (void)arg;
-    int fd = socket(af, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+    for (int i = 0; i < c->nsocks; i++)
+        if (c->socks[i].fd == fd)
+            return &c->socks[i];
+    return NULL;
+}
+
+static void sock_forget(struct chan *c, struct fd_ident *s)
+{
+    *s = c->socks[--c->nsocks];
+}
+
+/* c-ares leaves a socket made by our function as it is (configure_socket
+ * returns early, TCP_NODELAY is not set): it must be non-blocking and
+ * close-on-exec (our sockets must not leak into programs the host execs)
+ * from the start. A failure here is ours, not the server's. */
+static ares_socket_t sock_open(int domain, int type, int protocol, void *arg)
+{
+    struct chan *c = arg;
+    int fd = -1;
+    if (c->nsocks < CHAN_MAX_SOCKS)
+        fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    else
+        errno = ENOBUFS;        /* our record is full: c-ares changed its ways */
     if (fd >= 0 && type == SOCK_STREAM) {
-        int one = 1;
+        int one = 1;     /* as c-ares does for its own: one query, one reply */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    return fd < 0 ? ARES_SOCKET_BAD : fd;
+    if (fd >= 0 && fdkeep_take(fd, &c->socks[c->nsocks]) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0) {
+        c->sock_errno = errno;
+        fdkeep_shortage(errno);
+        return ARES_SOCKET_BAD;
+    }
+    c->nsocks++;
+    return fd;
 }
 
-static int wire_close(ares_socket_t fd, void *arg)
+/* Close FD only if it is a socket of this channel that is still ours. */
+static int sock_close(ares_socket_t fd, void *arg)
 {
-    (void)arg;
-    return close(fd);
+    struct chan *c = arg;
+    struct fd_ident *s = sock_find(c, fd);
+    if (s != NULL) {
+        fdkeep_close(s);
+        sock_forget(c, s);
+    }
+    return 0;
 }
 
-static int wire_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len,
-                        void *arg)
+static int sock_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len, void *arg)
 {
     (void)arg;
     return connect(fd, sa, len);
-}
-
-static ares_ssize_t wire_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *arg)
-{
-    (void)arg;
-    return writev(fd, iov, n);
 }
 
 /* c-ares reads TCP with FROM NULL and UDP with FROM set. A datagram longer
  * than LEN is cut to LEN, as recvfrom does, but MSG_TRUNC tells us its real
  * length; one that c-ares will retry over TCP (TC set, or over 512 octets:
  * process_answer) is noted with its TC bit. */
-static ares_ssize_t wire_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
+static ares_ssize_t sock_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
                                   struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
 {
     struct wire *w = &((struct chan *)arg)->wire;
@@ -137,8 +187,20 @@ static ares_ssize_t wire_recvfrom(ares_socket_t fd, void *buf, size_t len, int f
     return (ares_ssize_t)got;
 }
 
-static const struct ares_socket_functions wire_funcs = {
-    wire_socket, wire_close, wire_connect, wire_recvfrom, wire_sendv
+/* MSG_NOSIGNAL: a TCP server that closed its end must not SIGPIPE the host
+ * (c-ares's own writev would). */
+static ares_ssize_t sock_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *arg)
+{
+    (void)arg;
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = (struct iovec *)iov;
+    m.msg_iovlen = (size_t)n;
+    return sendmsg(fd, &m, MSG_NOSIGNAL);
+}
+
+static const struct ares_socket_functions sock_funcs = {
+    sock_open, sock_close, sock_connect, sock_recvfrom, sock_sendv,
 };
 
 /* Would glibc have read the reply ABUF, just delivered on W's channel, over
@@ -154,6 +216,34 @@ static int wire_via_tcp(struct wire *w, const struct dnsmsg *m)
             return w->to_tcp[i].tc;
         }
     return 1;
+}
+
+/* 1 if every socket C holds is still ours. Otherwise the lost ones are
+ * forgotten (so c-ares's close will not touch their numbers) and the
+ * channel must be destroyed before c-ares reads or polls anything. */
+static int chan_vet(struct chan *c)
+{
+    int ok = 1;
+    for (int i = 0; i < c->nsocks;)
+        if (fdkeep_ours(&c->socks[i]))
+            i++;
+        else {
+            sock_forget(c, &c->socks[i]);
+            ok = 0;
+        }
+    return ok;
+}
+
+/* A query ended with STATUS on C: the errno of our failed socket() if that
+ * was the cause (c-ares then ends the query as if the server refused), not
+ * the server; else 0. */
+static int chan_local_failure(struct chan *c, int status)
+{
+    int err = c->sock_errno;
+    if (err == 0 || status == ARES_SUCCESS)
+        return 0;
+    c->sock_errno = 0;
+    return err;
 }
 
 /* S as c-ares must be told it. "nameserver 0.0.0.0" (or ::) reaches this
@@ -197,7 +287,10 @@ static struct chan *chan_create(const struct dnsf_server *s, int timeout_ms)
              | ARES_OPT_DOMAINS | ARES_OPT_LOOKUPS | ARES_OPT_SORTLIST | ARES_OPT_SERVERS
              | ARES_OPT_NOROTATE;
     /* NOCHECKRESP: hand SERVFAIL/REFUSED to us, we decide what is usable.
-     * NOALIASES: never read HOSTALIASES (FACTS.md, CVE-2024-25629).
+     * NOALIASES: never read HOSTALIASES, which c-ares 1.18.1 finds by plain
+     * getenv (setuid programs included) and reads with ares__read_line, the
+     * code of CVE-2024-25629 (an out-of-bounds read), unpatched in Debian's
+     * 1.18.1-3.
      * NOSEARCH: search lists are applied by resolve.c, as glibc does. */
     o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOALIASES | ARES_FLAG_NOSEARCH;
     o.timeout = timeout_ms;
@@ -218,10 +311,29 @@ static struct chan *chan_create(const struct dnsf_server *s, int timeout_ms)
         free(c);
         return NULL;
     }
-    ares_set_socket_functions(c->ch, &wire_funcs, c);
+    ares_set_socket_functions(c->ch, &sock_funcs, c);
     memcpy(&c->addr, &s->addr, sizeof c->addr);
     c->timeout_ms = timeout_ms;
+    pthread_mutex_lock(&pool_lock);
+    c->all_next = pool_all;
+    pool_all = c;
+    pthread_mutex_unlock(&pool_lock);
     return c;
+}
+
+/* Destroy C (not in pool_idle). Its queries end with ARES_EDESTRUCTION;
+ * its sockets are closed where still ours. */
+static void chan_destroy(struct chan *c)
+{
+    pthread_mutex_lock(&pool_lock);
+    for (struct chan **pp = &pool_all; *pp != NULL; pp = &(*pp)->all_next)
+        if (*pp == c) {
+            *pp = c->all_next;
+            break;
+        }
+    pthread_mutex_unlock(&pool_lock);
+    ares_destroy(c->ch);
+    free(c);
 }
 
 
@@ -250,12 +362,17 @@ static struct chan *chan_checkout(const struct dnsf_server *s, int timeout_ms)
     pthread_mutex_unlock(&pool_lock);
     while (stale != NULL) {
         struct chan *n = stale->next;
-        ares_destroy(stale->ch);           /* closes only this process's fds */
-        free(stale);
+        chan_destroy(stale);               /* its sockets were closed at fork */
         stale = n;
+    }
+    if (found != NULL && !chan_vet(found)) {
+        chan_destroy(found);
+        found = NULL;
     }
     if (found == NULL && (found = chan_create(s, timeout_ms)) != NULL)
         found->gen = gen;
+    if (found != NULL)
+        found->sock_errno = 0;
     return found;
 }
 
@@ -272,23 +389,28 @@ static void chan_checkin(struct chan *c)
         pool_idle = c;
     }
     pthread_mutex_unlock(&pool_lock);
-    if (!keep) {
-        ares_destroy(c->ch);
-        free(c);
-    }
+    if (!keep)
+        chan_destroy(c);
 }
 
 void transport_fork_child(void)
 {
-    /* Another parent thread may have held the lock at fork time. Channels
-     * checked out by parent threads are abandoned: those threads do not
-     * exist here. Idle ones are destroyed on next checkout, so the child
-     * never reads replies meant for the parent on a shared socket. */
+    /* Another parent thread may have held the lock at fork time. Every
+     * socket is shared with the parent: it is closed here (where the
+     * number is still ours), so the child never reads replies meant for the
+     * parent nor holds the parent's sockets. Channels checked out by parent
+     * threads are abandoned (those threads do not exist here); idle ones
+     * are destroyed on next checkout. */
     pthread_mutex_init(&pool_lock, NULL);
     pool_gen++;
+    for (struct chan *c = pool_all; c != NULL; c = c->all_next) {
+        for (int i = 0; i < c->nsocks && i < CHAN_MAX_SOCKS; i++)
+            fdkeep_close(&c->socks[i]);
+        c->nsocks = 0;
+    }
 }
 
-void transport_shutdown(void)
+void transport_release_idle(void)
 {
     pthread_mutex_lock(&pool_lock);
     struct chan *c = pool_idle;
@@ -296,8 +418,7 @@ void transport_shutdown(void)
     pthread_mutex_unlock(&pool_lock);
     while (c != NULL) {
         struct chan *n = c->next;
-        ares_destroy(c->ch);
-        free(c);
+        chan_destroy(c);
         c = n;
     }
 }
@@ -344,6 +465,7 @@ struct lookup {
     int recheck_ms;                /* the interval that led there */
     int tokens;                    /* budget tokens taken */
     int internal_error;
+    int sock_errno;                /* a socket() of ours failed (internal_error) */
     unsigned events;               /* bumped by every callback */
     int probe_si;                  /* server probed for q[0], or -1 */
     int unreachable[DNSF_MAX_SERVERS];
@@ -436,7 +558,8 @@ static void on_orphan(struct probe *p, int status, const unsigned char *abuf, in
 {
     int rcode;
     p->chan->orphans--;
-    if (status != ARES_ECANCELLED && status != ARES_EDESTRUCTION) {
+    if (status != ARES_ECANCELLED && status != ARES_EDESTRUCTION
+        && !chan_local_failure(p->chan, status)) {
         enum health_outcome o = classify(status, abuf, alen, NULL, 0, &rcode);
         /* A lost race was counted when its lookup ended; only an answer
          * (the server works after all) changes anything now. Its RTT is
@@ -482,6 +605,18 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
     if (q->st[p->si] == SRV_INFLIGHT)
         q->st[p->si] = SRV_IDLE;
     if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) {
+        free(p);
+        return;
+    }
+    int err = chan_local_failure(p->chan, status);
+    if (err != 0) {
+        /* We could not get a socket (EMFILE, ...): not the server's fault,
+         * and glibc may still manage: fail open. */
+        LOGI("%s: %s type %u: no socket (%s); handing the lookup to glibc", srv->text,
+             lk->name, q->qtype, strerror(err));
+        q->st[p->si] = SRV_FINAL;
+        lk->internal_error = 1;
+        lk->sock_errno = err;
         free(p);
         return;
     }
@@ -838,6 +973,13 @@ static void drain_orphans(void)
             pp = &c->next;
     }
     pthread_mutex_unlock(&pool_lock);
+    for (int i = 0; i < nt;)             /* the program may have taken a number back */
+        if (chan_vet(taken[i]))
+            i++;
+        else {
+            chan_destroy(taken[i]);
+            taken[i] = taken[--nt];
+        }
     if (nt == 0)
         return;
     struct pollfd pfd[MAXPFD];
@@ -965,6 +1107,10 @@ int transport_query(const struct transport_plan *plan, const char *name,
     if (lk.tokens == 0)
         health_budget_earn();
     end_lookup(&lk);
+    /* Out of descriptors: the queries this lookup leaves running hold
+     * sockets glibc now needs. Give them back too (fdkeep.h). */
+    if (lk.sock_errno != 0)
+        fdkeep_shortage(lk.sock_errno);
     finish_failures(&lk);
     if (lk.internal_error) {
         for (int i = 0; i < nq; i++) {

@@ -57,7 +57,11 @@ int cache_put(const struct cache_params *p, uint64_t set, const char *name, uint
 
 /* Single-flight: one thread resolves a question while the others wait.
  * Return 1 if the caller leads (it must call cache_flight_end), 0 after the
- * leader finished (look in the cache again), -1 if DEADLINE_MS passed. */
+ * leader finished (look in the cache again), -1 if DEADLINE_MS passed.
+ * Callers run with cancellation off (cancel.h): a waiter cancelled in
+ * pthread_cond_timedwait would leave holding the shard's lock, and a
+ * leader cancelled before cache_flight_end would leave its flight for every
+ * later lookup of the name to wait out. */
 struct cache_flight;
 int cache_flight_begin(const char *name, uint16_t mode, uint64_t deadline_ms,
                        struct cache_flight **leader);

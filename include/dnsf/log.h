@@ -17,6 +17,8 @@ void log_configure(int level, const char *target);
  * diagnostic command's own stdout. Never used inside a host program. */
 void log_configure_fd(int level, int fd);
 extern int log_level_current;
+/* After fork, in the child: renew the lock another thread may have held. */
+void log_fork_child(void);
 static inline int log_on(int level) { return level <= log_level_current; }
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define LOGE(...) do { if (log_on(LOG_LVL_ERROR)) log_msg(LOG_LVL_ERROR, __VA_ARGS__); } while (0)

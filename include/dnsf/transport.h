@@ -6,7 +6,10 @@
  * Contract: transport_query() returns within plan->deadline_ms, whatever
  * the servers do. For each qtype it delivers either a usable reply (rcode
  * NOERROR or NXDOMAIN, well formed, answering the question asked) or a
- * failure kind. It never holds a lock while waiting for the network. */
+ * failure kind. It never holds a lock while waiting for the network.
+ * Callers run with cancellation off (cancel.h): c-ares 1.18.1 has no
+ * cancellation support, and the channels a lookup has checked out, and
+ * its queries' callbacks, point into the lookup's stack frame. */
 #ifndef DNSF_TRANSPORT_H
 #define DNSF_TRANSPORT_H
 
@@ -48,9 +51,12 @@ int transport_query(const struct transport_plan *plan, const char *name,
                     const uint16_t *qtypes, int nq, struct dnsf_reply *out);
 void dnsf_reply_free(struct dnsf_reply *r);
 
-/* After fork, in the child: forget channels shared with the parent. */
+/* After fork, in the child: close the sockets shared with the parent and
+ * forget the channels that hold them. */
 void transport_fork_child(void);
-/* Destroy idle channels (at exit, so leak checkers see a clean heap). */
-void transport_shutdown(void);
+/* Destroy idle channels, and with them the sockets that queries of ended
+ * lookups keep open: on a descriptor shortage, and at exit (so leak
+ * checkers see a clean heap). */
+void transport_release_idle(void);
 
 #endif

@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "toolkit.h"
+
 static const char *name;
 static struct in_addr want;
 static atomic_int stop;
@@ -59,31 +61,12 @@ static long now_ms(void)
 /* 0 right, 1 wrong answer, 2 failed. */
 static int resolve_gai(void)
 {
-	struct addrinfo hints, *res = NULL;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_INET;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(name, NULL, &hints, &res) != 0)
-		return 2;
-	int r = 1;
-	if (res && res->ai_family == AF_INET &&
-	    ((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr == want.s_addr)
-		r = 0;
-	freeaddrinfo(res);
-	return r;
+	return tk_gai_v4_is(name, want);
 }
 
 static int resolve_ghr(void)
 {
-	struct hostent he, *result = NULL;
-	char buf[4096];
-	int herr = 0;
-	if (gethostbyname_r(name, &he, buf, sizeof buf, &result, &herr) != 0 || result == NULL)
-		return 2;
-	if (he.h_addrtype != AF_INET || he.h_addr_list[0] == NULL ||
-	    memcmp(he.h_addr_list[0], &want, 4) != 0)
-		return 1;
-	return 0;
+	return tk_ghr_v4_is(name, want);
 }
 
 static void *spinner(void *arg)

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,34 @@ static inline const char *tk_eai_name(int rc)
 	case EAI_ADDRFAMILY: return "EAI_ADDRFAMILY";
 	default: return NULL;
 	}
+}
+
+/* getaddrinfo(NAME, {AF_INET, SOCK_STREAM}): 0 when its first address is
+ * WANT, 1 when it is another, 2 when the call failed. */
+static inline int tk_gai_v4_is(const char *name, struct in_addr want)
+{
+	struct addrinfo hints, *res = NULL;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(name, NULL, &hints, &res) != 0)
+		return 2;
+	int r = !(res != NULL && res->ai_family == AF_INET
+	          && ((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr == want.s_addr);
+	freeaddrinfo(res);
+	return r;
+}
+
+/* gethostbyname_r(NAME): the same for its first address. */
+static inline int tk_ghr_v4_is(const char *name, struct in_addr want)
+{
+	struct hostent he, *result = NULL;
+	char buf[4096];
+	int herr = 0;
+	if (gethostbyname_r(name, &he, buf, sizeof buf, &result, &herr) != 0 || result == NULL)
+		return 2;
+	return !(he.h_addrtype == AF_INET && he.h_addr_list[0] != NULL
+	         && memcmp(he.h_addr_list[0], &want, 4) == 0);
 }
 
 /* The C name of an h_errno value ("0" for none); NULL if unknown. */

@@ -216,7 +216,7 @@ static int group_teardown(void **state)
     __atomic_store_n(&rsp.stop, 1, __ATOMIC_RELEASE);
     pthread_join(rsp.thread, NULL);
     close(rsp.fd);
-    transport_shutdown();
+    transport_release_idle();
     return 0;
 }
 
