@@ -116,17 +116,6 @@ mkdir -p "$W/out"
 . "$DNSF_ROOT/tests/tools/bench_nsd.sh"
 dnsf_on_exit bench_ns_stop
 
-# wait_for_line FILE TEXT SECONDS PID: until FILE contains TEXT (and PID lives).
-wait_for_line() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		dnsf_pid_alive "$4" || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # primary_queries: how many queries the dead primary has swallowed so far
 # (faultdns writes its stats file on SIGUSR2).
 primary_queries() {
@@ -157,12 +146,10 @@ EOF
 
 echo "Starting the healthy nameserver, the dead primary and the web server..."
 bench_ns_start "$SECONDARY" "$W/nsd" || demo_die "cannot start the nameserver on $SECONDARY"
-"$TOOLS/faultdns" --listen "$PRIMARY:53" --upstream "$SECONDARY:53" --mode blackhole \
-	--stats "$W/primary.stats" >"$W/faultdns.out" 2>"$W/faultdns.err" </dev/null &
-FD_PID=$!
-dnsf_track_pid "$FD_PID"
-wait_for_line "$W/faultdns.out" ready 5 "$FD_PID" ||
-	{ cat "$W/faultdns.err" >&2; demo_die "faultdns did not start on $PRIMARY:53"; }
+dnsf_server_start faultdns "$PRIMARY" 53 line:ready "$W/faultdns.out" \
+	"$TOOLS/faultdns" --listen "$PRIMARY:53" --upstream "$SECONDARY:53" --mode blackhole \
+	--stats "$W/primary.stats" >&2 || demo_die "faultdns did not start on $PRIMARY:53"
+FD_PID=$DNSF_SPAWNED_PID
 
 if curl -q -s --noproxy '*' --max-time 1 -o /dev/null "http://$WEB_ADDR/" 2>/dev/null; then
 	demo_die "something already serves HTTP on $WEB_ADDR:80"
