@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # 02_harness: the test harness (tests/lib/common.sh, tests/lib/procs.sh) cleans up on every
-# exit path, and reports a taken port with its holder.
+# exit path, reports a taken port with its holder, and needs no /etc/hosts of the host.
 #
 # Each case runs a small child test (a script that sources common.sh, as every test does)
 # and then checks what it left: a server still holding its port would make the next test
@@ -10,6 +10,8 @@
 #   - a bail in a subshell, or inside a redirection: the test ends, the message is shown
 #   - killed by SIGKILL (no cleanup at all): the runner's sweep finds and stops its servers
 #   - a port held by a process that does not answer DNS: reported at once, with its PID
+#   - no /etc/hosts and a dangling /etc/resolv.conf (debootstrap --variant=minbase):
+#     in_private_etc and in_private_resolv still work, and the host's /etc gains nothing
 # SC2016: the child scripts and the sh -c script are single-quoted on purpose.
 # shellcheck disable=SC2016
 # shellcheck source=tests/lib/common.sh
@@ -165,5 +167,28 @@ assert_contains "$(cat "$W/taken.out")" "udp $A4:53: held by pid $HOLDER" "taken
 assert_contains "$(cat "$W/taken.out")" "started under " "taken port: and the test that started it"
 dnsf_stop_pid "$HOLDER"
 dnsf_untrack_pid "$HOLDER"
+
+# ---- no /etc/hosts, a dangling /etc/resolv.conf
+# The child runs in a namespace whose /etc is a copy without hosts and with resolv.conf a
+# dangling symlink, as on a system made with debootstrap --variant=minbase.
+cp -a /etc "$W/etc-min"
+rm -f "$W/etc-min/hosts" "$W/etc-min/resolv.conf"
+ln -s ../run/nowhere/resolv.conf "$W/etc-min/resolv.conf"
+child noetc <<'EOF'
+make_etc "$DNSF_TMP/etc" 127.53.0.1
+cmp "$DNSF_FIXTURES/hosts" <(in_private_etc "$DNSF_TMP/etc" cat /etc/hosts) && echo "hosts: the private file"
+cmp "$DNSF_TMP/etc/resolv.conf" <(in_private_resolv "$DNSF_TMP/etc/resolv.conf" cat /etc/resolv.conf) &&
+	echo "resolv.conf: the private file"
+finish
+EOF
+unshare -m --propagation private sh -c '
+	mount --bind "$1" /etc || exit 125
+	bash "$2/noetc.sh" >"$2/noetc.out" 2>&1 </dev/null
+	echo "rc=$?"
+	if [ -e /etc/hosts ]; then echo "/etc/hosts exists afterwards"; fi
+	if [ ! -L /etc/resolv.conf ]; then echo "/etc/resolv.conf changed"; fi' noetc "$W/etc-min" "$W" >"$W/noetc.rc" 2>&1
+assert_eq "rc=0" "$(cat "$W/noetc.rc")" "no /etc/hosts: the child passed, and the (copied) /etc is unchanged"
+assert_eq "hosts: the private file
+resolv.conf: the private file" "$(grep -v '^#' "$W/noetc.out")" "no /etc/hosts: in_private_etc and in_private_resolv bind their files"
 
 finish

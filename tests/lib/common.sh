@@ -341,12 +341,17 @@ shim_is_loaded() {
 # nscd's socket directory is hidden (nscd would answer from the host's resolv.conf),
 # and an existing /etc/dnsfailover.conf is masked by an empty file unless
 # DNSF_KEEP_SYSTEM_CONF=1, so the shim sees the defaults.
+# A DST that does not exist (a minimal Debian has no /etc/hosts, and a dangling
+# /etc/resolv.conf symlink is common) is created first, inside the namespace only: its
+# directory gets an overlay whose upper layer is a tmpfs of that namespace, so the
+# host's directory is never written and nothing is left to remove. (A private copy of
+# /etc bound over /etc would do too, but would cost a copy of /etc per call.)
 dnsf_private_mounts() {
 	local -a pairs=()
 	while (($#)) && [ "$1" != -- ]; do
 		[ $# -ge 2 ] || bail "dnsf_private_mounts: odd SRC DST list"
 		[ -e "$1" ] || bail "dnsf_private_mounts: $1 does not exist"
-		[ -e "$2" ] || bail "dnsf_private_mounts: $2 does not exist (cannot bind over it)"
+		[ -d "${2%/*}/" ] || bail "dnsf_private_mounts: ${2%/*} is not a directory (cannot put $2 there)"
 		pairs+=("$1" "$2")
 		shift 2
 	done
@@ -361,17 +366,37 @@ dnsf_private_mounts() {
 	for d in /run/nscd /var/run/nscd; do
 		if [ -S "$d/socket" ]; then nscd=$d; fi
 	done
+	[ -d "$DNSF_TMP/.overlay" ] || mkdir "$DNSF_TMP/.overlay"
 	unshare -m --propagation private sh -c '
-		nscd=$1; shift
+		nscd=$1 ovl=$2 n=0 done=" "
+		shift 2
 		if [ -n "$nscd" ]; then
 			mount -t tmpfs dnsf-no-nscd "$nscd" || { echo "in_private: cannot hide $nscd" >&2; exit 125; }
 		fi
+		# Every overlay before the first bind: an overlay would hide a bind below it.
+		for f in "$@"; do
+			n=$((n + 1))
+			[ "$f" = -- ] && break
+			[ $((n % 2)) = 0 ] && [ ! -e "$f" ] || continue
+			d=${f%/*}
+			d=${d:-/}
+			case $done in *" $d "*) ;; *)
+				[ "$done" != " " ] || mount -t tmpfs dnsf-overlay "$ovl" ||
+					{ echo "in_private: cannot mount a tmpfs on $ovl" >&2; exit 125; }
+				mkdir "$ovl/u$n" "$ovl/w$n" &&
+					mount -t overlay dnsf-overlay -o "lowerdir=$d,upperdir=$ovl/u$n,workdir=$ovl/w$n" "$d" ||
+					{ echo "in_private: $f does not exist and an overlay on $d failed" >&2; exit 125; }
+				done="$done$d "
+				;;
+			esac
+			rm -f "$f" && : >"$f" || { echo "in_private: cannot create $f in the overlay" >&2; exit 125; }
+		done
 		while [ "$1" != -- ]; do
 			mount --bind "$1" "$2" || { echo "in_private: cannot bind $1 over $2" >&2; exit 125; }
 			shift 2
 		done
 		shift
-		exec "$@"' dnsf-private "$nscd" "${pairs[@]}" -- "$@"
+		exec "$@"' dnsf-private "$nscd" "$DNSF_TMP/.overlay" "${pairs[@]}" -- "$@"
 }
 
 # in_private_resolv RESOLV_FILE CMD...: CMD sees RESOLV_FILE as /etc/resolv.conf.
