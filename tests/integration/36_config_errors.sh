@@ -239,6 +239,12 @@ assert_contains "$(cat "$E")" "strategy hedge" "apps no match: getent runs with 
 # ld.so ignores LD_PRELOAD paths with a slash in a setuid program, so the shim comes from
 # /etc/ld.so.preload here: an overlay on /etc inside a private mount namespace adds it (and
 # the system config file) without touching the real /etc.
+# The setuid program runs as nobody, and ld.so opens the preloaded library with that
+# identity: a library under /root (0700) or under this test's own 0700 temporary directory
+# could not be loaded ("cannot open shared object file"). So the library is preloaded from
+# a copy in the overlay's upper layer, a tmpfs this test mounts, world-readable and not
+# noexec, reached as /etc/dnsf-test/libdnsfailover.so: the test does not depend on where
+# the checkout lives, and the copy goes away with the namespace.
 if [[ ${DNSF_SANITIZER:-} == *address* ]]; then
 	diag "setuid part skipped under ASan (the sanitizer runtime cannot go into ld.so.preload)"
 	finish
@@ -267,9 +273,11 @@ in_overlay_etc() {
 	unshare -m --propagation private sh -c '
 		o=$1 lib=$2 sysconf=$3 etc=$4
 		shift 4
-		mount -t tmpfs dnsf-ovl "$o" || exit 125
-		mkdir "$o/upper" "$o/work" || exit 125
-		printf "%s\n" "$lib" >"$o/upper/ld.so.preload"
+		mount -t tmpfs -o mode=0755 dnsf-ovl "$o" || exit 125
+		mkdir -m 0755 "$o/upper" "$o/work" "$o/upper/dnsf-test" || exit 125
+		cp "$lib" "$o/upper/dnsf-test/libdnsfailover.so" || exit 125
+		chmod 0644 "$o/upper/dnsf-test/libdnsfailover.so" || exit 125
+		printf "%s\n" /etc/dnsf-test/libdnsfailover.so >"$o/upper/ld.so.preload"
 		cp "$sysconf" "$o/upper/dnsfailover.conf" || exit 125
 		cp "$etc/resolv.conf" "$etc/hosts" "$etc/nsswitch.conf" "$o/upper/" || exit 125
 		for d in /run/nscd /var/run/nscd; do
