@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# tests/deps.sh [--check] -- make sure the Debian 12 packages `make test` needs are installed.
+# tests/deps.sh [--check] [PKG...] -- make sure the Debian 12 packages `make test` needs are
+# installed (or the packages PKG..., e.g. debootstrap for `make check-fresh`).
 #
 # As root, installs what is missing with apt-get (running `apt-get update` only if the
 # first attempt fails). As another user, prints the exact command and exits 1.
 # --check only reports (exit 1 if something is missing).
+#
+# The list is what a minimal Debian 12 (debootstrap --variant=minbase, or the official
+# container image) lacks; `make check-fresh` checks that it is enough.
 #
 # Why each package:
 #   gcc libc6-dev make    compile the library, the tools and the unit tests
@@ -20,15 +24,21 @@
 #   procps                pgrep (finding NSD's child processes to stop them by PID)
 #   iproute2              ss (reports who holds port 53 when the test server cannot bind)
 #   strace                counts the opens of /etc/hosts (64_hostsfile: read once, not per call)
+#   netbase               /etc/services and /etc/protocols: the clients' service names
+#                         ("https", "ssh") are looked up there (getaddrinfo, getservbyname)
 set -euo pipefail
 
 PKGS=(gcc libc6-dev make pkg-config libc-ares-dev libconfig-dev libcmocka-dev
-	nsd python3 valgrind curl util-linux procps iproute2 strace)
+	nsd python3 valgrind curl util-linux procps iproute2 strace netbase)
 # For testing this script only: DNSF_DEPS_PKGS="a b" replaces the list.
 if [ -n "${DNSF_DEPS_PKGS:-}" ]; then read -ra PKGS <<<"$DNSF_DEPS_PKGS"; fi
 
 check_only=0
-if [ "${1:-}" = --check ]; then check_only=1; fi
+if [ "${1:-}" = --check ]; then
+	check_only=1
+	shift
+fi
+if [ $# -gt 0 ]; then PKGS=("$@"); fi
 
 missing=()
 for p in "${PKGS[@]}"; do
