@@ -60,24 +60,16 @@ declare -A DNSF_NS_PID=() DNSF_NS_DIR=()
 # Only a child of this shell is signalled (a PID we recorded may have exited and been
 # reused by some other process); --any lifts that for processes our children forked.
 dnsf_stop_pid() {
-	local pid=$1 any=${2:-} i ppid
+	local pid=$1 any=${2:-} ppid
 	if dnsf_pid_alive "$pid"; then
 		ppid=$(dnsf_pid_ppid "$pid")
 		if [ "$any" != --any ] && [ "$ppid" != "$$" ] && [ "$ppid" != "$BASHPID" ]; then
 			echo "# not stopping pid $pid: not our child any more (parent $ppid)" >&2
 			return 0
 		fi
-		kill -TERM "$pid" 2>/dev/null
-		for ((i = 0; i < 50; i++)); do
-			dnsf_pid_alive "$pid" || break
-			sleep 0.1
-		done
-		if dnsf_pid_alive "$pid"; then
-			echo "# pid $pid ignored SIGTERM for 5 s, sending SIGKILL" >&2
-			kill -KILL "$pid" 2>/dev/null
-		fi
 	fi
-	wait "$pid" 2>/dev/null || true
+	dnsf_stop_all "$pid"
+	return 0
 }
 
 # dnsf_track_pid PID: stop PID when the test exits (for fault proxies and the like).

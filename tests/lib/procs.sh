@@ -74,28 +74,35 @@ dnsf_tagged_pids() {
 	done
 }
 
-# dnsf_stop_leftovers TAG WHO: stop every process still carrying TAG by its PID (SIGTERM,
-# up to 5 s, then SIGKILL), saying for each "# WHO left pid N running: CMDLINE".
+# dnsf_stop_all PID...: SIGTERM to each at once, then for each up to 5 s to go before
+# SIGKILL; reaps those that are children of this shell.
+dnsf_stop_all() {
+	local pid i
+	for pid in "$@"; do kill -TERM "$pid" 2>/dev/null; done
+	for pid in "$@"; do
+		for ((i = 0; i < 500; i++)); do
+			dnsf_pid_alive "$pid" || break
+			sleep 0.01
+		done
+		if dnsf_pid_alive "$pid"; then
+			echo "# pid $pid ignored SIGTERM for 5 s, sending SIGKILL" >&2
+			kill -KILL "$pid" 2>/dev/null
+		fi
+		wait "$pid" 2>/dev/null
+	done
+}
+
+# dnsf_stop_leftovers TAG WHO: stop every process still carrying TAG by its PID
+# (dnsf_stop_all), saying for each "# WHO left pid N running: CMDLINE".
 # Returns 1 when there was any, 0 when there was none.
 dnsf_stop_leftovers() {
-	local tag=$1 who=$2 pid i
+	local tag=$1 who=$2 pid
 	local -a pids
 	mapfile -t pids < <(dnsf_tagged_pids "$tag")
 	((${#pids[@]})) || return 0
 	for pid in "${pids[@]}"; do
 		echo "# $who left pid $pid running: $(dnsf_pid_cmdline "$pid"); stopping it"
-		kill -TERM "$pid" 2>/dev/null
 	done
-	for pid in "${pids[@]}"; do
-		for ((i = 0; i < 50; i++)); do
-			dnsf_pid_alive "$pid" || break
-			sleep 0.1
-		done
-		if dnsf_pid_alive "$pid"; then
-			echo "# pid $pid ignored SIGTERM for 5 s, sending SIGKILL"
-			kill -KILL "$pid" 2>/dev/null
-		fi
-		wait "$pid" 2>/dev/null
-	done
+	dnsf_stop_all "${pids[@]}" 2>&1
 	return 1
 }

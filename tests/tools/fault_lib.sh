@@ -109,27 +109,20 @@ fl_badreply() {
 	FL_SRV[$name]=$addr:$FL_NEXT_PORT
 }
 
-# fl_proxy_stop NAME...: all of them at once (SIGTERM to each, then reap each; SIGKILL
-# through dnsf_stop_pid for one that is still there after 5 s).
+# fl_proxy_stop NAME...: all of them at once (dnsf_stop_all: SIGTERM to each, then reap
+# each; SIGKILL for one that is still there after 5 s).
 fl_proxy_stop() {
-	local n pid i
+	local n pid
 	local -a pids=()
 	for n in "$@"; do
 		pid=${FL_PID[$n]:-}
 		[ -n "$pid" ] || continue
-		kill -TERM "$pid" 2>/dev/null
 		pids+=("$pid")
 		unset "FL_PID[$n]"
 	done
-	for pid in "${pids[@]}"; do
-		for ((i = 0; i < 500; i++)); do
-			dnsf_pid_alive "$pid" || break
-			sleep 0.01
-		done
-		if dnsf_pid_alive "$pid"; then dnsf_stop_pid "$pid"; fi
-		wait "$pid" 2>/dev/null
-		dnsf_untrack_pid "$pid"
-	done
+	((${#pids[@]})) || return 0
+	dnsf_stop_all "${pids[@]}"
+	for pid in "${pids[@]}"; do dnsf_untrack_pid "$pid"; done
 }
 
 fl_stats() {
