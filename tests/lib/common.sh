@@ -40,7 +40,8 @@ export DNSF_ROOT DNSF_BUILD DNSF_LIB TOOLS DNSF_FIXTURES
 unset LOCALDOMAIN RES_OPTIONS HOSTALIASES DNSFAILOVER_CONF DNSFAILOVER_DISABLE
 
 DNSF_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dnsf-test.XXXXXX") || { echo "Bail out! mktemp failed"; exit 1; }
-# Every process this test starts, however, carries this tag (tests/lib/procs.sh).
+# Every process this test starts, however it is started, carries this tag
+# (tests/lib/procs.sh).
 DNSF_TAG=${0##*/}:$$
 dnsf_tag_processes "$DNSF_TAG"
 # The test's own stdout, for the lines that must reach it from inside a redirection or a
@@ -115,8 +116,8 @@ dnsf_cleanup() {
 trap dnsf_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
-# Without a trap a signal kills the shell outright and the cleanup never runs. SIGPIPE
-# comes from writing to a FIFO whose reader died (a client the test talks to).
+# SIGPIPE comes from writing to a FIFO whose reader died (a client the test talks to):
+# say so, and end through the cleanup.
 trap 'echo "Bail out! SIGPIPE: the test wrote to a pipe nobody reads (did a program it talks to die?)" >&"$DNSF_TAP_FD"; exit 141' PIPE
 # A bail in a subshell ends the test too (see bail).
 trap 'exit 1' USR1
