@@ -20,7 +20,8 @@
 #
 # Everything is undone on every exit path: the namespaces end with their processes (the
 # PID namespace takes every process in it along), so no mount is left; the root is then
-# removed (DNSF_FRESH_KEEP=1 keeps it, for a look). This machine's /etc and /run are never
+# removed (DNSF_FRESH_KEEP=1 keeps it, for a look). The root is made in DNSF_FRESH_DIR
+# (default /var/tmp; it needs about 1 GB, on a file system that allows exec and devices). This machine's /etc and /run are never
 # touched; debootstrap itself is installed on demand (tests/deps.sh). The whole output is
 # also written to $DNSF_FRESH_LOG (default build/check-fresh.log).
 #
