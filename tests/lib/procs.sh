@@ -96,13 +96,15 @@ dnsf_stop_all() {
 # (dnsf_stop_all), saying for each "# WHO left pid N running: CMDLINE".
 # Returns 1 when there was any, 0 when there was none.
 dnsf_stop_leftovers() {
-	local tag=$1 who=$2 pid
-	local -a pids
-	mapfile -t pids < <(dnsf_tagged_pids "$tag")
-	((${#pids[@]})) || return 0
-	for pid in "${pids[@]}"; do
-		echo "# $who left pid $pid running: $(dnsf_pid_cmdline "$pid"); stopping it"
+	local tag=$1 who=$2 pid cmd
+	local -a pids=()
+	for pid in $(dnsf_tagged_pids "$tag"); do
+		cmd=$(dnsf_pid_cmdline "$pid")
+		case $cmd in "" | "?") continue ;; esac # it was exiting
+		echo "# $who left pid $pid running: $cmd; stopping it"
+		pids+=("$pid")
 	done
+	((${#pids[@]})) || return 0
 	dnsf_stop_all "${pids[@]}" 2>&1
 	return 1
 }
