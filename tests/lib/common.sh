@@ -666,3 +666,21 @@ dnsf_server_start() {
 	dnsf_port_holders "$addr" "$port"
 	return 1
 }
+
+# dnsf_http_start ADDR PORT DIR LOG: a static web server for DIR on ADDR:PORT (python3's
+# http.server), started with dnsf_server_start. Unlike `python3 -m http.server` it does
+# not look up its own address before it listens (HTTPServer.server_bind calls
+# socket.getfqdn): that would ask this machine's nameservers, which the tests never do,
+# and where they cannot be reached it takes 10 s (two 5 s timeouts) before the port opens.
+dnsf_http_start() {
+	dnsf_server_start "web server" "$1" "$2" line:ready "$4" "$DNSF_PYTHON" -I -c '
+import functools, http.server, socketserver, sys
+class Server(http.server.ThreadingHTTPServer):
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[3])
+server = Server((sys.argv[1], int(sys.argv[2])), handler)
+print("ready", flush=True)
+server.serve_forever()' "$1" "$2" "$3"
+}
