@@ -125,8 +125,8 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+trap 'say "interrupted"; exit 130' INT
+trap 'say "stopped by a signal"; exit 143' TERM HUP
 
 # ---------------------------------------------------------------- steps
 
