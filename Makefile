@@ -8,6 +8,8 @@
 #                        BENCH_SECTIONS="cache" for some sections only
 #   make check-asan      the test suite with ASan+UBSan
 #   make check-valgrind  the integration programs under valgrind
+#   make check-fresh     README's first lines on a fresh minimal Debian 12 (root,
+#                        network; before a release, not part of make test)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make uninstall       removes what install wrote (a changed config stays)
 #   make deb             build/dnsfailover_<version>_<arch>.deb (conf/debian)
@@ -167,6 +169,11 @@ check-asan: deps
 
 check-valgrind: deps all tools
 	@DNSF_VALGRIND=1 bash tests/run.sh valgrind
+
+# debootstrap, then the README's commands inside the new root (tests/fresh.sh).
+.PHONY: check-fresh
+check-fresh:
+	@bash tests/fresh.sh
 
 # Everything lands under $(DESTDIR). Only a real install (no DESTDIR) touches
 # the running system: it refreshes ld.so's cache, first naming LIBDIR in

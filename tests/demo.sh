@@ -4,7 +4,7 @@
 # Simulates a machine whose first nameserver is dead: resolv.conf lists a
 # blackhole first (tests/tools/faultdns --mode blackhole on 127.53.0.2) and a
 # healthy NSD second (127.53.0.1, serving tests/fixtures plus
-# tests/demo/demo.test.zone).  A local web server (python3 -m http.server)
+# tests/demo/demo.test.zone).  A local web server (python3's http.server)
 # listens on 127.53.1.80:80, the address of web/api/shop.demo.test.  Then real,
 # unmodified programs -- getent, curl and python3 -- look the names up, once with
 # glibc alone and once with the shim preloaded, in the same private
@@ -116,17 +116,6 @@ mkdir -p "$W/out"
 . "$DNSF_ROOT/tests/tools/bench_nsd.sh"
 dnsf_on_exit bench_ns_stop
 
-# wait_for_line FILE TEXT SECONDS PID: until FILE contains TEXT (and PID lives).
-wait_for_line() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		dnsf_pid_alive "$4" || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # primary_queries: how many queries the dead primary has swallowed so far
 # (faultdns writes its stats file on SIGUSR2).
 primary_queries() {
@@ -149,7 +138,7 @@ dnsfailover demo: a dead primary nameserver, with and without the shim
 Simulated here, on loopback only (nothing leaves this machine):
   nameserver $PRIMARY   primary, DEAD: faultdns in blackhole mode (reads queries, never answers)
   nameserver $SECONDARY   secondary, healthy: NSD serving demo.test
-  web server $WEB_ADDR:80   python3 -m http.server; web, api and shop.demo.test point at it
+  web server $WEB_ADDR:80   python3's http.server; web, api and shop.demo.test point at it
 The programs below see exactly that /etc/resolv.conf (default glibc options: timeout 5 s,
 attempts 2), through a private mount namespace; the host's /etc is untouched.
 
@@ -157,27 +146,13 @@ EOF
 
 echo "Starting the healthy nameserver, the dead primary and the web server..."
 bench_ns_start "$SECONDARY" "$W/nsd" || demo_die "cannot start the nameserver on $SECONDARY"
-"$TOOLS/faultdns" --listen "$PRIMARY:53" --upstream "$SECONDARY:53" --mode blackhole \
-	--stats "$W/primary.stats" >"$W/faultdns.out" 2>"$W/faultdns.err" </dev/null &
-FD_PID=$!
-dnsf_track_pid "$FD_PID"
-wait_for_line "$W/faultdns.out" ready 5 "$FD_PID" ||
-	{ cat "$W/faultdns.err" >&2; demo_die "faultdns did not start on $PRIMARY:53"; }
+dnsf_server_start faultdns "$PRIMARY" 53 line:ready "$W/faultdns.out" \
+	"$TOOLS/faultdns" --listen "$PRIMARY:53" --upstream "$SECONDARY:53" --mode blackhole \
+	--stats "$W/primary.stats" >&2 || demo_die "faultdns did not start on $PRIMARY:53"
+FD_PID=$DNSF_SPAWNED_PID
 
-if curl -q -s --noproxy '*' --max-time 1 -o /dev/null "http://$WEB_ADDR/" 2>/dev/null; then
-	demo_die "something already serves HTTP on $WEB_ADDR:80"
-fi
-"$DNSF_PYTHON" -I -m http.server 80 --bind "$WEB_ADDR" --directory "$DNSF_ROOT/tests/demo/www" \
-	>"$W/http.out" 2>"$W/http.err" </dev/null &
-HTTP_PID=$!
-dnsf_track_pid "$HTTP_PID"
-for ((i = 0; i < 50; i++)); do
-	curl -q -s --noproxy '*' --max-time 1 -o /dev/null "http://$WEB_ADDR/" && break
-	dnsf_pid_alive "$HTTP_PID" || break
-	sleep 0.1
-done
-curl -q -s --noproxy '*' --max-time 1 -o /dev/null "http://$WEB_ADDR/" ||
-	{ cat "$W/http.err" >&2; demo_die "the web server did not start on $WEB_ADDR:80"; }
+dnsf_http_start "$WEB_ADDR" 80 "$DNSF_ROOT/tests/demo/www" "$W/http.out" >&2 ||
+	demo_die "the web server did not start on $WEB_ADDR:80"
 
 make_etc "$W/etc" "$PRIMARY" "$SECONDARY"
 echo

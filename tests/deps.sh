@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# tests/deps.sh [--check] -- make sure the Debian 12 packages `make test` needs are installed.
+# tests/deps.sh [--check] [PKG...] -- make sure the Debian 12 packages `make test` needs are
+# installed (or the packages PKG..., e.g. debootstrap for `make check-fresh`).
 #
 # As root, installs what is missing with apt-get (running `apt-get update` only if the
 # first attempt fails). As another user, prints the exact command and exits 1.
 # --check only reports (exit 1 if something is missing).
+#
+# The list is what a minimal Debian 12 (debootstrap --variant=minbase, or the official
+# container image) lacks; `make check-fresh` checks that it is enough.
 #
 # Why each package:
 #   gcc libc6-dev make    compile the library, the tools and the unit tests
@@ -23,15 +27,22 @@
 #                         records every path `make install DESTDIR=` writes (90_install)
 #   man-db groff-base     `man --warnings` renders the man pages clean (94_man)
 #   binutils              strings: the library carries the version (94_man)
+#   netbase               /etc/services and /etc/protocols: the clients' service names
+#                         ("https", "ssh") are looked up there (getaddrinfo, getservbyname)
 set -euo pipefail
 
 PKGS=(gcc libc6-dev make pkg-config libc-ares-dev libconfig-dev libcmocka-dev
-	nsd python3 valgrind curl util-linux procps iproute2 strace man-db groff-base binutils)
+	nsd python3 valgrind curl util-linux procps iproute2 strace man-db groff-base binutils
+	netbase)
 # For testing this script only: DNSF_DEPS_PKGS="a b" replaces the list.
 if [ -n "${DNSF_DEPS_PKGS:-}" ]; then read -ra PKGS <<<"$DNSF_DEPS_PKGS"; fi
 
 check_only=0
-if [ "${1:-}" = --check ]; then check_only=1; fi
+if [ "${1:-}" = --check ]; then
+	check_only=1
+	shift
+fi
+if [ $# -gt 0 ]; then PKGS=("$@"); fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -10,7 +10,9 @@
 #
 # Each test's output is shown indented, followed by PASS/FAIL/SKIP and its wall time.
 # The last line is exactly "tests: N passed, N failed, N skipped"; the exit status is 1
-# when anything failed.
+# when anything failed. After each test, any process it left running (one that carries
+# the test's tag, tests/lib/procs.sh: killed before its cleanup, or never tracked) is
+# named and stopped, so it cannot take the next test's ports; the summary lists such tests.
 #
 # Environment: DNSF_BUILD (default build), DNSF_SANITIZER, DNSF_VALGRIND,
 # DNSF_TEST_TIMEOUT (seconds per test, default 900), DNSF_ONLY (a glob on test names,
@@ -28,6 +30,8 @@ esac
 
 DNSF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$DNSF_ROOT" || exit 2
+# shellcheck source=tests/lib/procs.sh
+. "$DNSF_ROOT/tests/lib/procs.sh"
 DNSF_BUILD=${DNSF_BUILD:-$DNSF_ROOT/build}
 case $DNSF_BUILD in /*) ;; *) DNSF_BUILD=$DNSF_ROOT/$DNSF_BUILD ;; esac
 export DNSF_BUILD
@@ -35,11 +39,12 @@ timeout_s=${DNSF_TEST_TIMEOUT:-900}
 
 passed=0 failed=0 skipped=0
 failed_names=()
+leaky_names=()
 valgrind_cmd=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q)
 
 # run_one KIND NAME CMD...: run one test, show its output indented, count the result.
 run_one() {
-	local kind=$1 name=$2 rc start end ms verdict
+	local kind=$1 name=$2 rc start end ms verdict tag
 	shift 2
 	if [ -n "${DNSF_ONLY:-}" ]; then
 		# shellcheck disable=SC2053 # DNSF_ONLY is a glob on purpose
@@ -47,8 +52,11 @@ run_one() {
 	fi
 	echo "=== $kind/$name"
 	start=${EPOCHREALTIME/[.,]/}
-	timeout -k 10 "$timeout_s" "$@" </dev/null 2>&1 | sed -u 's/^/    /'
+	tag=run.sh:$$:$kind/$name
+	DNSF_PROC_TAGS="${DNSF_PROC_TAGS:+$DNSF_PROC_TAGS }$tag" \
+		timeout -k 10 "$timeout_s" "$@" </dev/null 2>&1 | sed -u 's/^/    /'
 	rc=${PIPESTATUS[0]}
+	dnsf_stop_leftovers "$tag" "$kind/$name" || leaky_names+=("$kind/$name")
 	end=${EPOCHREALTIME/[.,]/}
 	ms=$(((end - start) / 1000))
 	case $rc in
@@ -121,6 +129,9 @@ total_ms=$(((${EPOCHREALTIME/[.,]/} - total_start) / 1000))
 echo
 if ((${#failed_names[@]})); then
 	echo "failed: ${failed_names[*]}"
+fi
+if ((${#leaky_names[@]})); then
+	echo "left processes running (stopped after them): ${leaky_names[*]}"
 fi
 printf 'total time %d.%03ds\n' $((total_ms / 1000)) $((total_ms % 1000))
 echo "tests: $passed passed, $failed failed, $skipped skipped"

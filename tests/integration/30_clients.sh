@@ -5,7 +5,7 @@
 # module (tests/tools/pyclient.py: getaddrinfo, gethostbyname, gethostbyname_ex,
 # gethostbyaddr, getnameinfo), perl's Socket and gethostby* (tests/tools/plclient.pl), and
 # curl fetching from a local HTTP server by name (ns1.dnsf.test is 127.53.0.1 in the test
-# zone; python3 -m http.server listens there on a high port).
+# zone; python3's http.server listens there on a high port, dnsf_http_start).
 # And h_errno as those programs see it (issue 10): python's socket.herror args and perl's
 # $? come from the thread's global h_errno, so for an NXDOMAIN name and address, a NODATA
 # name, an existing name and one found through the search list, each the first lookup of
@@ -166,17 +166,8 @@ fi
 PORT=18053
 mkdir -p "$W/www"
 echo "hello from dnsfailover test 30" >"$W/www/hello.txt"
-"$DNSF_PYTHON" -I -m http.server --bind "$DNSF_NS_ADDR" --directory "$W/www" "$PORT" \
-	>"$W/http.log" 2>&1 </dev/null &
-HTTP_PID=$!
-dnsf_track_pid "$HTTP_PID"
-for ((i = 0; i < 100; i++)); do
-	curl -s --noproxy '*' --max-time 1 -o /dev/null "http://$DNSF_NS_ADDR:$PORT/hello.txt" && break
-	dnsf_pid_alive "$HTTP_PID" || break
-	sleep 0.1
-done
-curl -s --noproxy '*' --max-time 2 "http://$DNSF_NS_ADDR:$PORT/hello.txt" >/dev/null ||
-	bail "the HTTP server on $DNSF_NS_ADDR:$PORT did not come up: $(cat "$W/http.log")"
+dnsf_http_start "$DNSF_NS_ADDR" "$PORT" "$W/www" "$W/http.log" ||
+	bail "the HTTP server on $DNSF_NS_ADDR:$PORT did not come up (see above)"
 URL="http://ns1.dnsf.test:$PORT/hello.txt"
 three_ways curl timeout -k 2 30 curl -sS -v --noproxy '*' --max-time 10 "$URL"
 assert_eq "hello from dnsfailover test 30

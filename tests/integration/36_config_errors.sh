@@ -274,6 +274,12 @@ assert_contains "$(cat "$E")" "strategy hedge" "apps no match: getent runs with 
 # ld.so ignores LD_PRELOAD paths with a slash in a setuid program, so the shim comes from
 # /etc/ld.so.preload here: an overlay on /etc inside a private mount namespace adds it (and
 # the system config file) without touching the real /etc.
+# The setuid program runs as nobody, and ld.so opens the preloaded library with that
+# identity: a library under /root (0700) or under this test's own 0700 temporary directory
+# could not be loaded ("cannot open shared object file"). So the library is preloaded from
+# a copy in the overlay's upper layer, a tmpfs this test mounts, world-readable and not
+# noexec, reached as /etc/dnsf-test/libdnsfailover.so: the test does not depend on where
+# the checkout lives, and the copy goes away with the namespace.
 if [[ ${DNSF_SANITIZER:-} == *address* ]]; then
 	diag "setuid part skipped under ASan (the sanitizer runtime cannot go into ld.so.preload)"
 	finish

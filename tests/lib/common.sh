@@ -6,8 +6,9 @@
 # resolver files through mount namespaces, and TAP-like assertions.
 #
 # Rules every test follows (tests/README.md): loopback only; every process we start is
-# recorded and stopped by its PID on exit; the real /etc files are never modified (they
-# are only bind-mounted over inside `unshare -m`).
+# recorded and stopped by its PID on exit, and whatever still carries the test's tag then
+# is stopped too (tests/lib/procs.sh); the real /etc files are never modified (they are
+# only bind-mounted over inside `unshare -m`).
 #
 # A script that is meaningful under valgrind (it runs its programs through dnsf_run)
 # says so with a line "# dnsf-valgrind: yes"; `tests/run.sh valgrind` runs only those.
@@ -20,6 +21,8 @@
 set -u
 
 DNSF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/lib/procs.sh
+. "$DNSF_ROOT/tests/lib/procs.sh"
 DNSF_BUILD=${DNSF_BUILD:-$DNSF_ROOT/build}
 case $DNSF_BUILD in /*) ;; *) DNSF_BUILD=$DNSF_ROOT/$DNSF_BUILD ;; esac
 DNSF_LIB=$DNSF_BUILD/libdnsfailover.so
@@ -37,6 +40,14 @@ export DNSF_ROOT DNSF_BUILD DNSF_LIB TOOLS DNSF_FIXTURES
 unset LOCALDOMAIN RES_OPTIONS HOSTALIASES DNSFAILOVER_CONF DNSFAILOVER_DISABLE
 
 DNSF_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dnsf-test.XXXXXX") || { echo "Bail out! mktemp failed"; exit 1; }
+# Every process this test starts, however it is started, carries this tag
+# (tests/lib/procs.sh).
+DNSF_TAG=${0##*/}:$$
+dnsf_tag_processes "$DNSF_TAG"
+# The test's own stdout, for the lines that must reach it from inside a redirection or a
+# subshell (bail, the exit cleanup). Programs the test starts through dnsf_spawn do not
+# inherit it.
+exec {DNSF_TAP_FD}>&1
 DNSF_FAILS=0
 DNSF_PIDS=()             # background processes to stop on exit (by PID)
 DNSF_EXIT_HOOKS=()       # commands (strings, eval'ed) to run on exit, last first
@@ -44,45 +55,22 @@ declare -A DNSF_NS_PID=() DNSF_NS_DIR=()
 
 # ---------------------------------------------------------------- process control
 
-# dnsf_pid_alive PID: true while PID exists and is not a zombie.
-dnsf_pid_alive() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	stat=${stat##*) }
-	[ -n "$stat" ] && [ "${stat%% *}" != Z ]
-}
-
-# dnsf_pid_ppid PID: its parent PID (empty if it is gone).
-dnsf_pid_ppid() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	stat=${stat##*) }
-	stat=${stat#* }
-	echo "${stat%% *}"
-}
+# dnsf_pid_alive and dnsf_pid_ppid: tests/lib/procs.sh.
 
 # dnsf_stop_pid PID [--any]: SIGTERM, wait up to 5 s, then SIGKILL; reap it.
 # Only a child of this shell is signalled (a PID we recorded may have exited and been
 # reused by some other process); --any lifts that for processes our children forked.
 dnsf_stop_pid() {
-	local pid=$1 any=${2:-} i ppid
+	local pid=$1 any=${2:-} ppid
 	if dnsf_pid_alive "$pid"; then
 		ppid=$(dnsf_pid_ppid "$pid")
 		if [ "$any" != --any ] && [ "$ppid" != "$$" ] && [ "$ppid" != "$BASHPID" ]; then
 			echo "# not stopping pid $pid: not our child any more (parent $ppid)" >&2
 			return 0
 		fi
-		kill -TERM "$pid" 2>/dev/null
-		for ((i = 0; i < 50; i++)); do
-			dnsf_pid_alive "$pid" || break
-			sleep 0.1
-		done
-		if dnsf_pid_alive "$pid"; then
-			echo "# pid $pid ignored SIGTERM for 5 s, sending SIGKILL" >&2
-			kill -KILL "$pid" 2>/dev/null
-		fi
 	fi
-	wait "$pid" 2>/dev/null || true
+	dnsf_stop_all "$pid"
+	return 0
 }
 
 # dnsf_track_pid PID: stop PID when the test exits (for fault proxies and the like).
@@ -100,17 +88,24 @@ dnsf_untrack_pid() {
 # dnsf_on_exit 'COMMAND': run COMMAND when the test exits (before processes are stopped).
 dnsf_on_exit() { DNSF_EXIT_HOOKS+=("$1"); }
 
+# The exit cleanup runs wherever the test exits, perhaps inside a redirection (a bail in
+# `f >file`): its own messages go to the test's stdout. Nothing may cut it short: an exit
+# hook that writes to a client which has died gets EPIPE, not a SIGPIPE that would kill
+# the shell before the servers are stopped.
 dnsf_cleanup() {
 	local rc=$? i
 	trap - EXIT
+	trap '' PIPE INT TERM HUP USR1
 	for ((i = ${#DNSF_EXIT_HOOKS[@]} - 1; i >= 0; i--)); do
 		eval "${DNSF_EXIT_HOOKS[i]}" || true
 	done
 	ns_stop >/dev/null 2>&1 || true
 	local -a pids=("${DNSF_PIDS[@]}")
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		dnsf_stop_pid "${pids[i]}"
+		dnsf_stop_pid "${pids[i]}" 2>&"$DNSF_TAP_FD"
 	done
+	# What no list knew of: servers started in a subshell, their children.
+	dnsf_stop_leftovers "$DNSF_TAG" "the test" >&"$DNSF_TAP_FD" || true
 	if [ "${DNSF_KEEP_TMP:-0}" = 1 ]; then
 		echo "# kept $DNSF_TMP" >&2
 	else
@@ -121,6 +116,11 @@ dnsf_cleanup() {
 trap dnsf_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
+# SIGPIPE comes from writing to a FIFO whose reader died (a client the test talks to):
+# say so, and end through the cleanup.
+trap 'echo "Bail out! SIGPIPE: the test wrote to a pipe nobody reads (did a program it talks to die?)" >&"$DNSF_TAP_FD"; exit 141' PIPE
+# A bail in a subshell ends the test too (see bail).
+trap 'exit 1' USR1
 
 # ---------------------------------------------------------------- assertions
 
@@ -135,9 +135,12 @@ skip() {
 	echo "skip - $*"
 	exit 77
 }
-# bail REASON: the test cannot go on; it fails.
+# bail REASON: the test cannot go on; it fails. The line goes to the test's stdout even
+# from inside a redirection or a command substitution; in a subshell, bail also ends the
+# test's own shell (SIGUSR1), whose cleanup then stops what the test started.
 bail() {
-	echo "Bail out! $*"
+	echo "Bail out! $*" >&"$DNSF_TAP_FD"
+	if [ "$BASHPID" != "$$" ]; then kill -USR1 "$$" 2>/dev/null; fi
 	exit 1
 }
 
@@ -232,11 +235,11 @@ DNSF_SPAWNED_PID=""
 dnsf_spawn() {
 	local log=$1
 	shift
-	if [ -n "$DNSF_LOCK_FD" ]; then
-		"$@" </dev/null >"$log" 2>&1 {DNSF_LOCK_FD}>&- &
-	else
-		"$@" </dev/null >"$log" 2>&1 &
-	fi
+	(
+		if [ -n "$DNSF_LOCK_FD" ]; then exec {DNSF_LOCK_FD}>&-; fi
+		exec {DNSF_TAP_FD}>&- </dev/null >"$log" 2>&1
+		if declare -F "$1" >/dev/null; then "$@"; else exec "$@"; fi
+	) &
 	DNSF_SPAWNED_PID=$!
 	dnsf_track_pid "$DNSF_SPAWNED_PID"
 }
@@ -331,12 +334,17 @@ shim_is_loaded() {
 # nscd's socket directory is hidden (nscd would answer from the host's resolv.conf),
 # and an existing /etc/dnsfailover.conf is masked by an empty file unless
 # DNSF_KEEP_SYSTEM_CONF=1, so the shim sees the defaults.
+# A DST that does not exist (a minimal Debian has no /etc/hosts, and a dangling
+# /etc/resolv.conf symlink is common) is created first, inside the namespace only: its
+# directory gets an overlay whose upper layer is a tmpfs of that namespace, so the
+# host's directory is never written and nothing is left to remove. (A private copy of
+# /etc bound over /etc would do too, but would cost a copy of /etc per call.)
 dnsf_private_mounts() {
 	local -a pairs=()
 	while (($#)) && [ "$1" != -- ]; do
 		[ $# -ge 2 ] || bail "dnsf_private_mounts: odd SRC DST list"
 		[ -e "$1" ] || bail "dnsf_private_mounts: $1 does not exist"
-		[ -e "$2" ] || bail "dnsf_private_mounts: $2 does not exist (cannot bind over it)"
+		[ -d "${2%/*}/" ] || bail "dnsf_private_mounts: ${2%/*} is not a directory (cannot put $2 there)"
 		pairs+=("$1" "$2")
 		shift 2
 	done
@@ -351,17 +359,37 @@ dnsf_private_mounts() {
 	for d in /run/nscd /var/run/nscd; do
 		if [ -S "$d/socket" ]; then nscd=$d; fi
 	done
+	[ -d "$DNSF_TMP/.overlay" ] || mkdir "$DNSF_TMP/.overlay"
 	unshare -m --propagation private sh -c '
-		nscd=$1; shift
+		nscd=$1 ovl=$2 n=0 done=" "
+		shift 2
 		if [ -n "$nscd" ]; then
 			mount -t tmpfs dnsf-no-nscd "$nscd" || { echo "in_private: cannot hide $nscd" >&2; exit 125; }
 		fi
+		# Every overlay before the first bind: an overlay would hide a bind below it.
+		for f in "$@"; do
+			n=$((n + 1))
+			[ "$f" = -- ] && break
+			[ $((n % 2)) = 0 ] && [ ! -e "$f" ] || continue
+			d=${f%/*}
+			d=${d:-/}
+			case $done in *" $d "*) ;; *)
+				[ "$done" != " " ] || mount -t tmpfs dnsf-overlay "$ovl" ||
+					{ echo "in_private: cannot mount a tmpfs on $ovl" >&2; exit 125; }
+				mkdir "$ovl/u$n" "$ovl/w$n" &&
+					mount -t overlay dnsf-overlay -o "lowerdir=$d,upperdir=$ovl/u$n,workdir=$ovl/w$n" "$d" ||
+					{ echo "in_private: $f does not exist and an overlay on $d failed" >&2; exit 125; }
+				done="$done$d "
+				;;
+			esac
+			rm -f "$f" && : >"$f" || { echo "in_private: cannot create $f in the overlay" >&2; exit 125; }
+		done
 		while [ "$1" != -- ]; do
 			mount --bind "$1" "$2" || { echo "in_private: cannot bind $1 over $2" >&2; exit 125; }
 			shift 2
 		done
 		shift
-		exec "$@"' dnsf-private "$nscd" "${pairs[@]}" -- "$@"
+		exec "$@"' dnsf-private "$nscd" "$DNSF_TMP/.overlay" "${pairs[@]}" -- "$@"
 }
 
 # in_private_resolv RESOLV_FILE CMD...: CMD sees RESOLV_FILE as /etc/resolv.conf.
@@ -523,35 +551,39 @@ nsd_write_conf() {
 # NSD does not come up. Its directory (config, log) is ${DNSF_NS_DIR[ADDR]}.
 ns_start() {
 	local addr=${1:-$DNSF_NS_ADDR} port=${2:-53}
-	local dir pid
-	command -v nsd >/dev/null || bail "nsd is not installed (run tests/deps.sh)"
-	case $addr in
-	127.* | ::1) ;;
-	*) bail "ns_start: $addr is not a loopback address" ;;
-	esac
 	if [ -n "${DNSF_NS_PID[$addr]:-}" ]; then
 		bail "ns_start: a nameserver is already running on $addr"
 	fi
-	if dnsq -s "$addr" -p "$port" -t 0.3 www.dnsf.test A >/dev/null 2>&1; then
-		ss -Hlunp "sport = :$port" 2>/dev/null | sed 's/^/#   /'
-		bail "something already answers DNS on $addr port $port (a leftover nsd? see above)"
-	fi
-	dir=$(mktemp -d "$DNSF_TMP/nsd.XXXXXX")
-	nsd_write_conf "$dir/nsd.conf" "$dir" "$addr" "$port"
+	nsd_start "$addr" "$port" "$(mktemp -d "$DNSF_TMP/nsd.XXXXXX")" www.dnsf.test ||
+		bail "nsd on $addr port $port did not start (see above)"
+}
+
+# nsd_start ADDR PORT DIR QNAME [ZONE=ZONEFILE...]: NSD serving the fixture zones (and
+# the extra ones) on ADDR:PORT, its files in DIR, ready once it answers QNAME. Registered
+# as ns_start's are (ns_pid, ns_stop, the exit cleanup). Returns 1, saying why in "#"
+# lines, when it does not come up. Shared by ns_start, tests/tools/cache_lib.sh and
+# tests/tools/bench_nsd.sh.
+nsd_start() {
+	local addr=$1 port=$2 dir=$3 qname=$4
+	shift 4
+	command -v nsd >/dev/null || bail "nsd is not installed (run tests/deps.sh)"
+	case $addr in
+	127.* | ::1) ;;
+	*) bail "nsd_start: $addr is not a loopback address" ;;
+	esac
+	nsd_write_conf "$dir/nsd.conf" "$dir" "$addr" "$port" "$@"
 	if ! nsd-checkconf "$dir/nsd.conf" >"$dir/checkconf.out" 2>&1; then
 		sed 's/^/#   /' "$dir/checkconf.out"
-		bail "nsd-checkconf rejected $dir/nsd.conf"
+		echo "# nsd-checkconf rejected $dir/nsd.conf"
+		return 1
 	fi
-	dnsf_spawn "$dir/nsd.out" nsd -d -c "$dir/nsd.conf"
-	pid=$DNSF_SPAWNED_PID
-	DNSF_NS_PID[$addr]=$pid
+	if ! dnsf_server_start "nsd" "$addr" "$port" "dns:$qname" "$dir/nsd.out" \
+		nsd -d -c "$dir/nsd.conf"; then
+		sed 's/^/#   nsd.log: /' "$dir/nsd.log" 2>/dev/null
+		return 1
+	fi
+	DNSF_NS_PID[$addr]=$DNSF_SPAWNED_PID
 	DNSF_NS_DIR[$addr]=$dir
-	if ! dnsq -s "$addr" -p "$port" --wait 10 www.dnsf.test A >"$dir/ready.out" 2>&1 ||
-		! grep -q '^rcode=NOERROR' "$dir/ready.out" || ! dnsf_pid_alive "$pid"; then
-		sed 's/^/#   /' "$dir/ready.out" "$dir/nsd.out" "$dir/nsd.log" 2>/dev/null
-		bail "nsd on $addr port $port did not answer within 10 s"
-	fi
-	return 0
 }
 
 # ns_pid [ADDR]: the PID of the NSD started on ADDR.
@@ -566,22 +598,120 @@ dnsf_descendants() {
 	done
 }
 
+# dnsf_stop_tree PID: stop PID (a child of this shell) and every process it forked.
+dnsf_stop_tree() {
+	local pid=$1 kids k
+	# NSD forks: the PID we started becomes "nsd: xfrd", its child "nsd: main" forks
+	# "nsd: server 1". Note them all so none can outlive the parent.
+	kids=$(dnsf_descendants "$pid")
+	dnsf_stop_pid "$pid"
+	for k in $kids; do
+		if dnsf_pid_alive "$k"; then dnsf_stop_pid "$k" --any; fi
+	done
+	dnsf_untrack_pid "$pid"
+}
+
 # ns_stop [ADDR]: stop the NSD on ADDR (all of them without ADDR), children included.
 ns_stop() {
-	local addr pid kids k
+	local addr pid
 	local -a addrs
 	if [ $# -gt 0 ]; then addrs=("$1"); else addrs=("${!DNSF_NS_PID[@]}"); fi
 	for addr in "${addrs[@]}"; do
 		pid=${DNSF_NS_PID[$addr]:-}
 		[ -n "$pid" ] || continue
-		# NSD forks: the PID we started becomes "nsd: xfrd", its child "nsd: main"
-		# forks "nsd: server 1". Note them all so none can outlive the parent.
-		kids=$(dnsf_descendants "$pid")
-		dnsf_stop_pid "$pid"
-		for k in $kids; do
-			if dnsf_pid_alive "$k"; then dnsf_stop_pid "$k" --any; fi
-		done
-		dnsf_untrack_pid "$pid"
+		dnsf_stop_tree "$pid"
 		unset "DNSF_NS_PID[$addr]"
 	done
+}
+
+# ---------------------------------------------------------------- servers
+
+# dnsf_port_holders ADDR PORT: a "#" line for each socket bound to ADDR:PORT (or to PORT
+# on every address), UDP or listening TCP, with the processes that hold it and the tests
+# that started them (their tags, tests/lib/procs.sh). Nothing when the port is free.
+# Needs ss (iproute2, tests/deps.sh).
+dnsf_port_holders() {
+	local addr=$1 port=$2 want proto local_addr users pid _
+	case $addr in *:*) want="[$addr]:$port" ;; *) want="$addr:$port" ;; esac
+	command -v ss >/dev/null || return 0
+	while read -r proto _ _ _ local_addr _ users; do
+		case $local_addr in
+		"$want" | "*:$port" | "0.0.0.0:$port" | "[::]:$port") ;;
+		*) continue ;;
+		esac
+		if [[ $users != *pid=* ]]; then
+			echo "#   $proto $local_addr: held by a process this namespace cannot see"
+			continue
+		fi
+		local -A seen=()
+		while [[ $users =~ pid=([0-9]+)(.*) ]]; do
+			pid=${BASH_REMATCH[1]} users=${BASH_REMATCH[2]}
+			[ -z "${seen[$pid]:-}" ] || continue
+			seen[$pid]=1
+			dnsf_read_tags "$pid"
+			echo "#   $proto $local_addr: held by pid $pid ($(dnsf_pid_cmdline "$pid"))${DNSF_PID_TAGS:+, started under $DNSF_PID_TAGS}"
+		done
+	done < <(ss -Hlnptu "sport = :$port" 2>/dev/null)
+}
+
+DNSF_SERVER_WAIT=${DNSF_SERVER_WAIT:-10}
+# dnsf_server_start NAME ADDR PORT READY LOG CMD...: start the server CMD, which is to
+# listen on ADDR:PORT, and wait up to DNSF_SERVER_WAIT seconds until it is ready; READY
+# is one of
+#     line:TEXT   LOG has a line TEXT (faultdns and fault_badreply print "ready")
+#     dns:QNAME   ADDR:PORT answers an A query for QNAME with NOERROR (NSD)
+# A port that is taken already is not tried: its holders are reported. CMD runs through
+# dnsf_spawn (output to LOG, stopped on exit), its PID in DNSF_SPAWNED_PID. When it does
+# not come up: "#" lines saying why (LOG, the port's holders), CMD and its children
+# stopped, status 1; the caller bails, or tries another port.
+dnsf_server_start() {
+	local name=$1 addr=$2 port=$3 ready=$4 log=$5 holders pid t_end
+	shift 5
+	holders=$(dnsf_port_holders "$addr" "$port")
+	if [ -n "$holders" ]; then
+		echo "# $name: $addr port $port is taken:"
+		printf '%s\n' "$holders"
+		return 1
+	fi
+	dnsf_spawn "$log" "$@"
+	pid=$DNSF_SPAWNED_PID
+	t_end=$(($(now_ms) + DNSF_SERVER_WAIT * 1000))
+	while dnsf_pid_alive "$pid" && (($(now_ms) < t_end)); do
+		case $ready in
+		line:*) grep -qxF -- "${ready#line:}" "$log" 2>/dev/null && return 0 ;;
+		dns:*)
+			dnsq -s "$addr" -p "$port" --wait 1 "${ready#dns:}" A >"$log.ready" 2>&1 &&
+				grep -q '^rcode=NOERROR' "$log.ready" && dnsf_pid_alive "$pid" && return 0
+			;;
+		*) bail "dnsf_server_start: READY must be line:TEXT or dns:QNAME, not $ready" ;;
+		esac
+		sleep 0.02
+	done
+	if dnsf_pid_alive "$pid"; then
+		echo "# $name (pid $pid) was not ready on $addr port $port after $DNSF_SERVER_WAIT s"
+	else
+		echo "# $name (pid $pid) exited before it was ready on $addr port $port"
+	fi
+	tail -n 20 "$log" "$log.ready" 2>/dev/null | sed 's/^/#   /'
+	dnsf_stop_tree "$pid"
+	dnsf_port_holders "$addr" "$port"
+	return 1
+}
+
+# dnsf_http_start ADDR PORT DIR LOG: a static web server for DIR on ADDR:PORT (python3's
+# http.server), started with dnsf_server_start. Unlike `python3 -m http.server` it does
+# not look up its own address before it listens (HTTPServer.server_bind calls
+# socket.getfqdn): that would ask this machine's nameservers, which the tests never do,
+# and where they cannot be reached it takes 10 s (two 5 s timeouts) before the port opens.
+dnsf_http_start() {
+	dnsf_server_start "web server" "$1" "$2" line:ready "$4" "$DNSF_PYTHON" -I -c '
+import functools, http.server, socketserver, sys
+class Server(http.server.ThreadingHTTPServer):
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[3])
+server = Server((sys.argv[1], int(sys.argv[2])), handler)
+print("ready", flush=True)
+server.serve_forever()' "$1" "$2" "$3"
 }

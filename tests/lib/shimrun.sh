@@ -4,7 +4,7 @@
 # tests/lib/shimrun.sh -- helpers for the client-level integration tests (30_* to 38_*).
 # Source it after tests/lib/common.sh:
 #
-#   sr_ns_start                    ns_start with NSD's response rate limiting off (see below)
+#   sr_ns_start                    ns_start, checked to have NSD's rate limiting off (below)
 #   sr_etc NAME NS... [make_resolv options]   a private /etc dir (resolv.conf, the fixture
 #                                  hosts and nsswitch.conf "hosts: files dns"); prints its path
 #   sr_conf NAME <<EOF ... EOF     writes $DNSF_TMP/NAME.conf from stdin; prints its path
@@ -12,8 +12,8 @@
 #                                  (CONF "-": no DNSFAILOVER_CONF at all)
 #   sr_shim_pre ETC CONF PRELOAD CMD...   the same with an explicit LD_PRELOAD list
 #   sr_plain ETC CMD...            CMD with glibc alone inside ETC
-#   sr_fault ADDR MODE [ARGS...]   faultdns on ADDR:53 in front of NSD (127.53.0.1:53);
-#                                  waits for "ready", tracked for exit; sets SR_FAULT_PID
+#   sr_fault ADDR MODE [ARGS...]   faultdns on ADDR:53 in front of NSD (127.53.0.1:53), started
+#                                  with dnsf_server_start (common.sh); sets SR_FAULT_PID
 #   sr_timed OUT ERR CMD...        runs CMD, stdout to OUT, stderr to ERR; sets SR_RC and
 #                                  SR_MS (wall time in ms, including the namespace setup)
 #   sr_preload LIB...              an LD_PRELOAD value with LIBs in this order (the ASan
@@ -87,21 +87,13 @@ sr_plain() {
 }
 
 sr_fault() {
-	local addr=$1 mode=$2 i out
+	local addr=$1 mode=$2
 	shift 2
 	require_tool faultdns
-	out=$(mktemp "$DNSF_TMP/faultdns.XXXXXX")
-	"$TOOLS/faultdns" --listen "$addr:53" --upstream "$DNSF_NS_ADDR:53" --mode "$mode" "$@" \
-		>"$out" 2>"$out.err" </dev/null &
-	SR_FAULT_PID=$!
-	dnsf_track_pid "$SR_FAULT_PID"
-	for ((i = 0; i < 100; i++)); do
-		if grep -qx ready "$out" 2>/dev/null; then return 0; fi
-		dnsf_pid_alive "$SR_FAULT_PID" || break
-		sleep 0.05
-	done
-	sed 's/^/#   /' "$out.err"
-	bail "faultdns --listen $addr:53 --mode $mode did not become ready"
+	dnsf_server_start faultdns "$addr" 53 line:ready "$(mktemp "$DNSF_TMP/faultdns.XXXXXX")" \
+		"$TOOLS/faultdns" --listen "$addr:53" --upstream "$DNSF_NS_ADDR:53" --mode "$mode" "$@" ||
+		bail "faultdns --listen $addr:53 --mode $mode did not become ready"
+	SR_FAULT_PID=$DNSF_SPAWNED_PID
 }
 
 sr_timed() {
@@ -120,32 +112,17 @@ sr_count() {
 	printf '%s' "${n:-0}"
 }
 
-# sr_ns_start: ns_start, with NSD's response rate limiting switched off.
+# sr_ns_start: ns_start, checked to have NSD's response rate limiting off.
 # NSD 4.6 (Debian 12) limits identical answers to 200 per second per /24 of clients
 # (rrl-ratelimit 200, rrl-slip 2): beyond that it drops replies or sends truncated ones.
 # Every test client is 127.0.0.1, so a multi-threaded client asking the same name through
-# the shim (fast enough to exceed 200 q/s, unlike glibc) sees timeouts and EAI_AGAIN that
-# are the server's doing. ns_start turns RRL off itself now; should its config ever keep
-# RRL on again, NSD is restarted here with "rrl-ratelimit: 0", so these tests stay exact.
-# shellcheck disable=SC2153,SC2004 # DNSF_NS_DIR and DNSF_NS_PID are associative arrays of common.sh
+# the shim (fast enough to exceed 200 q/s, unlike glibc) would see timeouts and EAI_AGAIN
+# that are the server's doing. nsd_write_conf (tests/lib/common.sh) turns RRL off.
+# shellcheck disable=SC2153 # DNSF_NS_DIR is an associative array of common.sh
 sr_ns_start() {
-	local addr=$DNSF_NS_ADDR dir conf pid
-	ns_start || return 1
-	dir=${DNSF_NS_DIR[$addr]}
-	conf=$dir/nsd.conf
-	[ "$(nsd-checkconf -o rrl-ratelimit "$conf" 2>/dev/null)" = 0 ] && return 0
-	ns_stop "$addr"
-	sed -i 's/^server:$/server:\n\trrl-ratelimit: 0/' "$conf"
-	[ "$(nsd-checkconf -o rrl-ratelimit "$conf" 2>/dev/null)" = 0 ] ||
-		bail "sr_ns_start: could not turn off rrl-ratelimit in $conf"
-	nsd -d -c "$conf" >"$dir/nsd.out" 2>&1 </dev/null &
-	pid=$!
-	DNSF_NS_PID[$addr]=$pid
-	if ! dnsq -s "$addr" --wait 10 www.dnsf.test A >"$dir/ready.out" 2>&1 ||
-		! grep -q '^rcode=NOERROR' "$dir/ready.out" || ! dnsf_pid_alive "$pid"; then
-		sed 's/^/#   /' "$dir/ready.out" "$dir/nsd.out" "$dir/nsd.log" 2>/dev/null
-		bail "sr_ns_start: nsd (rrl-ratelimit 0) on $addr did not answer within 10 s"
-	fi
+	ns_start
+	[ "$(nsd-checkconf -o rrl-ratelimit "${DNSF_NS_DIR[$DNSF_NS_ADDR]}/nsd.conf" 2>/dev/null)" = 0 ] ||
+		bail "sr_ns_start: NSD's rrl-ratelimit is not 0 (see nsd_write_conf)"
 }
 
 # /dev/log does not exist here (no syslog daemon), so a sink stands in: inside a private
@@ -204,9 +181,14 @@ sr_overlay_etc() {
 		o=$1 lib=$2 sysconf=$3 etc=$4 devd=$5
 		shift 5
 		if [ -n "$devd" ]; then mount --bind "$devd" /dev || exit 125; fi
-		mount -t tmpfs dnsf-ovl "$o" || exit 125
-		mkdir "$o/upper" "$o/work" || exit 125
-		printf "%s\n" "$lib" >"$o/upper/ld.so.preload"
+		mount -t tmpfs -o mode=0755 dnsf-ovl "$o" || exit 125
+		mkdir -m 0755 "$o/upper" "$o/work" "$o/upper/dnsf-test" || exit 125
+		# The library from a world-readable place: the checkout may sit under a
+		# 0700 directory (/root) that the setuid program, running as nobody,
+		# cannot read; the tmpfs goes with the namespace.
+		cp "$lib" "$o/upper/dnsf-test/libdnsfailover.so" || exit 125
+		chmod 0644 "$o/upper/dnsf-test/libdnsfailover.so" || exit 125
+		printf "%s\n" /etc/dnsf-test/libdnsfailover.so >"$o/upper/ld.so.preload"
 		cp "$sysconf" "$o/upper/dnsfailover.conf" || exit 125
 		cp "$etc/resolv.conf" "$etc/hosts" "$etc/nsswitch.conf" "$o/upper/" || exit 125
 		for d in /run/nscd /var/run/nscd; do

@@ -60,47 +60,25 @@ cl_ns_start() { cl_ns_start_at "$CL_NS"; }
 # cl_ns_start_at ADDR [ZONE=FILE...]: like ns_start (tests/lib/common.sh), plus
 # tests/integration/data/cache and the extra zones.
 cl_ns_start_at() {
-	local addr=$1 dir pid
+	local addr=$1
 	shift
-	command -v nsd >/dev/null || bail "nsd is not installed (run tests/deps.sh)"
-	if dnsq -s "$addr" -t 0.3 www.dnsf.test A >/dev/null 2>&1; then
-		bail "something already answers DNS on $addr:53 (a leftover nsd?)"
-	fi
-	dir=$(mktemp -d "$DNSF_TMP/nsd.XXXXXX")
-	nsd_write_conf "$dir/nsd.conf" "$dir" "$addr" 53 cache.test="$DNSF_ROOT/tests/integration/data/cache/cache.test.zone" "$@"
-	if ! nsd-checkconf "$dir/nsd.conf" >"$dir/checkconf.out" 2>&1; then
-		sed 's/^/#   /' "$dir/checkconf.out"
-		bail "nsd-checkconf rejected $dir/nsd.conf"
-	fi
-	dnsf_spawn "$dir/nsd.out" nsd -d -c "$dir/nsd.conf"
-	pid=$DNSF_SPAWNED_PID
-	# Registered like ns_start's, so ns_stop (and the exit cleanup) stop its whole tree.
-	# shellcheck disable=SC2034,SC2004 # common.sh's associative arrays
-	DNSF_NS_PID[$addr]=$pid DNSF_NS_DIR[$addr]=$dir
-	if ! dnsq -s "$addr" --wait 10 ttl1.cache.test A >"$dir/ready.out" 2>&1 ||
-		! grep -q '^rcode=NOERROR' "$dir/ready.out" || ! dnsf_pid_alive "$pid"; then
-		sed 's/^/#   /' "$dir/ready.out" "$dir/nsd.out" "$dir/nsd.log" 2>/dev/null
-		bail "nsd on $addr did not serve cache.test within 10 s"
-	fi
+	nsd_start "$addr" 53 "$(mktemp -d "$DNSF_TMP/nsd.XXXXXX")" ttl1.cache.test \
+		cache.test="$DNSF_ROOT/tests/integration/data/cache/cache.test.zone" "$@" ||
+		bail "nsd on $addr did not serve cache.test (see above)"
 }
 
 # cl_proxy_start [MODE [ARGS...]]
 cl_proxy_start() {
-	local mode=${1:-pass} i f=$CL_DIR/proxy
+	local mode=${1:-pass} f=$CL_DIR/proxy
 	shift || true
 	[ -z "$CL_PROXY_PID" ] || bail "cl_proxy_start: the proxy is already running"
 	rm -f "$f".{out,err,stats}
 	printf '%s\n' "$mode" >"$f.mode"
-	dnsf_spawn "$f.out" "$TOOLS/faultdns" --listen "$CL_PROXY:53" --upstream "$CL_NS:53" \
-		--mode "$mode" --mode-file "$f.mode" --stats "$f.stats" "$@"
+	dnsf_server_start faultdns "$CL_PROXY" 53 line:ready "$f.out" \
+		"$TOOLS/faultdns" --listen "$CL_PROXY:53" --upstream "$CL_NS:53" \
+		--mode "$mode" --mode-file "$f.mode" --stats "$f.stats" "$@" ||
+		bail "faultdns on $CL_PROXY:53 did not start"
 	CL_PROXY_PID=$DNSF_SPAWNED_PID
-	for ((i = 0; i < 200; i++)); do
-		if grep -qx ready "$f.out" 2>/dev/null; then return 0; fi
-		dnsf_pid_alive "$CL_PROXY_PID" || break
-		sleep 0.02
-	done
-	sed 's/^/#   /' "$f.out"
-	bail "faultdns on $CL_PROXY:53 did not start"
 }
 
 cl_proxy_stop() {

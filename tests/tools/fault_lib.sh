@@ -66,34 +66,20 @@ fl_init() {
 	FL_NEXT_PORT=$((20000 + ($$ % 60) * 200))
 }
 
-# fl_proxy_at NAME ADDR PORT MODE [ARGS...]
+# fl_proxy_at NAME ADDR PORT MODE [ARGS...]: 1, saying why in "#" lines, if it does not
+# come up (the port is taken, say).
 fl_proxy_at() {
-	local name=$1 addr=$2 port=$3 mode=$4 i listen
+	local name=$1 addr=$2 port=$3 mode=$4 listen
 	shift 4
 	local f=$FL_DIR/$name
 	case $addr in *:*) listen="[$addr]:$port" ;; *) listen="$addr:$port" ;; esac
 	rm -f "$f".{out,err,stats,pid}
 	printf '%s\n' "$mode" >"$f.mode"
-	if [ -n "${DNSF_LOCK_FD:-}" ]; then
+	dnsf_server_start "faultdns $name" "$addr" "$port" line:ready "$f.out" \
 		"$TOOLS/faultdns" --listen "$listen" --upstream "$DNSF_NS_ADDR:53" --mode "$mode" \
-			--mode-file "$f.mode" --stats "$f.stats" --pidfile "$f.pid" "$@" \
-			</dev/null >"$f.out" 2>"$f.err" {DNSF_LOCK_FD}>&- &
-	else
-		"$TOOLS/faultdns" --listen "$listen" --upstream "$DNSF_NS_ADDR:53" --mode "$mode" \
-			--mode-file "$f.mode" --stats "$f.stats" --pidfile "$f.pid" "$@" \
-			</dev/null >"$f.out" 2>"$f.err" &
-	fi
-	FL_PID[$name]=$!
+		--mode-file "$f.mode" --stats "$f.stats" --pidfile "$f.pid" "$@" || return 1
+	FL_PID[$name]=$DNSF_SPAWNED_PID
 	FL_SRV[$name]=$listen
-	dnsf_track_pid "${FL_PID[$name]}"
-	for ((i = 0; i < 100; i++)); do
-		if grep -qx ready "$f.out" 2>/dev/null; then return 0; fi
-		dnsf_pid_alive "${FL_PID[$name]}" || break
-		sleep 0.02
-	done
-	sed 's/^/#   /' "$f.err" >&2
-	fl_proxy_stop "$name"
-	return 1
 }
 
 # fl_proxy NAME ADDR MODE [ARGS...]: on the next free port (a few tries if one is taken).
@@ -102,11 +88,11 @@ fl_proxy() {
 	shift 3
 	for try in 1 2 3; do
 		FL_NEXT_PORT=$((FL_NEXT_PORT + 1))
-		if fl_proxy_at "$name" "$addr" "$FL_NEXT_PORT" "$mode" "$@" 2>"$FL_DIR/$name.starterr"; then
+		if fl_proxy_at "$name" "$addr" "$FL_NEXT_PORT" "$mode" "$@" >"$FL_DIR/$name.starterr"; then
 			return 0
 		fi
 	done
-	sed 's/^/#   /' "$FL_DIR/$name.starterr"
+	cat "$FL_DIR/$name.starterr"
 	bail "faultdns $name ($addr, mode $mode) did not start (try $try)"
 }
 
@@ -114,49 +100,31 @@ fl_proxy() {
 # replies, UDP only) on ADDR:<next port>; stats (queries, replies) in NAME.stats once it
 # is stopped with fl_proxy_stop (it has no SIGUSR2).
 fl_badreply() {
-	local name=$1 addr=$2 kind=$3 i f=$FL_DIR/$1
+	local name=$1 addr=$2 kind=$3 f=$FL_DIR/$1
 	FL_NEXT_PORT=$((FL_NEXT_PORT + 1))
 	rm -f "$f".{out,err,stats}
-	if [ -n "${DNSF_LOCK_FD:-}" ]; then
+	dnsf_server_start "fault_badreply $name" "$addr" "$FL_NEXT_PORT" line:ready "$f.out" \
 		"$DNSF_PYTHON" -I "$DNSF_ROOT/tests/tools/fault_badreply.py" --listen "$addr:$FL_NEXT_PORT" \
-			--kind "$kind" --stats "$f.stats" </dev/null >"$f.out" 2>"$f.err" {DNSF_LOCK_FD}>&- &
-	else
-		"$DNSF_PYTHON" -I "$DNSF_ROOT/tests/tools/fault_badreply.py" --listen "$addr:$FL_NEXT_PORT" \
-			--kind "$kind" --stats "$f.stats" </dev/null >"$f.out" 2>"$f.err" &
-	fi
-	FL_PID[$name]=$!
+		--kind "$kind" --stats "$f.stats" ||
+		bail "fault_badreply $name ($addr, $kind) did not start"
+	FL_PID[$name]=$DNSF_SPAWNED_PID
 	FL_SRV[$name]=$addr:$FL_NEXT_PORT
-	dnsf_track_pid "${FL_PID[$name]}"
-	for ((i = 0; i < 250; i++)); do
-		if grep -qx ready "$f.out" 2>/dev/null; then return 0; fi
-		dnsf_pid_alive "${FL_PID[$name]}" || break
-		sleep 0.02
-	done
-	sed 's/^/#   /' "$f.err"
-	bail "fault_badreply $name ($addr, $kind) did not start"
 }
 
-# fl_proxy_stop NAME...: all of them at once (SIGTERM to each, then reap each; SIGKILL
-# through dnsf_stop_pid for one that is still there after 5 s).
+# fl_proxy_stop NAME...: all of them at once (dnsf_stop_all: SIGTERM to each, then reap
+# each; SIGKILL for one that is still there after 5 s).
 fl_proxy_stop() {
-	local n pid i
+	local n pid
 	local -a pids=()
 	for n in "$@"; do
 		pid=${FL_PID[$n]:-}
 		[ -n "$pid" ] || continue
-		kill -TERM "$pid" 2>/dev/null
 		pids+=("$pid")
 		unset "FL_PID[$n]"
 	done
-	for pid in "${pids[@]}"; do
-		for ((i = 0; i < 500; i++)); do
-			dnsf_pid_alive "$pid" || break
-			sleep 0.01
-		done
-		if dnsf_pid_alive "$pid"; then dnsf_stop_pid "$pid"; fi
-		wait "$pid" 2>/dev/null
-		dnsf_untrack_pid "$pid"
-	done
+	((${#pids[@]})) || return 0
+	dnsf_stop_all "${pids[@]}"
+	for pid in "${pids[@]}"; do dnsf_untrack_pid "$pid"; done
 }
 
 fl_stats() {
