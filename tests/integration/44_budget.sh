@@ -16,7 +16,8 @@
 #             Every lookup would hedge without a budget; with it, at most the five
 #             tokens above half of the bucket plus one per ten lookups that took none
 #             (+3 for the bursts' overlap), all speculative (the slow primary is never
-#             shown failing), and the secondary gets two queries per hedge at most.
+#             shown failing), and the secondary gets two queries per hedge at most
+#             (beyond the lookups that ask it first, once the primary lost races).
 #   asleep    both servers answer after 300 ms: once a lookup has hedged to both there
 #             is nothing left to hedge to, and it must sleep in poll until a reply or a
 #             timeout, not spin. 10 lookups in one process: CPU time (user + sys, start-up
@@ -71,14 +72,18 @@ n=$(fl_calls "$C.out")
 spec=$(fl_count_log "$C.log" 'hedge at .*\(speculative\)')
 fover=$(fl_count_log "$C.log" 'hedge at .*\(failover')
 sq=$(fl_stat s queries)
+# Lookups that asked the secondary first (the slow primary, having lost races, ranked
+# behind it: health memory, not speculation; seen under ASan's slowness) are not hedges.
+sfirst=$(fl_count_log "$C.log" "ask ${FL_SRV[s]} for .*\(first,")
 lim=$((5 + n / 10 + 3))
-diag "throttle: $n lookups, $spec speculative hedges, $fover failover; secondary queries $sq, primary $(fl_stat p queries); p50 $(fl_pct "$C.out" 50) ms"
+diag "throttle: $n lookups, $spec speculative hedges, $fover failover; secondary queries $sq ($sfirst as first choice), primary $(fl_stat p queries); p50 $(fl_pct "$C.out" 50) ms"
 fl_expect_calls "$C.out" "throttle: every lookup answered right" "$WILD"
 cmp_int "throttle: 104 lookups ran" "$n" -eq 104
 cmp_int "throttle: speculative hedges at most 5 + one per ten lookups (+3)" "$spec" -le "$lim"
 cmp_int "throttle: the budget was used (hedges happened)" "$spec" -ge 5
 cmp_int "throttle: no hedge away from the slow primary counted as failover" "$fover" -eq 0
-cmp_int "throttle: secondary queries at most two per hedge" "$sq" -le $((2 * spec))
+cmp_int "throttle: secondary queries beyond its first choices at most two per hedge" \
+	"$((sq - sfirst))" -le $((2 * spec))
 
 # ------------------------------------------------------------------ asleep
 C=$FL_DIR/asleep
