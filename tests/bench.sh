@@ -661,7 +661,7 @@ bench_fresh() {
 		"$DNSF_ROOT/tests/tools/fresh_lookup.c" 2>"$W/musl-cc.err"; then
 		musl_status="not measured: musl-gcc failed: $(head -n 1 "$W/musl-cc.err")"
 	else
-		musl_status="musl $(dpkg-query -W -f='${Version}' musl 2>/dev/null || echo '?'), static"
+		musl_status="musl $(dpkg-query -W -f='${Version}' musl 2>/dev/null || echo '?')"
 	fi
 	case $musl_status in not*) echo "bench: fresh: musl $musl_status" >&2 ;; esac
 	echo "bench: fresh: $BENCH_FRESH_N processes per cell (no new one after $((BENCH_FRESH_BUDGET_MS / 1000)) s):" >&2
@@ -688,7 +688,7 @@ bench_fresh() {
 		"wait4's ru_maxrss; medians and p90 nearest-rank.  **after learning** is the median of" \
 		"processes $((FRESH_SKIP + 1))..N (the last $((BENCH_FRESH_N - FRESH_SKIP)) when all ran): what a process pays once" \
 		"earlier ones could have taught it.  No process starts after $((BENCH_FRESH_BUDGET_MS / 1000)) s in a cell, so" \
-		"the slow glibc and sequence cells run fewer (marked *).  Resolvers: glibc 2.36 alone with" \
+		"a cell whose processes take a second or more runs fewer (marked *).  Resolvers: glibc 2.36 alone with" \
 		"default options (timeout 5 s, attempts 2); glibc t1 with \`options timeout:1 attempts:1\`;" \
 		"musl static = the same client linked with \`musl-gcc -static\` ($musl_status);" \
 		"hedge/race/sequence = glibc's client with the shim preloaded and a config file holding" \
