@@ -195,14 +195,56 @@ fault_modes() {
 	esac
 }
 
+# cell_start OPTS: a cell's private /etc in $CELL.etc (resolv.conf: PADDR, then the
+# secondary, with resolv.conf options OPTS) and its proxies (fault_modes first).
+cell_start() {
+	rm -rf "$CELL.etc"
+	if [ -n "$1" ]; then
+		make_etc "$CELL.etc" "$PADDR" "$SECONDARY" --options "$1"
+	else
+		make_etc "$CELL.etc" "$PADDR" "$SECONDARY"
+	fi
+	if [ -n "$PMODE" ]; then fd_start primary "$PRIMARY" "$PMODE"; fi
+	fd_start secondary "$SECONDARY" "$SMODE"
+}
+
+# cell_finish KV FAULT RESOLVER OPTS RC T0 T1 [KEY=VALUE...]: stops the proxies and
+# writes the cell's record to KV: its description, the KEY=VALUE lines, the tool's
+# output ($CELL.kv) and the proxies' stats as primary_* and secondary_* keys.  A
+# failure's stderr ($CELL.err) is shown; one progress line goes to stderr.
+cell_finish() {
+	local kv=$1 fault=$2 res=$3 opts=$4 rc=$5 t0=$6 t1=$7
+	shift 7
+	fd_stop_all
+	{
+		echo "fault=$fault"
+		echo "resolver=$res"
+		echo "primary=$PADDR${PMODE:+ ($PMODE)}"
+		echo "secondary=$SECONDARY ($SMODE)"
+		echo "resolv_options=${opts:-default}"
+		if (($#)); then printf '%s\n' "$@"; fi
+		echo "exit=$rc"
+		echo "cell_ms=$((t1 - t0))"
+		echo "stderr_lines=$(wc -l <"$CELL.err")"
+		cat "$CELL.kv"
+		if [ -f "$CELL.primary.stats" ]; then sed 's/^/primary_/; s/ /=/' "$CELL.primary.stats"; fi
+		if [ -f "$CELL.secondary.stats" ]; then sed 's/^/secondary_/; s/ /=/' "$CELL.secondary.stats"; fi
+	} >"$kv"
+	rm -f "$CELL.primary.stats" "$CELL.secondary.stats"
+	if [ "$rc" != 0 ]; then
+		echo "bench: ${kv##*/}: exit $rc" >&2
+		sed 's/^/bench:   /' "$CELL.err" | head -n 5 >&2
+	fi
+	printf '  %-10s %-9s %6d ms\n' "$fault" "$res" "$((t1 - t0))" >&2
+}
+
 # run_cell FAULT RESOLVER: one process of benchlookup; writes $RAW/FAULT.RESOLVER.kv
 run_cell() {
-	local fault=$1 res=$2 pmode smode paddr opts="" rc t0 t1
+	local fault=$1 res=$2 opts="" rc t0 t1
 	local -a envs=()
 	CELL=$W/cells/$fault.$res
 	mkdir -p "$W/cells"
 	fault_modes "$fault"
-	pmode=$PMODE smode=$SMODE paddr=$PADDR
 	case $res in
 	glibc) ;;
 	glibc-t1) opts="timeout:1 attempts:1" ;;
@@ -213,14 +255,7 @@ run_cell() {
 		;;
 	*) die "unknown resolver $res" ;;
 	esac
-	rm -rf "$CELL.etc"
-	if [ -n "$opts" ]; then
-		make_etc "$CELL.etc" "$paddr" "$SECONDARY" --options "$opts"
-	else
-		make_etc "$CELL.etc" "$paddr" "$SECONDARY"
-	fi
-	if [ -n "$pmode" ]; then fd_start primary "$PRIMARY" "$pmode"; fi
-	fd_start secondary "$SECONDARY" "$smode"
+	cell_start "$opts"
 	t0=$(now_ms)
 	# The hard limit only guards against a hang: the budget ends a cell, but a
 	# lookup under way is always finished (glibc: up to 20 s with all down).
@@ -230,26 +265,7 @@ run_cell() {
 		>"$CELL.kv" 2>"$CELL.err"
 	rc=$?
 	t1=$(now_ms)
-	fd_stop_all
-	{
-		echo "fault=$fault"
-		echo "resolver=$res"
-		echo "primary=$paddr${pmode:+ ($pmode)}"
-		echo "secondary=$SECONDARY ($smode)"
-		echo "resolv_options=${opts:-default}"
-		echo "exit=$rc"
-		echo "cell_ms=$((t1 - t0))"
-		echo "stderr_lines=$(wc -l <"$CELL.err")"
-		cat "$CELL.kv"
-		if [ -f "$CELL.primary.stats" ]; then sed 's/^/primary_/; s/ /=/' "$CELL.primary.stats"; fi
-		if [ -f "$CELL.secondary.stats" ]; then sed 's/^/secondary_/; s/ /=/' "$CELL.secondary.stats"; fi
-	} >"$RAW/$fault.$res.kv"
-	rm -f "$CELL.primary.stats" "$CELL.secondary.stats"
-	if [ "$rc" != 0 ]; then
-		echo "bench: $fault/$res: benchlookup exited $rc" >&2
-		sed 's/^/bench:   /' "$CELL.err" | head -n 5 >&2
-	fi
-	printf '  %-10s %-9s %6d ms\n' "$fault" "$res" "$((t1 - t0))" >&2
+	cell_finish "$RAW/$fault.$res.kv" "$fault" "$res" "$opts" "$rc" "$t0" "$t1"
 }
 
 bench_failover() {
@@ -536,23 +552,6 @@ fresh_conf() {
 	fi
 }
 
-# fresh_meta FAULT RESOLVER OPTS RC T0 T1: a cell's description as key=value lines,
-# then its bench_spawn output and the proxies' stats.
-fresh_meta() {
-	echo "fault=$1"
-	echo "resolver=$2"
-	echo "primary=$PADDR${PMODE:+ ($PMODE)}"
-	echo "secondary=$SECONDARY ($SMODE)"
-	echo "resolv_options=${3:-default}"
-	echo "budget_ms=$BENCH_FRESH_BUDGET_MS"
-	echo "exit=$4"
-	echo "cell_ms=$(($6 - $5))"
-	echo "stderr_lines=$(wc -l <"$CELL.err")"
-	cat "$CELL.kv"
-	if [ -f "$CELL.primary.stats" ]; then sed 's/^/primary_/; s/ /=/' "$CELL.primary.stats"; fi
-	if [ -f "$CELL.secondary.stats" ]; then sed 's/^/secondary_/; s/ /=/' "$CELL.secondary.stats"; fi
-}
-
 # fresh_cell FAULT RESOLVER: up to BENCH_FRESH_N fresh processes one after the other,
 # each one getaddrinfo of a new name, all in one namespace with empty state;
 # writes $RAW/fresh.FAULT.RESOLVER.kv
@@ -572,14 +571,7 @@ fresh_cell() {
 		;;
 	*) die "unknown resolver $res" ;;
 	esac
-	rm -rf "$CELL.etc"
-	if [ -n "$opts" ]; then
-		make_etc "$CELL.etc" "$PADDR" "$SECONDARY" --options "$opts"
-	else
-		make_etc "$CELL.etc" "$PADDR" "$SECONDARY"
-	fi
-	fd_start primary "$PRIMARY" "$PMODE"
-	fd_start secondary "$SECONDARY" "$SMODE"
+	cell_start "$opts"
 	t0=$(now_ms)
 	# The hard limit only guards against a hang: the budget ends a cell, but a
 	# process under way is always finished.
@@ -589,14 +581,8 @@ fresh_cell() {
 		-- "$lookup" --expect 192.0.2.70 >"$CELL.kv" 2>"$CELL.err"
 	rc=$?
 	t1=$(now_ms)
-	fd_stop_all
-	fresh_meta "$fault" "$res" "$opts" "$rc" "$t0" "$t1" >"$RAW/fresh.$fault.$res.kv"
-	rm -f "$CELL.primary.stats" "$CELL.secondary.stats"
-	if [ "$rc" != 0 ]; then
-		echo "bench: fresh: $fault/$res: exit $rc" >&2
-		sed 's/^/bench:   /' "$CELL.err" | head -n 5 >&2
-	fi
-	printf '  %-10s %-9s %6d ms\n' "$fault" "$res" "$((t1 - t0))" >&2
+	cell_finish "$RAW/fresh.$fault.$res.kv" "$fault" "$res" "$opts" "$rc" "$t0" "$t1" \
+		"budget_ms=$BENCH_FRESH_BUDGET_MS"
 }
 
 # fresh_pairs: BENCH_FRESH_PAIRS alternating runs without and with the preload of
@@ -608,11 +594,8 @@ fresh_pairs() {
 	getent=$(command -v getent) || die "getent is not on PATH"
 	CELL=$W/fresh/pairs
 	fault_modes healthy
-	rm -rf "$CELL.etc"
-	make_etc "$CELL.etc" "$PADDR" "$SECONDARY"
 	fresh_conf "$CELL.conf" hedge "$CELL.state"
-	fd_start primary "$PRIMARY" "$PMODE"
-	fd_start secondary "$SECONDARY" "$SMODE"
+	cell_start ""
 	for what in true numeric dns; do
 		case $what in
 		true) cmd=(/bin/true) ;;
