@@ -22,6 +22,13 @@
 #              gethostbyname2, gethostbyname_r, gethostbyname2_r, gethostbyaddr,
 #              gethostbyaddr_r and getnameinfo, against the same glibc and nscd
 #              (tests/tools/cache_bench.c)
+#   fresh      issue 13's figures: 50 short-lived processes one after the other, one
+#              lookup each, behind a dead, a 300 ms slow and a healthy primary, for
+#              glibc, glibc t1, musl static (Debian's musl-tools; skipped with one
+#              line when missing) and the shim's strategies: per-process wall time,
+#              the median after the first 10, queries to the primary, peak RSS; and
+#              the preload's cost to a fresh process, alternating pairs
+#              (tests/tools/bench_spawn.c, tests/tools/fresh_lookup.c)
 #
 # Knobs (environment):
 #   BENCH_N=200               lookups per failover cell (distinct names)
@@ -36,6 +43,12 @@
 #   BENCH_CACHE_GLIBC_ITERS=2000  the same for glibc uncached
 #   BENCH_CACHE_SECONDS=3     per hot-set throughput run
 #   BENCH_CACHE_NAMES=10000   names for the memory figure
+#   BENCH_FRESH_N=50          processes per fresh cell
+#   BENCH_FRESH_BUDGET_MS=20000  per fresh cell: no new process starts after this
+#                             (glibc behind a dead primary pays 5 s a process)
+#   BENCH_FRESH_PAIRS=100     pairs per preload-overhead figure
+#   BENCH_FRESH_FAULTS="blackhole slow300 healthy"
+#   BENCH_FRESH_RESOLVERS="glibc glibc-t1 musl hedge race sequence"   subsets
 #
 # Network: loopback only.  NSD serves tests/fixtures on 127.53.0.1; the primary
 # is a faultdns proxy on 127.53.0.2 (or the unbound address 127.53.0.9 for
@@ -54,7 +67,7 @@ set -u
 . "$DNSF_ROOT/tests/tools/bench_nsd.sh"
 dnsf_on_exit bench_ns_stop
 
-SECTIONS=(overhead failover cache)
+SECTIONS=(overhead failover cache fresh)
 
 BENCH_N=${BENCH_N:-200}
 BENCH_CELL_BUDGET_MS=${BENCH_CELL_BUDGET_MS:-25000}
@@ -64,6 +77,12 @@ BENCH_CACHE_ITERS=${BENCH_CACHE_ITERS:-200000}
 BENCH_CACHE_GLIBC_ITERS=${BENCH_CACHE_GLIBC_ITERS:-2000}
 BENCH_CACHE_SECONDS=${BENCH_CACHE_SECONDS:-3}
 BENCH_CACHE_NAMES=${BENCH_CACHE_NAMES:-10000}
+BENCH_FRESH_N=${BENCH_FRESH_N:-50}
+BENCH_FRESH_BUDGET_MS=${BENCH_FRESH_BUDGET_MS:-20000}
+BENCH_FRESH_PAIRS=${BENCH_FRESH_PAIRS:-100}
+FRESH_SKIP=10                  # "after learning": the processes after the first 10
+read -ra FRESH_FAULTS <<<"${BENCH_FRESH_FAULTS:-blackhole slow300 healthy}"
+read -ra FRESH_RESOLVERS <<<"${BENCH_FRESH_RESOLVERS:-glibc glibc-t1 musl hedge race sequence}"
 HOSTENT_CALLS="gh gh2 ghr gh2r gha ghar gni"   # cache_bench --call, in the report's order
 ALL_FAULTS=(healthy blackhole slow300 servfail closed drop30 alldown)
 ALL_RESOLVERS=(glibc glibc-t1 race hedge sequence)
@@ -100,18 +119,27 @@ machine_info() {
 
 # ---------------------------------------------------------------- overhead
 
-bench_overhead() {
-	local spawn=$OUTDIR/bench_spawn kv note=""
-	out "" "## Overhead when idle" ""
-	# Static, so the helper's own memory (the child's until exec) stays below
-	# the measured program's peak RSS (see tests/tools/bench_spawn.c).
-	if ! cc -O2 -static -Wall -Wextra -Werror -D_GNU_SOURCE -o "$spawn" \
+# spawn_tool: tests/tools/bench_spawn.c built static, once per run, in SPAWN.
+# Static, so the helper's own memory (the child's until exec) stays below the
+# measured program's peak RSS (see that file).  SPAWN_NOTE says when only the
+# dynamic build of `make tools` was left.
+SPAWN="" SPAWN_NOTE=""
+spawn_tool() {
+	[ -z "$SPAWN" ] || return 0
+	SPAWN=$OUTDIR/bench_spawn
+	if ! cc -O2 -static -Wall -Wextra -Werror -D_GNU_SOURCE -o "$SPAWN" \
 		"$DNSF_ROOT/tests/tools/bench_spawn.c" 2>"$W/spawn-cc.err"; then
 		[ -x "$TOOLS/bench_spawn" ] || die "cannot build bench_spawn: $(cat "$W/spawn-cc.err")"
-		spawn=$TOOLS/bench_spawn
-		note=" (static build failed: the RSS floor is the helper's own)"
+		SPAWN=$TOOLS/bench_spawn
+		SPAWN_NOTE=" (static build failed: the RSS floor is the helper's own)"
 	fi
-	kv=$("$spawn" --runs "$BENCH_IDLE_RUNS" --warmup 10 --preload "$DNSF_LIB" -- /bin/true) ||
+}
+
+bench_overhead() {
+	local kv
+	out "" "## Overhead when idle" ""
+	spawn_tool
+	kv=$("$SPAWN" --runs "$BENCH_IDLE_RUNS" --warmup 10 --preload "$DNSF_LIB" -- /bin/true) ||
 		die "bench_spawn failed"
 	printf '%s\n' "$kv" >"$RAW/overhead.kv"
 	"$DNSF_PYTHON" -I "$DNSF_ROOT/tests/bench_report.py" overhead "$RAW/overhead.kv" |
@@ -119,7 +147,7 @@ bench_overhead() {
 	out "" "How: \`/bin/true\` run $BENCH_IDLE_RUNS times plain and $BENCH_IDLE_RUNS times with" \
 		"\`LD_PRELOAD=$(basename "$DNSF_LIB")\`, alternating, after 10 warm-up runs of each;" \
 		"wall time from fork to wait4, peak RSS from wait4's ru_maxrss, medians" \
-		"(tests/tools/bench_spawn.c, built static$note)."
+		"(tests/tools/bench_spawn.c, built static$SPAWN_NOTE)."
 }
 
 # ---------------------------------------------------------------- failover
@@ -150,22 +178,73 @@ fd_stop_all() {
 }
 dnsf_on_exit fd_stop_all
 
+# fault_modes FAULT: the faultdns modes that make FAULT.  Sets PMODE (the
+# primary's; empty: no proxy), SMODE (the secondary's) and PADDR (the primary
+# address resolv.conf names).
+fault_modes() {
+	PMODE="" SMODE=pass PADDR=$PRIMARY
+	case $1 in
+	healthy) PMODE=pass ;;
+	blackhole) PMODE=blackhole ;;
+	slow300) PMODE=delay=300 ;;
+	servfail) PMODE=servfail ;;
+	closed) PADDR=$CLOSED ;;
+	drop30) PMODE=drop=30 ;;
+	alldown) PMODE=blackhole SMODE=blackhole ;;
+	*) die "unknown fault $1" ;;
+	esac
+}
+
+# cell_start OPTS: a cell's private /etc in $CELL.etc (resolv.conf: PADDR, then the
+# secondary, with resolv.conf options OPTS) and its proxies (fault_modes first).
+cell_start() {
+	rm -rf "$CELL.etc"
+	if [ -n "$1" ]; then
+		make_etc "$CELL.etc" "$PADDR" "$SECONDARY" --options "$1"
+	else
+		make_etc "$CELL.etc" "$PADDR" "$SECONDARY"
+	fi
+	if [ -n "$PMODE" ]; then fd_start primary "$PRIMARY" "$PMODE"; fi
+	fd_start secondary "$SECONDARY" "$SMODE"
+}
+
+# cell_finish KV FAULT RESOLVER OPTS RC T0 T1 [KEY=VALUE...]: stops the proxies and
+# writes the cell's record to KV: its description, the KEY=VALUE lines, the tool's
+# output ($CELL.kv) and the proxies' stats as primary_* and secondary_* keys.  A
+# failure's stderr ($CELL.err) is shown; one progress line goes to stderr.
+cell_finish() {
+	local kv=$1 fault=$2 res=$3 opts=$4 rc=$5 t0=$6 t1=$7
+	shift 7
+	fd_stop_all
+	{
+		echo "fault=$fault"
+		echo "resolver=$res"
+		echo "primary=$PADDR${PMODE:+ ($PMODE)}"
+		echo "secondary=$SECONDARY ($SMODE)"
+		echo "resolv_options=${opts:-default}"
+		if (($#)); then printf '%s\n' "$@"; fi
+		echo "exit=$rc"
+		echo "cell_ms=$((t1 - t0))"
+		echo "stderr_lines=$(wc -l <"$CELL.err")"
+		cat "$CELL.kv"
+		if [ -f "$CELL.primary.stats" ]; then sed 's/^/primary_/; s/ /=/' "$CELL.primary.stats"; fi
+		if [ -f "$CELL.secondary.stats" ]; then sed 's/^/secondary_/; s/ /=/' "$CELL.secondary.stats"; fi
+	} >"$kv"
+	rm -f "$CELL.primary.stats" "$CELL.secondary.stats"
+	if [ "$rc" != 0 ]; then
+		echo "bench: ${kv##*/}: exit $rc" >&2
+		sed 's/^/bench:   /' "$CELL.err" | head -n 5 >&2
+	fi
+	printf '  %-10s %-9s %6d ms\n' "$fault" "$res" "$((t1 - t0))" >&2
+}
+
 # run_cell FAULT RESOLVER: one process of benchlookup; writes $RAW/FAULT.RESOLVER.kv
 run_cell() {
-	local fault=$1 res=$2 pmode smode=pass paddr=$PRIMARY opts="" rc t0 t1
+	local fault=$1 res=$2 opts="" rc t0 t1
 	local -a envs=()
 	CELL=$W/cells/$fault.$res
 	mkdir -p "$W/cells"
-	case $fault in
-	healthy) pmode=pass ;;
-	blackhole) pmode=blackhole ;;
-	slow300) pmode=delay=300 ;;
-	servfail) pmode=servfail ;;
-	closed) pmode="" paddr=$CLOSED ;;
-	drop30) pmode=drop=30 ;;
-	alldown) pmode=blackhole smode=blackhole ;;
-	*) die "unknown fault $fault" ;;
-	esac
+	fault_modes "$fault"
 	case $res in
 	glibc) ;;
 	glibc-t1) opts="timeout:1 attempts:1" ;;
@@ -176,14 +255,7 @@ run_cell() {
 		;;
 	*) die "unknown resolver $res" ;;
 	esac
-	rm -rf "$CELL.etc"
-	if [ -n "$opts" ]; then
-		make_etc "$CELL.etc" "$paddr" "$SECONDARY" --options "$opts"
-	else
-		make_etc "$CELL.etc" "$paddr" "$SECONDARY"
-	fi
-	if [ -n "$pmode" ]; then fd_start primary "$PRIMARY" "$pmode"; fi
-	fd_start secondary "$SECONDARY" "$smode"
+	cell_start "$opts"
 	t0=$(now_ms)
 	# The hard limit only guards against a hang: the budget ends a cell, but a
 	# lookup under way is always finished (glibc: up to 20 s with all down).
@@ -193,26 +265,7 @@ run_cell() {
 		>"$CELL.kv" 2>"$CELL.err"
 	rc=$?
 	t1=$(now_ms)
-	fd_stop_all
-	{
-		echo "fault=$fault"
-		echo "resolver=$res"
-		echo "primary=$paddr${pmode:+ ($pmode)}"
-		echo "secondary=$SECONDARY ($smode)"
-		echo "resolv_options=${opts:-default}"
-		echo "exit=$rc"
-		echo "cell_ms=$((t1 - t0))"
-		echo "stderr_lines=$(wc -l <"$CELL.err")"
-		cat "$CELL.kv"
-		if [ -f "$CELL.primary.stats" ]; then sed 's/^/primary_/; s/ /=/' "$CELL.primary.stats"; fi
-		if [ -f "$CELL.secondary.stats" ]; then sed 's/^/secondary_/; s/ /=/' "$CELL.secondary.stats"; fi
-	} >"$RAW/$fault.$res.kv"
-	rm -f "$CELL.primary.stats" "$CELL.secondary.stats"
-	if [ "$rc" != 0 ]; then
-		echo "bench: $fault/$res: benchlookup exited $rc" >&2
-		sed 's/^/bench:   /' "$CELL.err" | head -n 5 >&2
-	fi
-	printf '  %-10s %-9s %6d ms\n' "$fault" "$res" "$((t1 - t0))" >&2
+	cell_finish "$RAW/$fault.$res.kv" "$fault" "$res" "$opts" "$rc" "$t0" "$t1"
 }
 
 bench_failover() {
@@ -469,6 +522,171 @@ bench_cache() {
 	fi
 }
 
+# ---------------------------------------------------------------- fresh
+
+# in_fresh_ns ETC CMD...: CMD in a mount namespace with ETC's files over /etc
+# (in_private_etc) and an empty tmpfs over /run, so no state reaches a cell from
+# the host or from another cell (the library is to keep health shared across
+# processes under state_dir, default /run/dnsfailover: issue 13).
+in_fresh_ns() {
+	local etc=$1
+	shift
+	# shellcheck disable=SC2016 # expanded by that shell
+	in_private_etc "$etc" sh -c '
+		mount -t tmpfs -o mode=0755 dnsf-bench-run /run || exit 125
+		# A resolv.conf reached through a symlink into /run is hidden now.
+		cmp -s "$1" /etc/resolv.conf || { echo "in_fresh_ns: /etc/resolv.conf is not ours under the /run tmpfs" >&2; exit 125; }
+		shift
+		exec "$@"' in-fresh-ns "$etc/resolv.conf" "$@"
+}
+
+# fresh_conf FILE STRATEGY STATE_DIR: the shim's config for a fresh cell: only the
+# strategy, plus state_dir = STATE_DIR (made empty here) when this build knows the
+# key (`dnsfailover keys`; the parser rejects keys it does not know).
+fresh_conf() {
+	printf 'strategy = "%s";\n' "$2" >"$1"
+	if [ "$FRESH_STATE_KEY" = 1 ]; then
+		rm -rf "$3"
+		mkdir -m 0755 "$3" || die "cannot make $3"
+		printf 'state_dir = "%s";\n' "$3" >>"$1"
+	fi
+}
+
+# fresh_cell FAULT RESOLVER: up to BENCH_FRESH_N fresh processes one after the other,
+# each one getaddrinfo of a new name, all in one namespace with empty state;
+# writes $RAW/fresh.FAULT.RESOLVER.kv
+fresh_cell() {
+	local fault=$1 res=$2 opts="" lookup=$TOOLS/fresh_lookup rc t0 t1
+	local -a pre=() envs=()
+	CELL=$W/fresh/$fault.$res
+	fault_modes "$fault"
+	case $res in
+	glibc) ;;
+	glibc-t1) opts="timeout:1 attempts:1" ;;
+	musl) lookup=$FRESH_MUSL ;;
+	race | hedge | sequence)
+		fresh_conf "$CELL.conf" "$res" "$CELL.state"
+		pre=(--preload "$(dnsf_preload)")
+		envs=("DNSFAILOVER_CONF=$CELL.conf")
+		;;
+	*) die "unknown resolver $res" ;;
+	esac
+	cell_start "$opts"
+	t0=$(now_ms)
+	# The hard limit only guards against a hang: the budget ends a cell, but a
+	# process under way is always finished.
+	in_fresh_ns "$CELL.etc" timeout -k 5 $((BENCH_FRESH_BUDGET_MS / 1000 + 60)) \
+		env "${envs[@]}" "$SPAWN" --sequence "$BENCH_FRESH_N" --budget-ms "$BENCH_FRESH_BUDGET_MS" \
+		--skip "$FRESH_SKIP" --prefix "f$$-$fault-$res" --suffix wild.dnsf.test "${pre[@]}" \
+		-- "$lookup" --expect 192.0.2.70 >"$CELL.kv" 2>"$CELL.err"
+	rc=$?
+	t1=$(now_ms)
+	cell_finish "$RAW/fresh.$fault.$res.kv" "$fault" "$res" "$opts" "$rc" "$t0" "$t1" \
+		"budget_ms=$BENCH_FRESH_BUDGET_MS"
+}
+
+# fresh_pairs: BENCH_FRESH_PAIRS alternating runs without and with the preload of
+# /bin/true, a numeric getent ahosts and one DNS lookup, healthy servers;
+# writes $RAW/fresh.pairs.WHAT.kv
+fresh_pairs() {
+	local what rc getent
+	local -a cmd
+	getent=$(command -v getent) || die "getent is not on PATH"
+	CELL=$W/fresh/pairs
+	fault_modes healthy
+	fresh_conf "$CELL.conf" hedge "$CELL.state"
+	cell_start ""
+	for what in true numeric dns; do
+		case $what in
+		true) cmd=(/bin/true) ;;
+		numeric) cmd=("$getent" ahosts 127.0.0.1) ;;
+		dns) cmd=("$getent" ahosts www.dnsf.test) ;;
+		esac
+		in_fresh_ns "$CELL.etc" timeout -k 5 300 env "DNSFAILOVER_CONF=$CELL.conf" \
+			"$SPAWN" --runs "$BENCH_FRESH_PAIRS" --warmup 10 --preload "$(dnsf_preload)" \
+			-- "${cmd[@]}" >"$CELL.$what.kv" 2>"$CELL.$what.err"
+		rc=$?
+		{
+			echo "pair=$what"
+			echo "command=${cmd[*]}"
+			echo "exit=$rc"
+			cat "$CELL.$what.kv"
+		} >"$RAW/fresh.pairs.$what.kv"
+		if [ "$rc" != 0 ]; then
+			echo "bench: fresh: pairs $what: exit $rc" >&2
+			sed 's/^/bench:   /' "$CELL.$what.err" | head -n 5 >&2
+		fi
+		printf '  pairs      %-9s\n' "$what" >&2
+	done
+	fd_stop_all
+}
+
+bench_fresh() {
+	local f r musl_status conf_how
+	local -a files=()
+	out "" "## Fresh processes" ""
+	rm -f "$RAW"/fresh.*.kv   # no figure from an earlier run
+	mkdir -p "$W/fresh"
+	spawn_tool
+	FRESH_STATE_KEY=0
+	if "$DNSF_BUILD/dnsfailover" keys 2>/dev/null | cut -f1 | grep -qx state_dir; then
+		FRESH_STATE_KEY=1
+		conf_how="\`strategy\` and \`state_dir\` (a new empty directory per cell; other keys default)"
+	else
+		conf_how="only \`strategy\` (other keys default; this build has no \`state_dir\` key: every process learns alone)"
+	fi
+	# musl: the same client, linked static against Debian's musl-tools; skipped
+	# with one line where that is missing.
+	FRESH_MUSL=$OUTDIR/fresh_lookup.musl
+	if ! command -v musl-gcc >/dev/null; then
+		musl_status="not measured: musl-gcc is missing (Debian: apt-get install musl-tools)"
+	elif ! musl-gcc -static -O2 -Wall -Wextra -Werror -o "$FRESH_MUSL" \
+		"$DNSF_ROOT/tests/tools/fresh_lookup.c" 2>"$W/musl-cc.err"; then
+		musl_status="not measured: musl-gcc failed: $(head -n 1 "$W/musl-cc.err")"
+	else
+		musl_status="musl $(dpkg-query -W -f='${Version}' musl 2>/dev/null || echo '?')"
+	fi
+	case $musl_status in not*) echo "bench: fresh: musl $musl_status" >&2 ;; esac
+	echo "bench: fresh: $BENCH_FRESH_N processes per cell (no new one after $((BENCH_FRESH_BUDGET_MS / 1000)) s):" >&2
+	for f in "${FRESH_FAULTS[@]}"; do
+		for r in "${FRESH_RESOLVERS[@]}"; do
+			if [ "$r" = musl ] && [[ $musl_status == not* ]]; then continue; fi
+			fresh_cell "$f" "$r"
+			files+=("$RAW/fresh.$f.$r.kv")
+		done
+	done
+	echo "bench: fresh: $BENCH_FRESH_PAIRS pairs without and with the preload:" >&2
+	fresh_pairs
+	"$DNSF_PYTHON" -I "$DNSF_ROOT/tests/bench_report.py" fresh "$musl_status" "${files[@]}" \
+		"$RAW"/fresh.pairs.{true,numeric,dns}.kv | tee -a "$RESULTS"
+	out "" "How: for each cell, fresh fault proxies and one mount namespace with a private" \
+		"/etc (resolv.conf \`nameserver $PRIMARY\`, \`nameserver $SECONDARY\`, the fixtures' hosts," \
+		"\`hosts: files dns\`) and an empty tmpfs over /run, so every cell starts from empty" \
+		"state; in it, up to $BENCH_FRESH_N processes one after the other" \
+		"(tests/tools/bench_spawn.c --sequence, built static$SPAWN_NOTE), each one" \
+		"tests/tools/fresh_lookup.c: one getaddrinfo of a new name" \
+		"(\`fNNN-FAULT-RESOLVER-0001.wild.dnsf.test\` ..., NSD's wildcard, A 192.0.2.70, no AAAA)" \
+		"with \`getent ahosts\`'s hints (AF_UNSPEC, AI_V4MAPPED | AI_ADDRCONFIG | AI_CANONNAME)," \
+		"which must return 192.0.2.70.  Per process: wall time from fork to wait4, peak RSS from" \
+		"wait4's ru_maxrss; medians and p90 nearest-rank.  **after learning** is the median of" \
+		"processes $((FRESH_SKIP + 1))..N (the last $((BENCH_FRESH_N - FRESH_SKIP)) when all ran): what a process pays once" \
+		"earlier ones could have taught it.  No process starts after $((BENCH_FRESH_BUDGET_MS / 1000)) s in a cell, so" \
+		"a cell whose processes take a second or more runs fewer (marked *).  Resolvers: glibc 2.36 alone with" \
+		"default options (timeout 5 s, attempts 2); glibc t1 with \`options timeout:1 attempts:1\`;" \
+		"musl static = the same client linked with \`musl-gcc -static\` ($musl_status);" \
+		"hedge/race/sequence = glibc's client with the shim preloaded and a config file holding" \
+		"$conf_how.  The primary is a faultdns proxy" \
+		"in front of NSD: blackhole (dead), delay=300 (slow) or pass (healthy); the secondary" \
+		"is a pass proxy.  Queries: received by the primary's proxy in the whole cell (faultdns" \
+		"stats), and per process." \
+		"" \
+		"Preload pairs: in one such namespace with healthy servers, $BENCH_FRESH_PAIRS pairs of runs" \
+		"(tests/tools/bench_spawn.c), each a run without and a run with" \
+		"\`LD_PRELOAD=$(basename "$DNSF_LIB")\` (config: \`strategy = \"hedge\"\`), after 10 warm-up pairs;" \
+		"wall time from fork to wait4.  The paired difference is the preloaded run minus the plain" \
+		"run just before it; the targets (issue 13) are judged on its median."
+}
+
 # ---------------------------------------------------------------- main
 
 if [ "$(id -u)" != 0 ]; then
@@ -476,7 +694,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 unshare -m --propagation private true 2>/dev/null || die "unshare -m fails here; cannot run"
 [ -f "$DNSF_LIB" ] || die "$DNSF_LIB is missing (run: make bench)"
-for t in benchlookup faultdns cache_bench; do
+for t in benchlookup faultdns cache_bench fresh_lookup; do
 	[ -x "$TOOLS/$t" ] || die "$TOOLS/$t is missing (run: make bench)"
 done
 command -v nsd >/dev/null || die "nsd is not installed (run tests/deps.sh)"
@@ -484,7 +702,7 @@ shim_is_loaded || die "the shim does not load under LD_PRELOAD: $DNSF_LIB"
 
 if [ $# -gt 0 ]; then SECTIONS=("$@"); fi
 for s in "${SECTIONS[@]}"; do
-	declare -F "bench_$s" >/dev/null || die "unknown section '$s' (known: overhead failover cache)"
+	declare -F "bench_$s" >/dev/null || die "unknown section '$s' (known: overhead failover cache fresh)"
 done
 
 mkdir -p "$OUTDIR" "$RAW" "$W"
@@ -493,11 +711,11 @@ started=$(now_ms)
 out "# dnsfailover benchmark" ""
 machine_info
 for s in "${SECTIONS[@]}"; do
-	case $s in failover | cache)
+	case $s in failover | cache | fresh)
 		bench_ns_start "$DNSF_NS_ADDR" "$W/nsd-$s" || die "cannot start NSD on $DNSF_NS_ADDR" ;;
 	esac
 	"bench_$s"
-	case $s in failover | cache) bench_ns_stop ;; esac
+	case $s in failover | cache | fresh) bench_ns_stop ;; esac
 done
 out "" "Reproduce: \`make bench\` (root, Debian 12); this run took $((($(now_ms) - started) / 1000)) s." \
 	"Raw per-cell data: $RAW/*.kv."

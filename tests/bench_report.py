@@ -8,6 +8,10 @@
   bench_report.py cache DIR NSCD       the cache.*.kv files of bench_cache in DIR
                                        (cache_bench's output); NSCD is nscd's
                                        version, or "not measured: REASON"
+  bench_report.py fresh MUSL FILE...   bench_fresh's cells (bench_spawn --sequence
+                                       with the proxies' stats, see fresh_cell) and
+                                       its preload pairs (pair=... files); MUSL is
+                                       musl's version, or "not measured: REASON"
 
 Prints the markdown tables on stdout.  Standard library only.
 """
@@ -34,6 +38,7 @@ HOSTENT_CALLS = (
 RESOLVERS = {
     "glibc": "glibc",
     "glibc-t1": "glibc t1",
+    "musl": "musl static",
     "race": "dnsfailover race",
     "hedge": "dnsfailover hedge",
     "sequence": "dnsfailover sequence",
@@ -133,6 +138,125 @@ def failover(paths):
             fmt_ns(num(d, "p99_ns")), fcol, qcol))
     if budget_note:
         print("\n\\* fewer than the %d lookups asked for: the cell's time budget ran out." % budget_note)
+
+
+# Issue 13's targets for the preload's cost to a fresh process, healthy servers (µs).
+FRESH_PAIRS = (
+    ("true", "`/bin/true`", 50),
+    ("numeric", "`getent ahosts 127.0.0.1` (numeric)", 100),
+    ("dns", "`getent ahosts www.dnsf.test` (one DNS lookup)", 200),
+)
+
+
+def fmt_us(us):
+    return fmt_ns(us * 1000)
+
+
+def fresh_done_when(cells):
+    """Issue 13's "done when" for a dead primary, from the cells that ran: each strategy's
+    median after learning within 1 ms of glibc's per-process median with healthy servers,
+    and at most 10 queries to the dead primary from 50 processes."""
+    by = {(d.get("fault"), d.get("resolver")): d for d in cells
+          if d.get("exit", "0") == "0" and num(d, "count") > 0}
+    base = by.get(("healthy", "glibc"))
+    lines = []
+    for res in ("hedge", "sequence", "race"):
+        d = by.get(("blackhole", res))
+        if d is None:
+            continue
+        n = num(d, "count")
+        if base is None or "after_wall_p50_us" not in d:
+            t = "no figure"
+        else:
+            after, limit = num(d, "after_wall_p50_us"), num(base, "wall_p50_us") + 1000
+            t = "%s (%s)" % ("met" if after <= limit else "not met", fmt_us(after))
+        q = num(d, "primary_queries")
+        if n < 50:
+            qt = "%d from %d processes (not all 50 ran)" % (q, n)
+        else:
+            qt = "%s (%d from %d)" % ("met" if q * 50 <= 10 * n else "not met", q, n)
+        lines.append("%s: %s, queries %s" % (res, t, qt))
+    if lines:
+        print("\nIssue 13's targets, dead primary: after learning within 1 ms of glibc with a "
+              "healthy server (%s), at most 10 queries to the dead primary from 50 processes. %s." % (
+                  fmt_us(num(base, "wall_p50_us")) if base else "not measured", "; ".join(lines)))
+
+
+def fresh(musl, paths):
+    cells = []
+    pairs = {}
+    for p in paths:
+        try:
+            d = read_kv(p)
+        except OSError:
+            continue
+        if "pair" in d:
+            pairs[d["pair"]] = d
+        else:
+            cells.append(d)
+
+    print("| primary | resolver | N | per process, median | p90 | median after learning "
+          "| queries to the primary: all (per process) | peak RSS, median | failed |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    budget = None
+    skip = None
+    requested = None
+    last_fault = None
+    for d in cells:
+        fault = d.get("fault", "?")
+        flabel = {"blackhole": "dead (blackholed)", "slow300": "300 ms slow",
+                  "healthy": "healthy"}.get(fault, fault) if fault != last_fault else ""
+        last_fault = fault
+        rlabel = RESOLVERS.get(d.get("resolver", "?"), d.get("resolver", "?"))
+        n = num(d, "count")
+        if d.get("exit", "0") != "0" or n == 0:
+            print("| %s | %s | – | – | – | – | – | – | exit %s |" % (flabel, rlabel, d.get("exit", "?")))
+            continue
+        ncol = str(n)
+        requested = num(d, "requested")
+        if n < requested:
+            ncol += "*"
+            budget = num(d, "budget_ms")
+        skip = num(d, "after_skip")
+        after = fmt_us(num(d, "after_wall_p50_us")) if "after_wall_p50_us" in d else "–"
+        pq = d.get("primary_queries")
+        qcol = "%d (%.2f)" % (int(pq), int(pq) / n) if pq is not None else "?"
+        fails = num(d, "failures")
+        print("| %s | %s | %s | %s | %s | %s | %s | %d KiB | %s |" % (
+            flabel, rlabel, ncol, fmt_us(num(d, "wall_p50_us")), fmt_us(num(d, "wall_p90_us")),
+            after, qcol, num(d, "rss_p50_kb"), "%d/%d" % (fails, n) if fails else "0"))
+    if skip is not None and requested is not None and requested > skip:
+        print("\n**after learning**: the median of processes %d–%d (the last %d), or of those "
+              "that ran." % (skip + 1, requested, requested - skip))
+    if budget:
+        print("\n\\* fewer than the %d processes asked for: no process starts after %d s in a cell." % (
+            requested, budget // 1000))
+    if musl.startswith("not "):
+        print("\nmusl static: %s." % musl)
+    fresh_done_when(cells)
+
+    print()
+    print("| a fresh process, healthy servers | without the preload, median (p10–p90) "
+          "| with it, median (p10–p90) | difference of medians "
+          "| paired difference, median (p10–p90) | issue 13's target |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    for key, label, target in FRESH_PAIRS:
+        d = pairs.get(key)
+        if d is None or d.get("exit", "0") != "0" or "runs" not in d:
+            print("| %s | – | – | – | %s | ≤ +%d µs |" % (
+                label, "exit %s" % d.get("exit", "?") if d else "not run", target))
+            continue
+
+        def spread(v):
+            return "%d µs (%d–%d)" % (num(d, v + "_p50_us"), num(d, v + "_p10_us"), num(d, v + "_p90_us"))
+
+        diff = num(d, "diff_wall_p50_us")
+        fails = num(d, "failures")
+        print("| %s | %s | %s | %+d µs | %+d µs (%+d – %+d) | ≤ +%d µs: %s |" % (
+            label + (" (%d runs failed)" % fails if fails else ""), spread("plain_wall"),
+            spread("preload_wall"), num(d, "preload_wall_p50_us") - num(d, "plain_wall_p50_us"),
+            diff, num(d, "diff_wall_p10_us"), num(d, "diff_wall_p90_us"), target,
+            "met" if diff <= target else "not met"))
 
 
 def fmt_lat(ns):
@@ -315,11 +439,14 @@ def cache(directory, nscd):
 
 def main():
     if len(sys.argv) < 3:
-        sys.exit("usage: bench_report.py overhead FILE | failover FILE... | cache DIR NSCD")
+        sys.exit("usage: bench_report.py overhead FILE | failover FILE... | cache DIR NSCD"
+                 " | fresh MUSL FILE...")
     if sys.argv[1] == "overhead":
         overhead(sys.argv[2])
     elif sys.argv[1] == "failover":
         failover(sys.argv[2:])
+    elif sys.argv[1] == "fresh":
+        fresh(sys.argv[2], sys.argv[3:])
     elif sys.argv[1] == "cache":
         cache(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "not installed")
     else:
