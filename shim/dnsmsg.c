@@ -314,7 +314,8 @@ int dnsmsg_make_nodata(const uint8_t *pkt, int len, uint16_t qtype, uint8_t *out
 int dnsmsg_name_cares(const uint8_t *wire, char *out, size_t outlen)
 {
     /* c-ares 1.18's ares_create_query reads only "\X" escapes (X taken
-     * literally); so escape just '.' and '\' and copy every other octet. */
+     * literally); so escape just '.' and '\' and copy every other octet.
+     * It reads a C string: an octet 0 would end the name there. */
     size_t o = 0;
     const uint8_t *p = wire;
     while (*p != 0) {
@@ -325,7 +326,7 @@ int dnsmsg_name_cares(const uint8_t *wire, char *out, size_t outlen)
             out[o++] = '.';
         }
         for (uint8_t i = 0; i < n; i++, p++) {
-            if (o + 3 >= outlen)
+            if (o + 3 >= outlen || *p == 0)
                 return -1;
             if (*p == '.' || *p == '\\')
                 out[o++] = '\\';

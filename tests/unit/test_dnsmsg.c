@@ -1061,6 +1061,30 @@ static void mutate(uint8_t *b, size_t *len)
     }
 }
 
+/* The text c-ares 1.18 encodes back to the wire name (ares_create_query
+ * reads a C string, "\X" escapes only): '.' and '\' escaped, no trailing
+ * dot, "" for the root; a name holding an octet 0 cannot be written at all
+ * (the C string would end there and c-ares would ask for a shorter name;
+ * found by tests/fuzz/fuzz_dnsname). */
+static void test_name_cares(void **state)
+{
+    (void)state;
+    char out[DNSMSG_MAXDNAME];
+    static const uint8_t plain[] = "\3www\4dnsf\4test";
+    static const uint8_t escaped[] = "\3a.b\2\\c";
+    static const uint8_t root[] = "";
+    static const uint8_t nul[] = "\3a\0b\4test";
+    static const uint8_t nul_last[] = "\2ab\1\0";
+    assert_int_equal(dnsmsg_name_cares(plain, out, sizeof out), 13);
+    assert_string_equal(out, "www.dnsf.test");
+    assert_int_equal(dnsmsg_name_cares(escaped, out, sizeof out), 8);
+    assert_string_equal(out, "a\\.b.\\\\c");
+    assert_int_equal(dnsmsg_name_cares(root, out, sizeof out), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(dnsmsg_name_cares(nul, out, sizeof out), -1);
+    assert_int_equal(dnsmsg_name_cares(nul_last, out, sizeof out), -1);
+}
+
 static void test_fuzz_never_crashes(void **state)
 {
     (void)state;
@@ -1135,6 +1159,7 @@ int main(void)
         cmocka_unit_test(test_negative_ttl_no_soa),
         cmocka_unit_test(test_negative_ttl_compressed_soa),
         cmocka_unit_test(test_negative_ttl_malformed_soa),
+        cmocka_unit_test(test_name_cares),
         cmocka_unit_test(test_fuzz_never_crashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
