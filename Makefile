@@ -8,6 +8,7 @@
 #                        BENCH_SECTIONS="cache" for some sections only
 #   make check-asan      the test suite with ASan+UBSan
 #   make check-valgrind  the integration programs under valgrind
+#   make fuzz            every libFuzzer target (tests/fuzz) for FUZZ_SECONDS each
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX      ?= /usr/local
@@ -25,8 +26,11 @@ LIBDIR_ARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 CARES_A     ?= /usr/lib/$(LIBDIR_ARCH)/libcares.a
 
 # Kept apart from CFLAGS, which a command line may replace wholesale.
+# DNSF_SANITIZED: the code knows a sanitizer runtime is there (GCC and clang
+# do not agree on a macro for it).
 ifneq ($(SANITIZER),)
-  SANFLAGS  := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+  SANFLAGS  := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all \
+               -DDNSF_SANITIZED
   LDSAN     := -fsanitize=$(SANITIZER)
 endif
 
@@ -60,8 +64,16 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC    := $(wildcard tests/tools/*.c)
 TOOL_BIN    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c, built with clang against a core
+# compiled with clang's coverage instrumentation (a tree of its own).
+FUZZ_BUILD  ?= build/fuzz
+FUZZ_CC     ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
 .PHONY: all test unit integration demo bench check-asan check-valgrind install \
-        uninstall clean deps tools
+        uninstall clean deps tools fuzz fuzz-build fuzz-targets
 all: $(LIB) $(CLI)
 
 $(BUILD)/obj/%.o: %.c
@@ -93,11 +105,20 @@ $(BUILD)/tests/%: tests/tools/%.c
 
 tools: $(TOOL_BIN) $(UNIT_BIN)
 
+# A fuzz target links libFuzzer's main (-fsanitize=fuzzer) where the core
+# has only its instrumentation (fuzzer-no-link).
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(subst fuzzer-no-link,fuzzer,$(SANFLAGS)) $(WARN) -o $@ $< \
+	    $(CORE_A) $(CARES_A) -lresolv -ldl -lpthread
+
+fuzz-targets: $(FUZZ_BIN)
+
 deps:
 	@bash tests/deps.sh
 
 test: deps
-	$(MAKE) all tools
+	$(MAKE) all tools fuzz-build
 	@bash tests/run.sh
 
 unit: all tools
@@ -121,6 +142,14 @@ check-asan: deps
 
 check-valgrind: deps all tools
 	@DNSF_VALGRIND=1 bash tests/run.sh valgrind
+
+# Fuzzing: clang's ASan+UBSan+libFuzzer tree (build/fuzz).
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) SANITIZER=fuzzer-no-link,address,undefined \
+	    CFLAGS="-O1 -g" fuzz-targets
+
+fuzz: deps fuzz-build
+	@DNSF_FUZZ_BUILD=$(FUZZ_BUILD) bash tests/fuzz/run.sh --seconds $(FUZZ_SECONDS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \

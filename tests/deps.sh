@@ -20,10 +20,12 @@
 #   procps                pgrep (finding NSD's child processes to stop them by PID)
 #   iproute2              ss (reports who holds port 53 when the test server cannot bind)
 #   strace                counts the opens of /etc/hosts (64_hostsfile: read once, not per call)
+#   clang                 builds the libFuzzer targets (tests/fuzz; make test runs each briefly)
+#   libclang-rt-14-dev    clang 14's libFuzzer and sanitizer runtimes (-fsanitize=fuzzer)
 set -euo pipefail
 
 PKGS=(gcc libc6-dev make pkg-config libc-ares-dev libconfig-dev libcmocka-dev
-	nsd python3 valgrind curl util-linux procps iproute2 strace)
+	nsd python3 valgrind curl util-linux procps iproute2 strace clang libclang-rt-14-dev)
 # For testing this script only: DNSF_DEPS_PKGS="a b" replaces the list.
 if [ -n "${DNSF_DEPS_PKGS:-}" ]; then read -ra PKGS <<<"$DNSF_DEPS_PKGS"; fi
 
