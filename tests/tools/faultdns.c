@@ -51,6 +51,17 @@
  *                    forward the rest; TCP is never dropped.  The decisions
  *                    come from a PRNG seeded by --seed (default 1), restarted
  *                    every time the mode is (re)loaded, so a run is repeatable
+ *   chaos=MIN_MS/MAX_MS
+ *                    switch between other modes on a seeded schedule: each
+ *                    period lasts MIN_MS..MAX_MS (uniformly) and applies one
+ *                    of pass, blackhole, servfail, refused, garbage, truncate,
+ *                    wrongid, drop=50, delay=400,jitter=350 (late) and
+ *                    delay=1500,jitter=500 (very late), picked uniformly.  The
+ *                    picks and lengths come from a PRNG seeded by --seed and
+ *                    restarted when the mode is (re)loaded, so the sequence
+ *                    of modes is repeatable; a period starts at the first
+ *                    query after the previous one ended.  Pass and blackhole
+ *                    following each other make it flap
  *
  *   A query's fate (drop, answer, forward) is decided when it arrives, with
  *   the mode in force then: queries dropped during blackhole stay dropped
@@ -89,6 +100,7 @@
  *   inflight         queries still waiting (forwarded or delayed)
  *   tcp_connections  TCP connections accepted
  *   mode_switches    modes applied by SIGUSR1
+ *   chaos_switches   periods chaos has begun (each picks a mode)
  *   qtype_NAME       queries per question type (qtype_A and qtype_AAAA are
  *                    always present; others when non-zero, unknown types as
  *                    qtype_TYPEnnn)
@@ -148,13 +160,13 @@
 enum mode_kind {
 	M_PASS, M_BLACKHOLE, M_CLOSED, M_DELAY, M_SERVFAIL, M_REFUSED,
 	M_FORMERR, M_NOTIMP, M_NXDOMAIN, M_TRUNCATE, M_GARBAGE, M_WRONGID,
-	M_WRONGPORT, M_FLAP, M_DROP
+	M_WRONGPORT, M_FLAP, M_DROP, M_CHAOS
 };
 
 struct mode {
 	enum mode_kind kind;
-	long a;         /* delay ms, flap up ms */
-	long b;         /* jitter ms, flap down ms */
+	long a;         /* delay ms, flap up ms, chaos shortest period */
+	long b;         /* jitter ms, flap down ms, chaos longest period */
 	long pct100;    /* drop: percent * 100 (0..10000) */
 	char text[96];
 };
@@ -218,7 +230,7 @@ static struct {
 static struct {
 	uint64_t queries, udp, tcp, answered, dropped, forwarded,
 		 upstream_replies, upstream_timeout, malformed, overflow,
-		 undeliverable, tcp_connections, mode_switches;
+		 undeliverable, tcp_connections, mode_switches, chaos_switches;
 } st;
 static uint32_t qtype_count[65536];
 
@@ -234,6 +246,18 @@ static struct delayed **heap;
 static long heap_n;
 
 static volatile sig_atomic_t sig_term, sig_usr1, sig_usr2;
+
+/* chaos: the modes it switches between, the one in force and until when. */
+static const char *const chaos_modes[] = {
+	"pass", "blackhole", "servfail", "refused", "garbage", "truncate", "wrongid",
+	"drop=50", "delay=400,jitter=350", "delay=1500,jitter=500",
+};
+#define NCHAOS (sizeof chaos_modes / sizeof chaos_modes[0])
+static struct {
+	struct mode cur;
+	uint64_t until;
+	uint64_t rng;
+} chaos;
 
 /* ---------------------------------------------------------------- utils */
 
@@ -510,6 +534,14 @@ static int parse_mode(const char *s, struct mode *m)
 			return -1;
 		return m->a + m->b > 0 ? 0 : -1;
 	}
+	if (strncmp(s, "chaos=", 6) == 0) {
+		m->kind = M_CHAOS;
+		if (parse_long(s + 6, &end, 1, 3600000, &m->a) < 0 || *end != '/')
+			return -1;
+		if (parse_long(end + 1, &end, 1, 3600000, &m->b) < 0 || *end)
+			return -1;
+		return m->a <= m->b ? 0 : -1;
+	}
 	if (strncmp(s, "drop=", 5) == 0) {
 		long whole, frac = 0, scale = 10;
 
@@ -535,16 +567,39 @@ static int parse_mode(const char *s, struct mode *m)
 	return -1;
 }
 
+static int parse_mode(const char *s, struct mode *m);
+
+/* The mode in force now: g.mode, or the one chaos's schedule has reached
+ * (a new one is picked when the current period is over). */
+static const struct mode *active_mode(uint64_t now)
+{
+	if (g.mode.kind != M_CHAOS)
+		return &g.mode;
+	if (now >= chaos.until) {
+		uint64_t span = (uint64_t)(g.mode.b - g.mode.a) + 1;
+
+		parse_mode(chaos_modes[rng_next(&chaos.rng) % NCHAOS], &chaos.cur);
+		chaos.until = now + (uint64_t)g.mode.a + rng_next(&chaos.rng) % span;
+		st.chaos_switches++;
+		if (g.verbose)
+			logmsg("chaos: %s for %llu ms", chaos.cur.text,
+			       (unsigned long long)(chaos.until - now));
+	}
+	return &chaos.cur;
+}
+
 /* Mode for a query arriving now (flap resolved to pass or blackhole). */
 static enum mode_kind effective_kind(uint64_t now)
 {
-	if (g.mode.kind == M_FLAP) {
-		uint64_t period = (uint64_t)(g.mode.a + g.mode.b);
+	const struct mode *m = active_mode(now);
+
+	if (m->kind == M_FLAP) {
+		uint64_t period = (uint64_t)(m->a + m->b);
 		uint64_t phase = (now - g.mode_t0) % period;
 
-		return phase < (uint64_t)g.mode.a ? M_PASS : M_BLACKHOLE;
+		return phase < (uint64_t)m->a ? M_PASS : M_BLACKHOLE;
 	}
-	return g.mode.kind;
+	return m->kind;
 }
 
 static int read_mode_file(struct mode *m)
@@ -957,7 +1012,7 @@ static enum action classify(const uint8_t *q, size_t n, int udp, uint64_t now,
 		st.dropped++;
 		return A_DROP;
 	case M_DROP:
-		if (udp && (long)(rng_next(&g.rng_drop) % 10000) < g.mode.pct100) {
+		if (udp && (long)(rng_next(&g.rng_drop) % 10000) < active_mode(now)->pct100) {
 			st.dropped++;
 			return A_DROP;
 		}
@@ -1009,8 +1064,8 @@ static void udp_forward(const uint8_t *q, size_t n, enum mode_kind kind,
 	id2slot[id] = (int32_t)(s - slots);
 	s->client_id = get16(q);
 	s->kind = kind;
-	s->a = g.mode.a;
-	s->b = g.mode.b;
+	s->a = active_mode(now)->a;
+	s->b = active_mode(now)->b;
 	s->t = now;
 	memcpy(&s->from, from, fromlen);
 	s->fromlen = fromlen;
@@ -1235,17 +1290,18 @@ static void tcp_forward(int i, const uint8_t *q, size_t n)
 static void tcp_deliver_reply(int i, uint8_t *r, size_t n, uint64_t now)
 {
 	struct conn *c = &conns[i];
+	const struct mode *m = active_mode(now);
 
 	st.upstream_replies++;
 	if (c->up_pending > 0)
 		c->up_pending--;
 	else
 		return;                 /* unsolicited */
-	if (g.mode.kind == M_WRONGID && n >= 2)
+	if (m->kind == M_WRONGID && n >= 2)
 		put16(r, (uint16_t)(get16(r) ^ WRONGID_XOR));
-	if (g.mode.kind == M_DELAY) {
+	if (m->kind == M_DELAY) {
 		struct delayed *x = delayed_new(r, n, now +
-				(uint64_t)delay_for(g.mode.a, g.mode.b));
+				(uint64_t)delay_for(m->a, m->b));
 
 		if (x) {
 			x->tcp = 1;
@@ -1478,6 +1534,7 @@ static void write_stats(void)
 	fprintf(f, "inflight %llu\n", (unsigned long long)inflight());
 	fprintf(f, "tcp_connections %llu\n", (unsigned long long)st.tcp_connections);
 	fprintf(f, "mode_switches %llu\n", (unsigned long long)st.mode_switches);
+	fprintf(f, "chaos_switches %llu\n", (unsigned long long)st.chaos_switches);
 	fprintf(f, "qtype_A %lu\n", (unsigned long)qtype_count[1]);
 	fprintf(f, "qtype_AAAA %lu\n", (unsigned long)qtype_count[28]);
 	for (t = 0; t < 65536; t++) {
@@ -1525,6 +1582,8 @@ static void apply_mode(const struct mode *m, uint64_t now)
 	g.mode = *m;
 	g.mode_t0 = now;
 	g.rng_drop = splitmix64(g.seed) | 1;
+	chaos.rng = splitmix64(g.seed ^ 0x6368616f73ull) | 1;
+	chaos.until = 0;
 	if (m->kind == M_CLOSED && !was_closed) {
 		close_listeners();
 		g.need_rebind = 0;
@@ -1573,7 +1632,7 @@ static void usage(FILE *f)
 	      "         [--tcp-idle MS] [--allow-non-loopback] [--verbose]\n"
 	      "modes: pass blackhole closed delay=MS[,jitter=MS] servfail refused\n"
 	      "       formerr notimp nxdomain truncate garbage wrongid wrongport\n"
-	      "       flap=UP_MS/DOWN_MS drop=PCT\n"
+	      "       flap=UP_MS/DOWN_MS drop=PCT chaos=MIN_MS/MAX_MS\n"
 	      "signals: USR1 re-read --mode-file, USR2 write --stats, TERM/INT exit\n",
 	      f);
 }
