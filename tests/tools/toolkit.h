@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* CLOCK_MONOTONIC in nanoseconds / milliseconds. */
@@ -110,6 +112,66 @@ static inline const char *tk_herr_name(int h)
 	case NETDB_INTERNAL: return "NETDB_INTERNAL";
 	default: return NULL;
 	}
+}
+
+/* Where is the hung process PID waiting? Writes a description to OUT and returns 1 if it
+ * is a futex wait on an address inside a mapping of libc.so.6: a lock of glibc's own,
+ * which glibc does not reset in a fork child (e.g. its resolv.conf lock), with or
+ * without a preload. */
+static inline int tk_where_hung(pid_t pid, char *out, size_t outlen)
+{
+	char path[64], line[512];
+	unsigned long nr = 0, uaddr = 0;
+	snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL || fgets(line, sizeof line, f) == NULL) {
+		snprintf(out, outlen, "? (cannot read %s)", path);
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	if (sscanf(line, "%lu %lx", &nr, &uaddr) != 2 || nr != SYS_futex) {
+		line[strcspn(line, "\n")] = 0;
+		snprintf(out, outlen, "syscall line \"%.60s\" (not a futex wait)", line);
+		return 0;
+	}
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	snprintf(out, outlen, "futex 0x%lx in no mapping", uaddr);
+	int in_libc = 0;
+	char prev_file[400] = "";
+	unsigned long prev_hi = 0, file_lo = 0;
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+		char file[400] = "";
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %399s", &lo, &hi, file) < 2)
+			continue;
+		/* An anonymous mapping right after a file's mappings is that file's .bss. */
+		const char *owner = file;
+		const char *what = "";
+		if (file[0] == 0 && lo == prev_hi && prev_file[0] == '/') {
+			owner = prev_file;
+			what = " (.bss)";
+		}
+		if (file[0] != 0 && strcmp(file, prev_file) != 0)
+			file_lo = lo;   /* where this file's first mapping starts */
+		if (uaddr >= lo && uaddr < hi) {
+			/* +OFFSET: from the file's first mapping, i.e. its address for nm. */
+			snprintf(out, outlen, "futex 0x%lx in %s%s +0x%lx", uaddr,
+				 owner[0] ? owner : "(anonymous)", what, owner[0] ? uaddr - file_lo : 0);
+			in_libc = strstr(owner, "/libc.so.6") != NULL;
+			break;
+		}
+		if (file[0] != 0)
+			snprintf(prev_file, sizeof prev_file, "%s", file);
+		else if (lo != prev_hi)
+			prev_file[0] = 0;
+		prev_hi = hi;
+	}
+	if (f)
+		fclose(f);
+	return in_libc;
 }
 
 #endif
