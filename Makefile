@@ -12,6 +12,9 @@
 #   make fuzz            every libFuzzer target (tests/fuzz) for FUZZ_SECONDS each
 #   make soak            the chaos soak: 8 threads x SOAK_LOOKUPS lookups against a
 #                        misbehaving primary (tests/soak/soak.sh; SOAK_CANCEL=0 ...)
+#   make battery         every program in /usr/bin and /usr/sbin run with --version,
+#                        with and without the library in a private /etc/ld.so.preload
+#                        (contained: tests/battery/battery.sh)
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX      ?= /usr/local
@@ -79,7 +82,7 @@ FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 SOAK_LOOKUPS ?= 100000
 
 .PHONY: all test unit integration demo bench check-asan check-valgrind install \
-        uninstall clean deps tools check-tsan fuzz fuzz-build fuzz-targets soak
+        uninstall clean deps tools check-tsan fuzz fuzz-build fuzz-targets soak battery
 all: $(LIB) $(CLI)
 
 $(BUILD)/obj/%.o: %.c
@@ -177,6 +180,10 @@ fuzz: deps fuzz-build
 soak: deps
 	$(MAKE) all tools
 	@SOAK_LOOKUPS=$(SOAK_LOOKUPS) bash tests/soak/soak.sh
+
+battery: deps
+	$(MAKE) all
+	@bash tests/battery/battery.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
