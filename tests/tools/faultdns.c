@@ -150,6 +150,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "toolkit.h"
+
 #define UDP_BUF        65536
 #define TCP_MSG_MAX    65535
 #define BUF_CAP        (256u * 1024u)
@@ -289,17 +291,6 @@ static uint64_t splitmix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* xorshift64*; the state is never zero (splitmix64 of the seed is odd-ed). */
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
 
 static int buf_reserve(struct buf *b, size_t need)
 {
@@ -578,8 +569,8 @@ static const struct mode *active_mode(uint64_t now)
 	if (now >= chaos.until) {
 		uint64_t span = (uint64_t)(g.mode.b - g.mode.a) + 1;
 
-		parse_mode(chaos_modes[rng_next(&chaos.rng) % NCHAOS], &chaos.cur);
-		chaos.until = now + (uint64_t)g.mode.a + rng_next(&chaos.rng) % span;
+		parse_mode(chaos_modes[tk_rand64(&chaos.rng) % NCHAOS], &chaos.cur);
+		chaos.until = now + (uint64_t)g.mode.a + tk_rand64(&chaos.rng) % span;
 		st.chaos_switches++;
 		if (g.verbose)
 			logmsg("chaos: %s for %llu ms", chaos.cur.text,
@@ -845,7 +836,7 @@ static long delay_for(long ms, long jitter)
 	long d = ms;
 
 	if (jitter > 0)
-		d += (long)(rng_next(&g.rng_misc) % (uint64_t)(2 * jitter + 1)) - jitter;
+		d += (long)(tk_rand64(&g.rng_misc) % (uint64_t)(2 * jitter + 1)) - jitter;
 	return d < 0 ? 0 : d;
 }
 
@@ -944,12 +935,12 @@ static size_t build_rcode(const uint8_t *q, size_t qlen, int rcode, int aa,
 
 static size_t build_garbage(const uint8_t *q, uint8_t *out)
 {
-	size_t n = (size_t)(rng_next(&g.rng_misc) % GARBAGE_MAX);
-	unsigned variant = (unsigned)(rng_next(&g.rng_misc) % 3);
+	size_t n = (size_t)(tk_rand64(&g.rng_misc) % GARBAGE_MAX);
+	unsigned variant = (unsigned)(tk_rand64(&g.rng_misc) % 3);
 	size_t i;
 
 	for (i = 0; i < n; i += 8) {
-		uint64_t r = rng_next(&g.rng_misc);
+		uint64_t r = tk_rand64(&g.rng_misc);
 		size_t k;
 
 		for (k = 0; k < 8 && i + k < n; k++)
@@ -1012,7 +1003,7 @@ static enum action classify(const uint8_t *q, size_t n, int udp, uint64_t now,
 		st.dropped++;
 		return A_DROP;
 	case M_DROP:
-		if (udp && (long)(rng_next(&g.rng_drop) % 10000) < active_mode(now)->pct100) {
+		if (udp && (long)(tk_rand64(&g.rng_drop) % 10000) < active_mode(now)->pct100) {
 			st.dropped++;
 			return A_DROP;
 		}
@@ -1581,6 +1572,7 @@ static void apply_mode(const struct mode *m, uint64_t now)
 
 	g.mode = *m;
 	g.mode_t0 = now;
+	/* tk_rand64's state must not be zero: splitmix64 of the seed, odd-ed. */
 	g.rng_drop = splitmix64(g.seed) | 1;
 	chaos.rng = splitmix64(g.seed ^ 0x6368616f73ull) | 1;
 	chaos.until = 0;

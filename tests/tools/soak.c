@@ -115,32 +115,6 @@ static char expected[NCASES][LINE];
 
 /* ---- running one case, canonically ------------------------------------------ */
 
-struct sbuf {
-	char *p;
-	size_t len, used;
-};
-
-static void put(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (b->used >= b->len)
-		return;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->p + b->used, b->len - b->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->used += (size_t)n;
-}
-
-static void put_addr(struct sbuf *b, int af, const void *a)
-{
-	char t[INET6_ADDRSTRLEN];
-	if (inet_ntop(af, a, t, sizeof t) == NULL)
-		snprintf(t, sizeof t, "?");
-	put(b, " %s", t);
-}
-
 /* Enable cancellation only inside the resolver call itself: the soak's own
  * bookkeeping (locks, stdio) must never be cut short. */
 #define CANCELLABLE(call)                                                        \
@@ -150,7 +124,7 @@ static void put_addr(struct sbuf *b, int af, const void *a)
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);            \
 	} while (0)
 
-static void run_gai(const struct scase *c, const char *name, struct sbuf *b)
+static void run_gai(const struct scase *c, const char *name, struct tk_sbuf *b)
 {
 	struct addrinfo hints, *res = NULL;
 	int rc;
@@ -159,16 +133,10 @@ static void run_gai(const struct scase *c, const char *name, struct sbuf *b)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = c->flags;
 	CANCELLABLE(rc = getaddrinfo(name, NULL, &hints, &res));
-	put(b, "gai %s family=%d flags=%d rc=%d", name, c->family, c->flags, rc);
+	tk_put(b, "gai %s family=%d flags=%d rc=%d", name, c->family, c->flags, rc);
 	if (rc != 0)
 		return;
-	put(b, " canon=%s addrs=", res->ai_canonname ? res->ai_canonname : "-");
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET)
-			put_addr(b, AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr);
-		else if (ai->ai_family == AF_INET6)
-			put_addr(b, AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
-	}
+	tk_put_addrinfo(b, res);
 	freeaddrinfo(res);
 }
 
@@ -198,88 +166,70 @@ static int call_hostent(const struct scase *c, const char *name, const unsigned 
 	}
 }
 
-static void run_hostent(const struct scase *c, const char *name, struct sbuf *b)
+static void run_hostent(const struct scase *c, const char *name, struct tk_sbuf *b)
 {
 	struct hostent he, *result = NULL;
 	int herr = 0;
 	char *buf = NULL;
 	unsigned char addr[16];
 	if (c->kind == GHAR && inet_pton(c->family, name, addr) != 1) {
-		put(b, "bad address %s", name);
+		tk_put(b, "bad address %s", name);
 		return;
 	}
 	pthread_cleanup_push(free_ptr, &buf);
 	int ret = call_hostent(c, name, addr, &he, &buf, &result, &herr);
-	put(b, "%s %s family=%d ret=%d", c->kind == GHR ? "ghr" : c->kind == GH2R ? "gh2r" : "ghar",
+	tk_put(b, "%s %s family=%d ret=%d", c->kind == GHR ? "ghr" : c->kind == GH2R ? "gh2r" : "ghar",
 	    name, c->family, ret);
 	if (ret == 0 && result == &he) {
-		put(b, " name=%s aliases=", he.h_name);
-		for (char **a = he.h_aliases; *a; a++)
-			put(b, "%s,", *a);
-		put(b, " addrs=");
-		for (char **p = he.h_addr_list; *p; p++)
-			put_addr(b, he.h_addrtype, *p);
+		tk_put_hostent(b, &he);
 	} else {
-		put(b, " result=%s herr=%d", result ? "non-NULL" : "NULL", herr);
+		tk_put(b, " result=%s herr=%d", result ? "non-NULL" : "NULL", herr);
 	}
 	pthread_cleanup_pop(1);
 }
 
-static void run_gni(const struct scase *c, struct sbuf *b)
+static void run_gni(const struct scase *c, struct tk_sbuf *b)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 	int rc;
-	memset(&ss, 0, sizeof ss);
-	if (c->family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-		s->sin_family = AF_INET;
-		s->sin_port = htons((unsigned short)c->type);
-		inet_pton(AF_INET, c->arg, &s->sin_addr);
-		sl = sizeof *s;
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons((unsigned short)c->type);
-		inet_pton(AF_INET6, c->arg, &s->sin6_addr);
-		sl = sizeof *s;
-	}
+	sl = tk_sockaddr(c->family, c->arg, c->type, &ss);
 	CANCELLABLE(rc = getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, serv,
 				     sizeof serv, c->flags));
-	put(b, "gni %s port=%d flags=%d rc=%d", c->arg, c->type, c->flags, rc);
+	tk_put(b, "gni %s port=%d flags=%d rc=%d", c->arg, c->type, c->flags, rc);
 	if (rc == 0)
-		put(b, " host=%s serv=%s", host, serv);
+		tk_put(b, " host=%s serv=%s", host, serv);
 }
 
 /* res_query: length (less the name's, which a fresh wildcard name changes), rcode, TC
  * and the answer records without their TTLs. */
-static void run_resq(const struct scase *c, const char *name, struct sbuf *b)
+static void run_resq(const struct scase *c, const char *name, struct tk_sbuf *b)
 {
 	unsigned char ans[4096];
 	ns_msg msg;
 	int n;
 	CANCELLABLE(n = res_query(name, ns_c_in, c->type, ans, sizeof ans));
-	put(b, "resq %s type=%d", name, c->type);
+	tk_put(b, "resq %s type=%d", name, c->type);
 	if (n < 0) {
-		put(b, " rc=-1 herr=%d", h_errno);
+		tk_put(b, " rc=-1 herr=%d", h_errno);
 		return;
 	}
 	if (ns_initparse(ans, n < (int)sizeof ans ? n : (int)sizeof ans, &msg) < 0) {
-		put(b, " len=%d unparsable", n);
+		tk_put(b, " len=%d unparsable", n);
 		return;
 	}
-	put(b, " len-name=%d rcode=%d tc=%d an=%d:", n - (int)strlen(name), ns_msg_getflag(msg, ns_f_rcode),
+	tk_put(b, " len-name=%d rcode=%d tc=%d an=%d:", n - (int)strlen(name), ns_msg_getflag(msg, ns_f_rcode),
 	    ns_msg_getflag(msg, ns_f_tc), ns_msg_count(msg, ns_s_an));
 	for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
 		ns_rr rr;
 		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0) {
-			put(b, " bad-rr");
+			tk_put(b, " bad-rr");
 			break;
 		}
-		put(b, " %s/%d/", ns_rr_name(rr), ns_rr_type(rr));
+		tk_put(b, " %s/%d/", ns_rr_name(rr), ns_rr_type(rr));
 		for (int k = 0; k < ns_rr_rdlen(rr); k++)
-			put(b, "%02x", ns_rr_rdata(rr)[k]);
+			tk_put(b, "%02x", ns_rr_rdata(rr)[k]);
 	}
 }
 
@@ -288,7 +238,7 @@ static void run_resq(const struct scase *c, const char *name, struct sbuf *b)
 static void run_case(const struct scase *c, const char *name, char *out, size_t outlen)
 {
 	char raw[LINE];
-	struct sbuf b = { raw, sizeof raw, 0 };
+	struct tk_sbuf b = { raw, sizeof raw, 0 };
 	raw[0] = 0;
 	switch (c->kind) {
 	case GAI: run_gai(c, name, &b); break;
@@ -340,16 +290,6 @@ struct slot {
 };
 static struct slot *slots;
 
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
 static void report(const char *label, const char *what, const char *want, const char *got)
 {
 	pthread_mutex_lock(&report_lock);
@@ -365,14 +305,14 @@ static int one_lookup(uint64_t *rng, int id, long n, char *what, size_t whatlen,
 {
 	size_t i;
 	char name[128];
-	uint64_t r = next_rand(rng);
+	uint64_t r = tk_rand64(rng);
 	if (r % 2 == 0) {
 		i = (size_t)(r >> 8) % NFIXED;
 		snprintf(name, sizeof name, "%s", cases[i].arg);
 	} else {
 		i = NFIXED + (size_t)(r >> 8) % (NCASES - NFIXED);
 		snprintf(name, sizeof name, "s%lu-%d-%ld-%lx.wild.dnsf.test", seed, id, n,
-			 (unsigned long)(next_rand(rng) & 0xffffff));
+			 (unsigned long)(tk_rand64(rng) & 0xffffff));
 	}
 	run_case(&cases[i], name, got, LINE);
 	snprintf(what, whatlen, "case %zu (%s)", i, name);
@@ -428,8 +368,8 @@ static void *canceller(void *arg)
 	uint64_t rng = seed * 7919 + 17;
 	(void)arg;
 	while (!atomic_load(&stop)) {
-		tk_sleep_ms(5 + (double)(next_rand(&rng) % 46));
-		struct slot *s = &slots[next_rand(&rng) % (uint64_t)nthreads];
+		tk_sleep_ms(5 + (double)(tk_rand64(&rng) % 46));
+		struct slot *s = &slots[tk_rand64(&rng) % (uint64_t)nthreads];
 		if (!atomic_load(&s->running))
 			continue;
 		pthread_cancel(s->th);
@@ -480,7 +420,7 @@ static void *forker(void *arg)
 	long n = 0;
 	(void)arg;
 	while (!atomic_load(&stop)) {
-		tk_sleep_ms((double)(next_rand(&rng) % (uint64_t)(2 * fork_ms + 1)));
+		tk_sleep_ms((double)(tk_rand64(&rng) % (uint64_t)(2 * fork_ms + 1)));
 		if (atomic_load(&stop))
 			break;
 		pid_t p = fork();

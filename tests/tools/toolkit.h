@@ -3,9 +3,13 @@
 #ifndef DNSF_TOOLKIT_H
 #define DNSF_TOOLKIT_H
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +116,90 @@ static inline const char *tk_herr_name(int h)
 	case NETDB_INTERNAL: return "NETDB_INTERNAL";
 	default: return NULL;
 	}
+}
+
+/* ---- canonical text of results (diffable lines) ------------------------------ */
+
+/* A bounded text buffer: tk_put appends, silently stopping at the end. */
+struct tk_sbuf {
+	char *p;
+	size_t len, used;
+};
+
+static inline void tk_put(struct tk_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void tk_put(struct tk_sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->used >= b->len)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(b->p + b->used, b->len - b->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->used += (size_t)n;
+}
+
+/* " ADDR" in presentation form. */
+static inline void tk_put_addr(struct tk_sbuf *b, int af, const void *a)
+{
+	char t[INET6_ADDRSTRLEN];
+	if (inet_ntop(af, a, t, sizeof t) == NULL)
+		snprintf(t, sizeof t, "?");
+	tk_put(b, " %s", t);
+}
+
+/* " canon=NAME addrs= A B ..." of a getaddrinfo result list. */
+static inline void tk_put_addrinfo(struct tk_sbuf *b, const struct addrinfo *res)
+{
+	tk_put(b, " canon=%s addrs=", res->ai_canonname ? res->ai_canonname : "-");
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			tk_put_addr(b, AF_INET, &((const struct sockaddr_in *)ai->ai_addr)->sin_addr);
+		else if (ai->ai_family == AF_INET6)
+			tk_put_addr(b, AF_INET6, &((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+		else
+			tk_put(b, " family%d", ai->ai_family);
+	}
+}
+
+/* " name=N aliases=A,B, type=T len=L addrs= A B ..." of a hostent. */
+static inline void tk_put_hostent(struct tk_sbuf *b, const struct hostent *h)
+{
+	tk_put(b, " name=%s aliases=", h->h_name ? h->h_name : "(null)");
+	for (char **a = h->h_aliases; a && *a; a++)
+		tk_put(b, "%s,", *a);
+	tk_put(b, " type=%d len=%d addrs=", h->h_addrtype, h->h_length);
+	for (char **p = h->h_addr_list; p && *p; p++)
+		tk_put_addr(b, h->h_addrtype, *p);
+}
+
+/* Fill SS with the IPv4 or IPv6 address TEXT (family AF) and PORT; return its length. */
+static inline socklen_t tk_sockaddr(int af, const char *text, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (af == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons((unsigned short)port);
+		inet_pton(AF_INET, text, &s->sin_addr);
+		return sizeof *s;
+	}
+	struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+	s->sin6_family = AF_INET6;
+	s->sin6_port = htons((unsigned short)port);
+	inet_pton(AF_INET6, text, &s->sin6_addr);
+	return sizeof *s;
+}
+
+/* xorshift64*: a small PRNG for test choices (the state must not be zero). */
+static inline uint64_t tk_rand64(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dull;
 }
 
 /* Where is the hung process PID waiting? Writes a description to OUT and returns 1 if it
