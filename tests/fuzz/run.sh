@@ -98,7 +98,7 @@ for name in "${names[@]}"; do
 	rc=$?
 	if [ -n "$tmp" ]; then rm -f "$tmp"; fi
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
+	cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -n 1)
 	corpus=$(find "$work" -type f | wc -l)
 	summary="fuzz_$name: ${runs:-?} runs in $((SECONDS - start)) s (corpus $corpus inputs, ${cov:-cov: ?})"
 	if [ "$rc" = 0 ] && [ -n "$runs" ]; then
@@ -107,7 +107,7 @@ for name in "${names[@]}"; do
 		# libFuzzer exits 77 (or 70 for a timeout) on a finding; whatever it was, this
 		# is a failure, never a skip.
 		echo "$summary: FAILED (exit $rc, log $log)"
-		grep -E '^(==[0-9]+==|SUMMARY|FUZZ_CHECK|  [^ ]|    #[0-9]+ 0x|artifact_prefix)' "$log" |
+		grep -aE '^(==[0-9]+==|SUMMARY|FUZZ_CHECK|  [^ ]|    #[0-9]+ 0x|artifact_prefix)' "$log" |
 			grep -v 'in fuzzer::\|in __libc_start\|in _start\|in main \|__sanitizer_print_stack\|in raise \|in abort \|__pthread_kill' |
 			head -n 30 | sed 's/^/    /'
 		failed=$((failed + 1))
