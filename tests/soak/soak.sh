@@ -53,6 +53,14 @@ if [[ ${DNSF_SANITIZER:-} == *address* ]] && [ "$SOAK_FORK_MS" != 0 ]; then
 	echo "# fork storms left out under ASan (its allocator is not fork-safe)"
 	SOAK_FORK_MS=0
 fi
+if [ -n "${DNSF_SANITIZER:-}" ] && [ "$SOAK_CANCEL" != 0 ]; then
+	# Both runtimes fail a cancelled thread by themselves, glibc alone included: under
+	# ASan the thread's unwound stack stays poisoned and AsanThread::Destroy reports a
+	# stack-buffer-overflow; under TSan a thread cancelled inside its getaddrinfo
+	# interceptor ends "with ignores enabled".
+	echo "# thread cancels left out under DNSF_SANITIZER=$DNSF_SANITIZER (its runtime cannot be cancelled through)"
+	SOAK_CANCEL=0
+fi
 
 require_root
 require_cmd nsd
