@@ -57,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -398,9 +399,12 @@ static void *canceller(void *arg)
 	return NULL;
 }
 
-/* A child: two lookups (a fixed case, a fresh wildcard name), checked. */
+/* A child: two lookups (a fixed case, a fresh wildcard name), checked. It never
+ * outlives the soak: it dies with the thread that forked it, or after 30 s. */
 static void child_lookups(long n)
 {
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	alarm(30);
 	uint64_t rng = seed ^ ((uint64_t)n << 20) ^ 0x5eed;
 	char got[LINE], what[256];
 	size_t i;
