@@ -12,10 +12,10 @@
 #               passing, blackholing, SERVFAIL, REFUSED, garbage, truncation, wrong IDs,
 #               dropping half, and late and very late replies (tests/tools/faultdns.c);
 #   127.53.0.1  NSD itself, healthy all along.
-# Meanwhile another thread cancels a lookup thread at a random point every 5..50 ms
-# (pthread_cancel; then it joins it and starts a successor; SOAK_CANCEL=0 turns this
-# off) and another forks a child every SOAK_FORK_MS ms on average (default 200; 0: no
-# forks) that makes two lookups of its own.
+# Meanwhile another thread cancels a lookup thread at a random point every 1..SOAK_CANCEL
+# ms (default 50; pthread_cancel, then it joins it and starts a successor; SOAK_CANCEL=0
+# turns this off) and another forks a child every SOAK_FORK_MS ms on average (default
+# 200; 0: no forks) that makes two lookups of its own.
 #
 # Every answer is compared with glibc's for the same call against the healthy NSD alone
 # (tests/tools/soak.c -p, run first). It fails on any wrong answer; on any failed lookup
@@ -41,7 +41,7 @@
 SOAK_THREADS=${SOAK_THREADS:-8}
 SOAK_LOOKUPS=${SOAK_LOOKUPS:-100000}
 SOAK_SEED=${SOAK_SEED:-1}
-SOAK_CANCEL=${SOAK_CANCEL:-1}
+SOAK_CANCEL=${SOAK_CANCEL:-50}
 SOAK_FORK_MS=${SOAK_FORK_MS:-200}
 SOAK_CHAOS=${SOAK_CHAOS:-chaos=50/500}
 SOAK_WATCHDOG=${SOAK_WATCHDOG:-60}
@@ -99,8 +99,8 @@ args=(-e "$EXP" -t "$SOAK_THREADS" -n "$SOAK_LOOKUPS" -s "$SOAK_SEED" -f "$SOAK_
 	-w "$SOAK_WATCHDOG")
 what="$SOAK_THREADS threads x $SOAK_LOOKUPS lookups, $SOAK_CHAOS primary"
 if [ "$SOAK_CANCEL" != 0 ]; then
-	args+=(-c)
-	what+=", cancels"
+	args+=(-c "$SOAK_CANCEL")
+	what+=", a cancel every 1..$SOAK_CANCEL ms"
 fi
 if [ "$SOAK_FORK_MS" != 0 ]; then what+=", a fork every ~$SOAK_FORK_MS ms"; fi
 if [ -n "${DNSF_SANITIZER:-}" ]; then

@@ -5,14 +5,14 @@
  *   soak -p                print the expected result of every case, one line each,
  *                          from a single-threaded pass (run it with glibc alone against
  *                          the healthy server), and exit 0
- *   soak -e FILE [-t THREADS] [-n LOOKUPS] [-s SEED] [-c] [-f MS] [-w SECONDS]
+ *   soak -e FILE [-t THREADS] [-n LOOKUPS] [-s SEED] [-c MS] [-f MS] [-w SECONDS]
  *        [-g SECONDS] [-r KIB]
  *
  *   -e FILE  the expected lines (the output of `soak -p`)
  *   -t N     lookup threads (default 8)
  *   -n N     lookups per thread (default 100000)
  *   -s N     seed of the threads' choices (default 1)
- *   -c       cancel: another thread cancels a random lookup thread every 5..50 ms
+ *   -c MS    cancel: another thread cancels a random lookup thread every 1..MS ms
  *            (pthread_cancel, at whatever point its lookup has reached), joins it and
  *            starts a new one in its place, which carries on with the remaining lookups
  *   -f MS    fork storms: every MS ms (on average) fork a child that makes two lookups,
@@ -27,7 +27,10 @@
  * gethostbyname_r, gethostbyname2_r, gethostbyaddr_r, getnameinfo, res_query; positive
  * and negative answers; a reply that needs TCP) and, for half the lookups, a name never
  * asked before under the zone's wildcard *.wild.dnsf.test, so that the cache cannot
- * answer and every such lookup goes to the servers. A wildcard name's result is compared
+ * answer and every such lookup goes to the servers: half of those a name of the thread's
+ * own, the other half a name that all threads share for 20 ms, so that several threads
+ * miss the cache on the same name at once (one leads the lookup, the others wait for
+ * it: the single flight, and the cancels that hit it). A wildcard name's result is compared
  * with the expected line of the name w0.wild.dnsf.test, the name itself replaced by NAME.
  * TTLs are not compared (a cached answer's TTL has counted down).
  *
@@ -267,7 +270,7 @@ static void run_case(const struct scase *c, const char *name, char *out, size_t 
 
 /* ---- the soak --------------------------------------------------------------- */
 
-static int nthreads = 8, cancel_mode, fork_ms, watchdog_s = 60;
+static int nthreads = 8, cancel_ms, fork_ms, watchdog_s = 60;
 static long lookups = 100000;
 static unsigned long seed = 1;
 
@@ -312,8 +315,12 @@ static int one_lookup(uint64_t *rng, int id, long n, char *what, size_t whatlen,
 		snprintf(name, sizeof name, "%s", cases[i].arg);
 	} else {
 		i = NFIXED + (size_t)(r >> 8) % (NCASES - NFIXED);
-		snprintf(name, sizeof name, "s%lu-%d-%ld-%lx.wild.dnsf.test", seed, id, n,
-			 (unsigned long)(tk_rand64(rng) & 0xffffff));
+		if (r & 0x80)
+			snprintf(name, sizeof name, "s%lu-%d-%ld-%lx.wild.dnsf.test", seed, id, n,
+				 (unsigned long)(tk_rand64(rng) & 0xffffff));
+		else
+			snprintf(name, sizeof name, "f%lu-%llu.wild.dnsf.test", seed,
+				 (unsigned long long)(tk_now_ns() / 20000000u));
 	}
 	run_case(&cases[i], name, got, LINE);
 	snprintf(what, whatlen, "case %zu (%s)", i, name);
@@ -369,7 +376,7 @@ static void *canceller(void *arg)
 	uint64_t rng = seed * 7919 + 17;
 	(void)arg;
 	while (!atomic_load(&stop)) {
-		tk_sleep_ms(5 + (double)(tk_rand64(&rng) % 46));
+		tk_sleep_ms(1 + (double)(tk_rand64(&rng) % (uint64_t)cancel_ms));
 		struct slot *s = &slots[tk_rand64(&rng) % (uint64_t)nthreads];
 		if (!atomic_load(&s->running))
 			continue;
@@ -472,7 +479,7 @@ static void on_alarm(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: soak -p | soak -e FILE [-t N] [-n N] [-s N] [-c] [-f MS] [-w S] "
+	fprintf(stderr, "usage: soak -p | soak -e FILE [-t N] [-n N] [-s N] [-c MS] [-f MS] [-w S] "
 			"[-g S] [-r KIB]\n");
 	exit(2);
 }
@@ -502,14 +509,14 @@ int main(int argc, char **argv)
 	int print_only = 0, opt, give_up = 3600;
 	long rss_bound = 32768;
 	const char *efile = NULL;
-	while ((opt = getopt(argc, argv, "pe:t:n:s:cf:w:g:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "pe:t:n:s:c:f:w:g:r:")) != -1) {
 		switch (opt) {
 		case 'p': print_only = 1; break;
 		case 'e': efile = optarg; break;
 		case 't': nthreads = atoi(optarg); break;
 		case 'n': lookups = atol(optarg); break;
 		case 's': seed = strtoul(optarg, NULL, 10); break;
-		case 'c': cancel_mode = 1; break;
+		case 'c': cancel_ms = atoi(optarg); break;
 		case 'f': fork_ms = atoi(optarg); break;
 		case 'w': watchdog_s = atoi(optarg); break;
 		case 'g': give_up = atoi(optarg); break;
@@ -517,7 +524,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind != argc || nthreads < 1 || nthreads > 256 || lookups < 1 || fork_ms < 0 ||
+	if (optind != argc || nthreads < 1 || nthreads > 256 || lookups < 1 || fork_ms < 0 || cancel_ms < 0 ||
 	    watchdog_s < 1 || give_up < 1 || rss_bound < 0 || (!print_only && efile == NULL))
 		usage();
 	if (print_only) {
@@ -547,7 +554,7 @@ int main(int argc, char **argv)
 		}
 	}
 	pthread_t cth, fth;
-	if (cancel_mode && pthread_create(&cth, NULL, canceller, NULL) != 0)
+	if (cancel_ms > 0 && pthread_create(&cth, NULL, canceller, NULL) != 0)
 		return 2;
 	if (fork_ms > 0 && pthread_create(&fth, NULL, forker, NULL) != 0)
 		return 2;
@@ -587,7 +594,7 @@ int main(int argc, char **argv)
 		}
 	}
 	atomic_store(&stop, 1);
-	if (cancel_mode)
+	if (cancel_ms > 0)
 		pthread_join(cth, NULL);
 	if (fork_ms > 0)
 		pthread_join(fth, NULL);
