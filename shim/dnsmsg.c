@@ -65,7 +65,7 @@ int dnsmsg_unpack_name(const struct dnsmsg *m, const uint8_t *src, uint8_t *out)
     const uint8_t *p = src;
     int consumed = -1;             /* set at the first compression pointer */
     size_t outlen = 0;
-    size_t hops = 0, span = (size_t)(m->end - m->begin);
+    size_t checked = 0, span = (size_t)(m->end - m->begin);
 
     if (src < m->begin || src >= m->end)
         return -1;
@@ -80,8 +80,13 @@ int dnsmsg_unpack_name(const struct dnsmsg *m, const uint8_t *src, uint8_t *out)
             size_t off = (size_t)(n & 0x3f) << 8 | p[1];
             if (consumed < 0)
                 consumed = (int)(p + 2 - src);
-            if (off >= span || ++hops > span / 2)
-                return -1;          /* outside the message, or a loop */
+            if (off >= span)
+                return -1;          /* outside the message */
+            /* A loop, as glibc's ns_name_unpack decides it: once the octets
+             * read (labels and pointers) reach the message's length. */
+            checked += 2;
+            if (checked >= span)
+                return -1;
             p = m->begin + off;
             continue;
         }
@@ -96,6 +101,7 @@ int dnsmsg_unpack_name(const struct dnsmsg *m, const uint8_t *src, uint8_t *out)
         p += (size_t)n + 1;
         if (n == 0)
             break;
+        checked += (size_t)n + 1;
     }
     return consumed >= 0 ? consumed : (int)(p - src);
 }
@@ -264,8 +270,11 @@ int dnsmsg_name_pton(const char *text, uint8_t *wire)
         }
         unsigned c;
         if (*p == '\\') {
-            if (p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' && p[3] >= '0'
-                && p[3] <= '9') {
+            if (p[1] >= '0' && p[1] <= '9') {
+                /* A digit begins \DDD: fewer digits is an error, as in
+                 * ns_name_pton, not a literal digit. */
+                if (!(p[2] >= '0' && p[2] <= '9' && p[3] >= '0' && p[3] <= '9'))
+                    return -1;
                 c = (unsigned)(p[1] - '0') * 100 + (unsigned)(p[2] - '0') * 10 + (unsigned)(p[3] - '0');
                 if (c > 255)
                     return -1;
@@ -314,7 +323,8 @@ int dnsmsg_make_nodata(const uint8_t *pkt, int len, uint16_t qtype, uint8_t *out
 int dnsmsg_name_cares(const uint8_t *wire, char *out, size_t outlen)
 {
     /* c-ares 1.18's ares_create_query reads only "\X" escapes (X taken
-     * literally); so escape just '.' and '\' and copy every other octet. */
+     * literally); so escape just '.' and '\' and copy every other octet.
+     * It reads a C string: an octet 0 would end the name there. */
     size_t o = 0;
     const uint8_t *p = wire;
     while (*p != 0) {
@@ -325,7 +335,7 @@ int dnsmsg_name_cares(const uint8_t *wire, char *out, size_t outlen)
             out[o++] = '.';
         }
         for (uint8_t i = 0; i < n; i++, p++) {
-            if (o + 3 >= outlen)
+            if (o + 3 >= outlen || *p == 0)
                 return -1;
             if (*p == '.' || *p == '\\')
                 out[o++] = '\\';

@@ -1039,11 +1039,16 @@ int transport_query(const struct transport_plan *plan, const char *name,
     /* Decode glibc-style escapes (\DDD too), then re-encode the way c-ares
      * reads names, so the query carries exactly the name asked for. */
     uint8_t wire[DNSMSG_MAXCDNAME];
-    if (dnsmsg_name_pton(n ? name : ".", wire) < 0
-        || dnsmsg_name_cares(wire, qname, sizeof qname) < 0) {
+    if (dnsmsg_name_pton(n ? name : ".", wire) < 0) {
         for (int i = 0; i < nq; i++)
             out[i].status = REPLY_ERROR;
         return 0;
+    }
+    /* A name c-ares cannot carry (an octet 0): glibc sends it as it is. */
+    if (dnsmsg_name_cares(wire, qname, sizeof qname) < 0) {
+        for (int i = 0; i < nq; i++)
+            out[i].status = REPLY_INTERNAL;
+        return -1;
     }
 
     drain_orphans();

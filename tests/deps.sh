@@ -29,11 +29,13 @@
 #   binutils              strings: the library carries the version (94_man)
 #   netbase               /etc/services and /etc/protocols: the clients' service names
 #                         ("https", "ssh") are looked up there (getaddrinfo, getservbyname)
+#   clang                 builds the libFuzzer targets (tests/fuzz; make test runs each briefly)
+#   libclang-rt-14-dev    clang 14's libFuzzer and sanitizer runtimes (-fsanitize=fuzzer)
 set -euo pipefail
 
 PKGS=(gcc libc6-dev make pkg-config libc-ares-dev libconfig-dev libcmocka-dev
 	nsd python3 valgrind curl util-linux procps iproute2 strace man-db groff-base binutils
-	netbase)
+	netbase clang libclang-rt-14-dev)
 # For testing this script only: DNSF_DEPS_PKGS="a b" replaces the list.
 if [ -n "${DNSF_DEPS_PKGS:-}" ]; then read -ra PKGS <<<"$DNSF_DEPS_PKGS"; fi
 

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# tests/run.sh [all|unit|integration|valgrind] -- the aggregate test runner.
+# tests/run.sh [all|unit|fuzz|integration|valgrind] -- the aggregate test runner.
 #
 #   unit         every $DNSF_BUILD/tests/test_* binary (cmocka); one binary = one test
+#   fuzz         every libFuzzer target (tests/fuzz/fuzz_*.c, built by `make fuzz-build`
+#                into $DNSF_FUZZ_BUILD, default build/fuzz) for DNSF_FUZZ_SECONDS
+#                (default 3) each, so that they keep building and running; one target =
+#                one test (`make fuzz` runs them for longer)
 #   integration  every tests/integration/*.sh in name order; exit 0 pass, 77 skip,
 #                anything else fail
 #   valgrind     unit binaries under valgrind, and the integration scripts that
 #                declare "# dnsf-valgrind: yes" with DNSF_VALGRIND=1
-#   all          unit, then integration (the default)
+#   all          unit, fuzz, then integration (the default); fuzz is left out when
+#                DNSF_SANITIZER is set (the fuzz targets carry ASan+UBSan themselves,
+#                from their own build tree)
 #
 # Each test's output is shown indented, followed by PASS/FAIL/SKIP and its wall time.
 # The last line is exactly "tests: N passed, N failed, N skipped"; the exit status is 1
@@ -16,14 +22,15 @@
 #
 # Environment: DNSF_BUILD (default build), DNSF_SANITIZER, DNSF_VALGRIND,
 # DNSF_TEST_TIMEOUT (seconds per test, default 900), DNSF_ONLY (a glob on test names,
-# e.g. DNSF_ONLY='20_*' runs only matching tests).
+# e.g. DNSF_ONLY='20_*' runs only matching tests; extended globs work too:
+# '@(test_cache|32_threads)'), DNSF_FUZZ_BUILD, DNSF_FUZZ_SECONDS.
 set -u
 
 mode=${1:-all}
 case $mode in
-all | unit | integration | valgrind) ;;
+all | unit | fuzz | integration | valgrind) ;;
 *)
-	echo "usage: $0 [all|unit|integration|valgrind]" >&2
+	echo "usage: $0 [all|unit|fuzz|integration|valgrind]" >&2
 	exit 2
 	;;
 esac
@@ -98,6 +105,16 @@ run_unit() {
 	done
 }
 
+run_fuzz() {
+	local src name
+	for src in tests/fuzz/fuzz_*.c; do
+		[ -e "$src" ] || continue
+		name=${src##*/fuzz_}
+		name=${name%.c}
+		run_one fuzz "fuzz_$name" bash tests/fuzz/run.sh --seconds "${DNSF_FUZZ_SECONDS:-3}" "$name"
+	done
+}
+
 run_integration() {
 	local t name only_valgrind=$1
 	for t in tests/integration/*.sh; do
@@ -113,6 +130,7 @@ run_integration() {
 total_start=${EPOCHREALTIME/[.,]/}
 case $mode in
 unit) run_unit 0 ;;
+fuzz) run_fuzz ;;
 integration) run_integration 0 ;;
 valgrind)
 	export DNSF_VALGRIND=1
@@ -121,6 +139,7 @@ valgrind)
 	;;
 all)
 	run_unit 0
+	if [ -z "${DNSF_SANITIZER:-}" ]; then run_fuzz; fi
 	run_integration 0
 	;;
 esac

@@ -71,7 +71,9 @@ static inline int dnsmsg_at_end(const struct dnsmsg *m) { return m->cur == m->en
  * optional) into WIRE (DNSMSG_MAXCDNAME bytes). Return its length, or -1. */
 int dnsmsg_name_pton(const char *text, uint8_t *wire);
 /* The name WIRE as text that c-ares 1.18 encodes back to exactly WIRE
- * (only '.' and '\' escaped; no trailing dot; "" for the root). */
+ * (only '.' and '\' escaped; no trailing dot; "" for the root). Return
+ * its length, or -1 if OUTLEN is too small or WIRE holds an octet 0,
+ * which c-ares cannot be given. */
 int dnsmsg_name_cares(const uint8_t *wire, char *out, size_t outlen);
 /* Wire length of the presentation-form name TEXT (escapes allowed), or -1
  * if it cannot be a domain name (a label over 63 octets, an empty label, a

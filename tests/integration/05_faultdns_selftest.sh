@@ -454,6 +454,29 @@ if fd_start bigudp $LHOST --mode bigudp=1000; then
 	fd_stop bigudp "$FD_PID"
 fi
 
+# ---------------------------------------------------------------- chaos
+# Periods of 20..60 ms, one query every 10 ms for 1.5 s: the schedule switches many
+# times, some queries are answered and some are not, and the same seed picks the same
+# sequence of modes again (the soak, tests/soak, relies on it).
+"$FAULTDNS" --listen 127.53.0.2:9 --upstream 127.0.0.1:53 --mode chaos=60/20 >/dev/null 2>&1
+[ $? = 2 ]; check "args: chaos=60/20 (longest below shortest) is refused (exit 2)"
+seq1=x
+for run in 1 2; do
+	if fd_start chaos$run $LHOST --mode chaos=20/60 --seed 7 --verbose; then
+		probe $LHOST "$FD_PORT" www.dnsf.test --interval 10 --count 150 --timeout 100
+		pat=$(kv pattern "$PL")
+		fd_stats chaos$run "$FD_PID"
+		sw=$(stat_of chaos$run chaos_switches)
+		modes=$(sed -n 's/.*chaos: \([^ ]*\) for .*/\1/p' "$WORK/chaos$run.err" | sort -u | wc -l)
+		[[ $pat == *0* && $pat == *1* ]] && [ "$sw" -ge 15 ] && [ "$modes" -ge 5 ]
+		check "chaos=20/60 (run $run): $sw periods, $modes distinct modes, answered and not"
+		seq=$(sed -n 's/.*chaos: \([^ ]*\) for .*/\1/p' "$WORK/chaos$run.err" | head -n 10 | tr '\n' ' ')
+		fd_stop chaos$run "$FD_PID"
+		if [ "$run" = 1 ]; then seq1=$seq; fi
+	fi
+done
+[ "$seq" = "$seq1" ]; check "chaos --seed 7: the same first 10 modes in both runs ($seq)"
+
 # ------------------------------------------------- SIGUSR1 (recovery)
 echo blackhole >"$WORK/switch.mode"
 if fd_start switch $LHOST --mode-file "$WORK/switch.mode"; then

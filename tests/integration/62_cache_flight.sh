@@ -52,7 +52,7 @@ for cfg in on off; do
 	read -r a1 aaaa1 < <(qtype_counts)
 	da=$((a1 - a0)) daaaa=$((aaaa1 - aaaa0))
 	if [ "$(cl_get ok "$reply")" = 16 ] && [ "$(cl_get same "$reply")" = 1 ] &&
-		[ "$(cl_get addrs "$reply")" = 192.0.2.104,2001:db8::104 ]; then
+		cl_same_addrs "$(cl_get addrs "$reply")" 192.0.2.104,2001:db8::104; then
 		ok "cache $cfg: 16 threads all got dual.cache.test right"
 	else
 		not_ok "cache $cfg: 16 threads all got dual.cache.test right: $reply"

@@ -276,11 +276,16 @@ require_lib() {
 
 # ---------------------------------------------------------------- running programs
 
-# dnsf_preload: the LD_PRELOAD value for the shim (ASan runtime first when asked).
+# dnsf_preload: the LD_PRELOAD value for the shim (with the ASan runtime first, or the
+# TSan runtime right after the shim, when asked). TSan's getaddrinfo interceptor ignores
+# every memory access made inside it; with the runtime first, the whole of the shim's
+# getaddrinfo hook would run inside it, unseen.
 dnsf_preload() {
 	local p=$DNSF_LIB
 	if [[ ${DNSF_SANITIZER:-} == *address* ]]; then
 		p="$(gcc -print-file-name=libasan.so):$p"
+	elif [[ ${DNSF_SANITIZER:-} == *thread* ]]; then
+		p="$p:$(gcc -print-file-name=libtsan.so)"
 	fi
 	if [ -n "${LD_PRELOAD:-}" ]; then
 		p="$p:$LD_PRELOAD"

@@ -17,7 +17,8 @@
 #   sr_timed OUT ERR CMD...        runs CMD, stdout to OUT, stderr to ERR; sets SR_RC and
 #                                  SR_MS (wall time in ms, including the namespace setup)
 #   sr_preload LIB...              an LD_PRELOAD value with LIBs in this order (the ASan
-#                                  runtime first under DNSF_SANITIZER=address)
+#                                  runtime first under DNSF_SANITIZER=address, the TSan
+#                                  runtime last under DNSF_SANITIZER=thread)
 #   sr_count FILE PATTERN          number of lines of FILE matching the ERE PATTERN
 #   sr_syslog_start                a stand-in syslog daemon (tests/tools/cli_syslog_sink.py),
 #                                  stopped on exit; its socket is /dev/log for sr_shim_syslog
@@ -48,6 +49,10 @@ sr_preload() {
 	for l in "$@"; do
 		p="${p:+$p:}$l"
 	done
+	# After the libraries: see dnsf_preload in common.sh.
+	if [[ ${DNSF_SANITIZER:-} == *thread* ]]; then
+		p="$p:$(gcc -print-file-name=libtsan.so)"
+	fi
 	printf '%s' "$p"
 }
 

@@ -69,6 +69,17 @@
  *                    One UDP datagram however large, TC never set (RFC 1035
  *                    §4.2.1 allows 512 octets: a broken server); the same
  *                    reply over TCP
+ *   chaos=MIN_MS/MAX_MS
+ *                    switch between other modes on a seeded schedule: each
+ *                    period lasts MIN_MS..MAX_MS (uniformly) and applies one
+ *                    of pass, blackhole, servfail, refused, garbage, truncate,
+ *                    wrongid, drop=50, delay=400,jitter=350 (late) and
+ *                    delay=1500,jitter=500 (very late), picked uniformly.  The
+ *                    picks and lengths come from a PRNG seeded by --seed and
+ *                    restarted when the mode is (re)loaded, so the sequence
+ *                    of modes is repeatable; a period starts at the first
+ *                    query after the previous one ended.  Pass and blackhole
+ *                    following each other make it flap
  *
  *   A query's fate (drop, answer, forward) is decided when it arrives, with
  *   the mode in force then: queries dropped during blackhole stay dropped
@@ -107,6 +118,7 @@
  *   inflight         queries still waiting (forwarded or delayed)
  *   tcp_connections  TCP connections accepted
  *   mode_switches    modes applied by SIGUSR1
+ *   chaos_switches   periods chaos has begun (each picks a mode)
  *   qtype_NAME       queries per question type (qtype_A and qtype_AAAA are
  *                    always present; others when non-zero, unknown types as
  *                    qtype_TYPEnnn)
@@ -156,6 +168,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "toolkit.h"
+
 #define UDP_BUF        65536
 #define TCP_MSG_MAX    65535
 #define BUF_CAP        (256u * 1024u)
@@ -166,7 +180,7 @@
 enum mode_kind {
 	M_PASS, M_BLACKHOLE, M_CLOSED, M_DELAY, M_SERVFAIL, M_REFUSED,
 	M_FORMERR, M_NOTIMP, M_NXDOMAIN, M_TRUNCATE, M_GARBAGE, M_WRONGID,
-	M_WRONGPORT, M_FLAP, M_DROP, M_OUTAGE, M_COUNTS, M_BIGUDP
+	M_WRONGPORT, M_FLAP, M_DROP, M_OUTAGE, M_COUNTS, M_BIGUDP, M_CHAOS
 };
 
 /* counts=: which section count to overstate. */
@@ -176,8 +190,8 @@ enum { COUNT_AN = 1, COUNT_NS, COUNT_AR };
 struct mode {
 	enum mode_kind kind;
 	long a;         /* delay ms, flap up ms, outage ms, counts COUNT_*,
-			   bigudp records */
-	long b;         /* jitter ms, flap down ms */
+			   bigudp records, chaos shortest period */
+	long b;         /* jitter ms, flap down ms, chaos longest period */
 	long pct100;    /* drop: percent * 100 (0..10000) */
 	char text[96];
 };
@@ -242,7 +256,7 @@ static struct {
 static struct {
 	uint64_t queries, udp, tcp, answered, dropped, forwarded,
 		 upstream_replies, upstream_timeout, malformed, overflow,
-		 undeliverable, tcp_connections, mode_switches;
+		 undeliverable, tcp_connections, mode_switches, chaos_switches;
 } st;
 static uint32_t qtype_count[65536];
 
@@ -258,6 +272,18 @@ static struct delayed **heap;
 static long heap_n;
 
 static volatile sig_atomic_t sig_term, sig_usr1, sig_usr2;
+
+/* chaos: the modes it switches between, the one in force and until when. */
+static const char *const chaos_modes[] = {
+	"pass", "blackhole", "servfail", "refused", "garbage", "truncate", "wrongid",
+	"drop=50", "delay=400,jitter=350", "delay=1500,jitter=500",
+};
+#define NCHAOS (sizeof chaos_modes / sizeof chaos_modes[0])
+static struct {
+	struct mode cur;
+	uint64_t until;
+	uint64_t rng;
+} chaos;
 
 /* ---------------------------------------------------------------- utils */
 
@@ -289,17 +315,6 @@ static uint64_t splitmix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* xorshift64*; the state is never zero (splitmix64 of the seed is odd-ed). */
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
 
 static int buf_reserve(struct buf *b, size_t need)
 {
@@ -548,6 +563,14 @@ static int parse_mode(const char *s, struct mode *m)
 		m->kind = M_BIGUDP;
 		return parse_long(s + 7, &end, 1, BIGUDP_MAX, &m->a) < 0 || *end ? -1 : 0;
 	}
+	if (strncmp(s, "chaos=", 6) == 0) {
+		m->kind = M_CHAOS;
+		if (parse_long(s + 6, &end, 1, 3600000, &m->a) < 0 || *end != '/')
+			return -1;
+		if (parse_long(end + 1, &end, 1, 3600000, &m->b) < 0 || *end)
+			return -1;
+		return m->a <= m->b ? 0 : -1;
+	}
 	if (strncmp(s, "drop=", 5) == 0) {
 		long whole, frac = 0, scale = 10;
 
@@ -573,24 +596,47 @@ static int parse_mode(const char *s, struct mode *m)
 	return -1;
 }
 
+static int parse_mode(const char *s, struct mode *m);
+
+/* The mode in force now: g.mode, or the one chaos's schedule has reached
+ * (a new one is picked when the current period is over). */
+static const struct mode *active_mode(uint64_t now)
+{
+	if (g.mode.kind != M_CHAOS)
+		return &g.mode;
+	if (now >= chaos.until) {
+		uint64_t span = (uint64_t)(g.mode.b - g.mode.a) + 1;
+
+		parse_mode(chaos_modes[tk_rand64(&chaos.rng) % NCHAOS], &chaos.cur);
+		chaos.until = now + (uint64_t)g.mode.a + tk_rand64(&chaos.rng) % span;
+		st.chaos_switches++;
+		if (g.verbose)
+			logmsg("chaos: %s for %llu ms", chaos.cur.text,
+			       (unsigned long long)(chaos.until - now));
+	}
+	return &chaos.cur;
+}
+
 /* Mode for a query arriving now (flap and outage resolved to pass or
  * blackhole). */
 static enum mode_kind effective_kind(uint64_t now)
 {
-	if (g.mode.kind == M_OUTAGE) {
+	const struct mode *m = active_mode(now);
+
+	if (m->kind == M_OUTAGE) {
 		if (!g.outage_started) {
 			g.outage_started = 1;
 			g.mode_t0 = now;
 		}
-		return now - g.mode_t0 < (uint64_t)g.mode.a ? M_BLACKHOLE : M_PASS;
+		return now - g.mode_t0 < (uint64_t)m->a ? M_BLACKHOLE : M_PASS;
 	}
-	if (g.mode.kind == M_FLAP) {
-		uint64_t period = (uint64_t)(g.mode.a + g.mode.b);
+	if (m->kind == M_FLAP) {
+		uint64_t period = (uint64_t)(m->a + m->b);
 		uint64_t phase = (now - g.mode_t0) % period;
 
-		return phase < (uint64_t)g.mode.a ? M_PASS : M_BLACKHOLE;
+		return phase < (uint64_t)m->a ? M_PASS : M_BLACKHOLE;
 	}
-	return g.mode.kind;
+	return m->kind;
 }
 
 static int read_mode_file(struct mode *m)
@@ -836,7 +882,7 @@ static long delay_for(long ms, long jitter)
 	long d = ms;
 
 	if (jitter > 0)
-		d += (long)(rng_next(&g.rng_misc) % (uint64_t)(2 * jitter + 1)) - jitter;
+		d += (long)(tk_rand64(&g.rng_misc) % (uint64_t)(2 * jitter + 1)) - jitter;
 	return d < 0 ? 0 : d;
 }
 
@@ -935,12 +981,12 @@ static size_t build_rcode(const uint8_t *q, size_t qlen, int rcode, int aa,
 
 static size_t build_garbage(const uint8_t *q, uint8_t *out)
 {
-	size_t n = (size_t)(rng_next(&g.rng_misc) % GARBAGE_MAX);
-	unsigned variant = (unsigned)(rng_next(&g.rng_misc) % 3);
+	size_t n = (size_t)(tk_rand64(&g.rng_misc) % GARBAGE_MAX);
+	unsigned variant = (unsigned)(tk_rand64(&g.rng_misc) % 3);
 	size_t i;
 
 	for (i = 0; i < n; i += 8) {
-		uint64_t r = rng_next(&g.rng_misc);
+		uint64_t r = tk_rand64(&g.rng_misc);
 		size_t k;
 
 		for (k = 0; k < 8 && i + k < n; k++)
@@ -1103,7 +1149,7 @@ static enum action classify(const uint8_t *q, size_t n, int udp, uint64_t now,
 		st.dropped++;
 		return A_DROP;
 	case M_DROP:
-		if (udp && (long)(rng_next(&g.rng_drop) % 10000) < g.mode.pct100) {
+		if (udp && (long)(tk_rand64(&g.rng_drop) % 10000) < active_mode(now)->pct100) {
 			st.dropped++;
 			return A_DROP;
 		}
@@ -1158,8 +1204,8 @@ static void udp_forward(const uint8_t *q, size_t n, enum mode_kind kind,
 	id2slot[id] = (int32_t)(s - slots);
 	s->client_id = get16(q);
 	s->kind = kind;
-	s->a = g.mode.a;
-	s->b = g.mode.b;
+	s->a = active_mode(now)->a;
+	s->b = active_mode(now)->b;
 	s->t = now;
 	memcpy(&s->from, from, fromlen);
 	s->fromlen = fromlen;
@@ -1387,19 +1433,20 @@ static void tcp_forward(int i, const uint8_t *q, size_t n)
 static void tcp_deliver_reply(int i, uint8_t *r, size_t n, uint64_t now)
 {
 	struct conn *c = &conns[i];
+	const struct mode *m = active_mode(now);
 
 	st.upstream_replies++;
 	if (c->up_pending > 0)
 		c->up_pending--;
 	else
 		return;                 /* unsolicited */
-	if (g.mode.kind == M_WRONGID && n >= 2)
+	if (m->kind == M_WRONGID && n >= 2)
 		put16(r, (uint16_t)(get16(r) ^ WRONGID_XOR));
-	if (g.mode.kind == M_COUNTS)
-		n = overstate_count(r, n, g.mode.a);
-	if (g.mode.kind == M_DELAY) {
+	if (m->kind == M_COUNTS)
+		n = overstate_count(r, n, m->a);
+	if (m->kind == M_DELAY) {
 		struct delayed *x = delayed_new(r, n, now +
-				(uint64_t)delay_for(g.mode.a, g.mode.b));
+				(uint64_t)delay_for(m->a, m->b));
 
 		if (x) {
 			x->tcp = 1;
@@ -1632,6 +1679,7 @@ static void write_stats(void)
 	fprintf(f, "inflight %llu\n", (unsigned long long)inflight());
 	fprintf(f, "tcp_connections %llu\n", (unsigned long long)st.tcp_connections);
 	fprintf(f, "mode_switches %llu\n", (unsigned long long)st.mode_switches);
+	fprintf(f, "chaos_switches %llu\n", (unsigned long long)st.chaos_switches);
 	fprintf(f, "qtype_A %lu\n", (unsigned long)qtype_count[1]);
 	fprintf(f, "qtype_AAAA %lu\n", (unsigned long)qtype_count[28]);
 	for (t = 0; t < 65536; t++) {
@@ -1679,7 +1727,10 @@ static void apply_mode(const struct mode *m, uint64_t now)
 	g.mode = *m;
 	g.mode_t0 = now;
 	g.outage_started = 0;
+	/* tk_rand64's state must not be zero: splitmix64 of the seed, odd-ed. */
 	g.rng_drop = splitmix64(g.seed) | 1;
+	chaos.rng = splitmix64(g.seed ^ 0x6368616f73ull) | 1;
+	chaos.until = 0;
 	if (m->kind == M_CLOSED && !was_closed) {
 		close_listeners();
 		g.need_rebind = 0;
@@ -1729,7 +1780,7 @@ static void usage(FILE *f)
 	      "modes: pass blackhole closed delay=MS[,jitter=MS] servfail refused\n"
 	      "       formerr notimp nxdomain truncate garbage wrongid wrongport\n"
 	      "       flap=UP_MS/DOWN_MS drop=PCT outage=MS counts=an|ns|ar\n"
-	      "       bigudp=N\n"
+	      "       bigudp=N chaos=MIN_MS/MAX_MS\n"
 	      "signals: USR1 re-read --mode-file, USR2 write --stats, TERM/INT exit\n",
 	      f);
 }

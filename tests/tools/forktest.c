@@ -100,60 +100,6 @@ static void child(int i, long bound)
 	_exit(r);
 }
 
-/* Where is the hung process PID waiting? Writes a description to OUT and returns 1 if it
- * is a futex wait on an address inside a mapping of libc.so.6. */
-static int where_hung(pid_t pid, char *out, size_t outlen)
-{
-	char path[64], line[512];
-	unsigned long nr = 0, uaddr = 0;
-	snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL || fgets(line, sizeof line, f) == NULL) {
-		snprintf(out, outlen, "? (cannot read %s)", path);
-		if (f)
-			fclose(f);
-		return 0;
-	}
-	fclose(f);
-	if (sscanf(line, "%lu %lx", &nr, &uaddr) != 2 || nr != SYS_futex) {
-		line[strcspn(line, "\n")] = 0;
-		snprintf(out, outlen, "syscall line \"%.60s\" (not a futex wait)", line);
-		return 0;
-	}
-	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-	f = fopen(path, "r");
-	snprintf(out, outlen, "futex 0x%lx in no mapping", uaddr);
-	int in_libc = 0;
-	char prev_file[400] = "";
-	unsigned long prev_hi = 0;
-	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-		unsigned long lo, hi;
-		char file[400] = "";
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %399s", &lo, &hi, file) < 2)
-			continue;
-		/* An anonymous mapping right after a file's mappings is that file's .bss. */
-		const char *owner = file;
-		const char *what = "";
-		if (file[0] == 0 && lo == prev_hi && prev_file[0] == '/') {
-			owner = prev_file;
-			what = " (.bss)";
-		}
-		if (uaddr >= lo && uaddr < hi) {
-			snprintf(out, outlen, "futex 0x%lx in %s%s", uaddr, owner[0] ? owner : "(anonymous)", what);
-			in_libc = strstr(owner, "/libc.so.6") != NULL;
-			break;
-		}
-		if (file[0] != 0)
-			snprintf(prev_file, sizeof prev_file, "%s", file);
-		else if (lo != prev_hi)
-			prev_file[0] = 0;
-		prev_hi = hi;
-	}
-	if (f)
-		fclose(f);
-	return in_libc;
-}
-
 int main(int argc, char **argv)
 {
 	int nthreads = 4, forks = 20, never = 0, watchdog = 90, opt;
@@ -207,7 +153,7 @@ int main(int argc, char **argv)
 			usleep(1000);
 		if (r == 0) {
 			char where[512];
-			if (where_hung(p, where, sizeof where))
+			if (tk_where_hung(p, where, sizeof where))
 				hung_libc++;
 			else
 				hung_other++;

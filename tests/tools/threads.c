@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "toolkit.h"
+
 enum kind { GAI, GHR, GH2R, GHAR, GNI };
 
 struct tcase {
@@ -83,46 +85,10 @@ static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 static long total_calls, total_mismatches, total_errno;
 static int shown;
 
-struct sbuf {
-	char *p;
-	size_t len, used;
-};
-
-static void put(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (b->used >= b->len)
-		return;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->p + b->used, b->len - b->used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->used += (size_t)n;
-}
-
-static void put_addr(struct sbuf *b, int af, const void *a)
-{
-	char t[INET6_ADDRSTRLEN];
-	if (inet_ntop(af, a, t, sizeof t) == NULL)
-		snprintf(t, sizeof t, "?");
-	put(b, " %s", t);
-}
-
-static void put_hostent(struct sbuf *b, const struct hostent *h)
-{
-	put(b, " name=%s aliases=", h->h_name ? h->h_name : "(null)");
-	for (char **a = h->h_aliases; a && *a; a++)
-		put(b, "%s,", *a);
-	put(b, " type=%d len=%d addrs=", h->h_addrtype, h->h_length);
-	for (char **p = h->h_addr_list; p && *p; p++)
-		put_addr(b, h->h_addrtype, *p);
-}
-
 /* Run one case, write its canonical text to out. Returns 1 if errno changed on success. */
 static int run_case(const struct tcase *c, char *out, size_t outlen)
 {
-	struct sbuf b = { out, outlen, 0 };
+	struct tk_sbuf b = { out, outlen, 0 };
 	int changed = 0;
 	out[0] = 0;
 	switch (c->kind) {
@@ -134,18 +100,10 @@ static int run_case(const struct tcase *c, char *out, size_t outlen)
 		hints.ai_flags = c->flags;
 		errno = EDOM;
 		int rc = getaddrinfo(c->arg, NULL, &hints, &res);
-		put(&b, "gai %s family=%d flags=%d rc=%d", c->arg, c->family, c->flags, rc);
+		tk_put(&b, "gai %s family=%d flags=%d rc=%d", c->arg, c->family, c->flags, rc);
 		if (rc == 0) {
 			changed = errno != EDOM;
-			put(&b, " canon=%s addrs=", res->ai_canonname ? res->ai_canonname : "-");
-			for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-				if (ai->ai_family == AF_INET)
-					put_addr(&b, AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr);
-				else if (ai->ai_family == AF_INET6)
-					put_addr(&b, AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
-				else
-					put(&b, " family%d", ai->ai_family);
-			}
+			tk_put_addrinfo(&b, res);
 			freeaddrinfo(res);
 		}
 		break;
@@ -160,7 +118,7 @@ static int run_case(const struct tcase *c, char *out, size_t outlen)
 		unsigned char addr[16];
 		socklen_t alen = c->family == AF_INET ? 4 : 16;
 		if (c->kind == GHAR && inet_pton(c->family, c->arg, addr) != 1) {
-			put(&b, "bad address %s", c->arg);
+			tk_put(&b, "bad address %s", c->arg);
 			break;
 		}
 		for (;;) {
@@ -178,16 +136,16 @@ static int run_case(const struct tcase *c, char *out, size_t outlen)
 			if (ret != ERANGE || buflen > 65536)
 				break;
 			if (result != NULL)
-				put(&b, " BUG:ERANGE-with-result");
+				tk_put(&b, " BUG:ERANGE-with-result");
 			buflen *= 2;
 		}
-		put(&b, "%s %s family=%d ret=%d", c->kind == GHR ? "ghr" : c->kind == GH2R ? "gh2r" : "ghar",
+		tk_put(&b, "%s %s family=%d ret=%d", c->kind == GHR ? "ghr" : c->kind == GH2R ? "gh2r" : "ghar",
 		    c->arg, c->family, ret);
 		if (ret == 0 && result == &he) {
 			changed = errno != EDOM;
-			put_hostent(&b, &he);
+			tk_put_hostent(&b, &he);
 		} else {
-			put(&b, " result=%s herr=%d", result ? "non-NULL(BUG)" : "NULL", herr);
+			tk_put(&b, " result=%s herr=%d", result ? "non-NULL(BUG)" : "NULL", herr);
 		}
 		free(buf);
 		break;
@@ -196,27 +154,14 @@ static int run_case(const struct tcase *c, char *out, size_t outlen)
 		struct sockaddr_storage ss;
 		socklen_t sl;
 		char host[NI_MAXHOST], serv[NI_MAXSERV];
-		memset(&ss, 0, sizeof ss);
-		if (c->family == AF_INET) {
-			struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-			s->sin_family = AF_INET;
-			s->sin_port = htons((unsigned short)c->port);
-			inet_pton(AF_INET, c->arg, &s->sin_addr);
-			sl = sizeof *s;
-		} else {
-			struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-			s->sin6_family = AF_INET6;
-			s->sin6_port = htons((unsigned short)c->port);
-			inet_pton(AF_INET6, c->arg, &s->sin6_addr);
-			sl = sizeof *s;
-		}
+		sl = tk_sockaddr(c->family, c->arg, c->port, &ss);
 		errno = EDOM;
 		int rc = getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, serv, sizeof serv,
 				     c->flags);
-		put(&b, "gni %s port=%d flags=%d rc=%d", c->arg, c->port, c->flags, rc);
+		tk_put(&b, "gni %s port=%d flags=%d rc=%d", c->arg, c->port, c->flags, rc);
 		if (rc == 0) {
 			changed = errno != EDOM;
-			put(&b, " host=%s serv=%s", host, serv);
+			tk_put(&b, " host=%s serv=%s", host, serv);
 		}
 		break;
 	}

@@ -3,13 +3,18 @@
 #ifndef DNSF_TOOLKIT_H
 #define DNSF_TOOLKIT_H
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* CLOCK_MONOTONIC in nanoseconds / milliseconds. */
@@ -139,6 +144,150 @@ static inline const char *tk_herr_name(int h)
 	case NETDB_INTERNAL: return "NETDB_INTERNAL";
 	default: return NULL;
 	}
+}
+
+/* ---- canonical text of results (diffable lines) ------------------------------ */
+
+/* A bounded text buffer: tk_put appends, silently stopping at the end. */
+struct tk_sbuf {
+	char *p;
+	size_t len, used;
+};
+
+static inline void tk_put(struct tk_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void tk_put(struct tk_sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->used >= b->len)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(b->p + b->used, b->len - b->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->used += (size_t)n;
+}
+
+/* " ADDR" in presentation form. */
+static inline void tk_put_addr(struct tk_sbuf *b, int af, const void *a)
+{
+	char t[INET6_ADDRSTRLEN];
+	if (inet_ntop(af, a, t, sizeof t) == NULL)
+		snprintf(t, sizeof t, "?");
+	tk_put(b, " %s", t);
+}
+
+/* " canon=NAME addrs= A B ..." of a getaddrinfo result list. */
+static inline void tk_put_addrinfo(struct tk_sbuf *b, const struct addrinfo *res)
+{
+	tk_put(b, " canon=%s addrs=", res->ai_canonname ? res->ai_canonname : "-");
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			tk_put_addr(b, AF_INET, &((const struct sockaddr_in *)ai->ai_addr)->sin_addr);
+		else if (ai->ai_family == AF_INET6)
+			tk_put_addr(b, AF_INET6, &((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+		else
+			tk_put(b, " family%d", ai->ai_family);
+	}
+}
+
+/* " name=N aliases=A,B, type=T len=L addrs= A B ..." of a hostent. */
+static inline void tk_put_hostent(struct tk_sbuf *b, const struct hostent *h)
+{
+	tk_put(b, " name=%s aliases=", h->h_name ? h->h_name : "(null)");
+	for (char **a = h->h_aliases; a && *a; a++)
+		tk_put(b, "%s,", *a);
+	tk_put(b, " type=%d len=%d addrs=", h->h_addrtype, h->h_length);
+	for (char **p = h->h_addr_list; p && *p; p++)
+		tk_put_addr(b, h->h_addrtype, *p);
+}
+
+/* Fill SS with the IPv4 or IPv6 address TEXT (family AF) and PORT; return its length. */
+static inline socklen_t tk_sockaddr(int af, const char *text, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (af == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons((unsigned short)port);
+		inet_pton(AF_INET, text, &s->sin_addr);
+		return sizeof *s;
+	}
+	struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
+	s->sin6_family = AF_INET6;
+	s->sin6_port = htons((unsigned short)port);
+	inet_pton(AF_INET6, text, &s->sin6_addr);
+	return sizeof *s;
+}
+
+/* xorshift64*: a small PRNG for test choices (the state must not be zero). */
+static inline uint64_t tk_rand64(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* Where is the hung process PID waiting? Writes a description to OUT and returns 1 if it
+ * is a futex wait on an address inside a mapping of libc.so.6: a lock of glibc's own,
+ * which glibc does not reset in a fork child (e.g. its resolv.conf lock), with or
+ * without a preload. */
+static inline int tk_where_hung(pid_t pid, char *out, size_t outlen)
+{
+	char path[64], line[512];
+	unsigned long nr = 0, uaddr = 0;
+	snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL || fgets(line, sizeof line, f) == NULL) {
+		snprintf(out, outlen, "? (cannot read %s)", path);
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	if (sscanf(line, "%lu %lx", &nr, &uaddr) != 2 || nr != SYS_futex) {
+		line[strcspn(line, "\n")] = 0;
+		snprintf(out, outlen, "syscall line \"%.60s\" (not a futex wait)", line);
+		return 0;
+	}
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	snprintf(out, outlen, "futex 0x%lx in no mapping", uaddr);
+	int in_libc = 0;
+	char prev_file[400] = "";
+	unsigned long prev_hi = 0, file_lo = 0;
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+		char file[400] = "";
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %399s", &lo, &hi, file) < 2)
+			continue;
+		/* An anonymous mapping right after a file's mappings is that file's .bss. */
+		const char *owner = file;
+		const char *what = "";
+		if (file[0] == 0 && lo == prev_hi && prev_file[0] == '/') {
+			owner = prev_file;
+			what = " (.bss)";
+		}
+		if (file[0] != 0 && strcmp(file, prev_file) != 0)
+			file_lo = lo;   /* where this file's first mapping starts */
+		if (uaddr >= lo && uaddr < hi) {
+			/* +OFFSET: from the file's first mapping, i.e. its address for nm. */
+			snprintf(out, outlen, "futex 0x%lx in %s%s +0x%lx", uaddr,
+				 owner[0] ? owner : "(anonymous)", what, owner[0] ? uaddr - file_lo : 0);
+			in_libc = strstr(owner, "/libc.so.6") != NULL;
+			break;
+		}
+		if (file[0] != 0)
+			snprintf(prev_file, sizeof prev_file, "%s", file);
+		else if (lo != prev_hi)
+			prev_file[0] = 0;
+		prev_hi = hi;
+	}
+	if (f)
+		fclose(f);
+	return in_libc;
 }
 
 #endif

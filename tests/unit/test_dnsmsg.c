@@ -1061,6 +1061,74 @@ static void mutate(uint8_t *b, size_t *len)
     }
 }
 
+/* glibc's ns_name_unpack counts every octet it reads, labels and pointers
+ * alike, and calls it a loop once that count reaches the message's length,
+ * even where the pointers only re-read labels. A reply glibc rejects so
+ * must be rejected here too. This message (82 octets, found by
+ * tests/fuzz/fuzz_dnsmsg) holds such a name at offset 17: a 50-octet
+ * label, "ns1", then a pointer back into the header. */
+static void test_unpack_counts_octets_like_glibc(void **state)
+{
+    (void)state;
+    static const uint8_t msg[] = {
+        0x12, 0x34, 0x85, 0x00, 0x00, 0x01, 0x00, 0x2f, 0x02, 0x00, 0x01, 0x00, 0x00, 0x02,
+        0x31, 0x33, 0x01, 0x32, 0x01, 0x30, 0x03, 0x31, 0x39, 0x32, 0x07, 0x69, 0x6e, 0x2d,
+        0x61, 0x64, 0x64, 0x72, 0x04, 0x61, 0x72, 0x70, 0x61, 0x00, 0x00, 0x0c, 0x00, 0x01,
+        0x36, 0x0c, 0x00, 0x0c, 0x00, 0x01, 0x00, 0x1f, 0x2d, 0x62, 0xc0, 0x3b, 0xc0, 0x0f,
+        0x00, 0x02, 0x0f, 0x00, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x06, 0x03, 0x6e,
+        0x73, 0x31, 0xc0, 0x01, 0x00, 0x61, 0x20, 0x00, 0x0a, 0x23, 0x55, 0x3b,
+    };
+    struct dnsmsg m;
+    struct dnsmsg_rr rr;
+    uint8_t w[DNSMSG_MAXCDNAME];
+    assert_int_equal(dnsmsg_init(&m, msg, sizeof msg), 0);
+    assert_int_equal(dnsmsg_unpack_name(&m, msg + 17, w), -1);
+    assert_int_equal(dnsmsg_next_rr(&m, &rr), -1);
+}
+
+/* glibc's ns_name_pton (what res_mkquery encodes with): a digit after '\'
+ * begins \DDD, and fewer than three digits is an error, not a literal
+ * digit (found by tests/fuzz/fuzz_dnsname, judged by glibc itself). */
+static void test_pton_decimal_escapes(void **state)
+{
+    (void)state;
+    uint8_t w[DNSMSG_MAXCDNAME];
+    assert_int_equal(dnsmsg_name_pton("\\0.nww", w), -1);
+    assert_int_equal(dnsmsg_name_pton("w\\11w.dnsf.test", w), -1);
+    assert_int_equal(dnsmsg_name_pton("w\\1", w), -1);
+    assert_int_equal(dnsmsg_name_pton("\\256", w), -1);
+    assert_int_equal(dnsmsg_text_wire_len("w\\11w"), -1);
+    assert_int_equal(dnsmsg_name_pton("\\1234", w), 4);      /* \123 then "4" */
+    assert_memory_equal(w, "\2\173" "4", 4);
+    assert_int_equal(dnsmsg_name_pton("w\\119w", w), 5);
+    assert_memory_equal(w, "\3www", 5);
+    assert_int_equal(dnsmsg_name_pton("a\\", w), -1);         /* a trailing '\' */
+}
+
+/* The text c-ares 1.18 encodes back to the wire name (ares_create_query
+ * reads a C string, "\X" escapes only): '.' and '\' escaped, no trailing
+ * dot, "" for the root; a name holding an octet 0 cannot be written at all
+ * (the C string would end there and c-ares would ask for a shorter name;
+ * found by tests/fuzz/fuzz_dnsname). */
+static void test_name_cares(void **state)
+{
+    (void)state;
+    char out[DNSMSG_MAXDNAME];
+    static const uint8_t plain[] = "\3www\4dnsf\4test";
+    static const uint8_t escaped[] = "\3a.b\2\\c";
+    static const uint8_t root[] = "";
+    static const uint8_t nul[] = "\3a\0b\4test";
+    static const uint8_t nul_last[] = "\2ab\1\0";
+    assert_int_equal(dnsmsg_name_cares(plain, out, sizeof out), 13);
+    assert_string_equal(out, "www.dnsf.test");
+    assert_int_equal(dnsmsg_name_cares(escaped, out, sizeof out), 8);
+    assert_string_equal(out, "a\\.b.\\\\c");
+    assert_int_equal(dnsmsg_name_cares(root, out, sizeof out), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(dnsmsg_name_cares(nul, out, sizeof out), -1);
+    assert_int_equal(dnsmsg_name_cares(nul_last, out, sizeof out), -1);
+}
+
 static void test_fuzz_never_crashes(void **state)
 {
     (void)state;
@@ -1135,6 +1203,9 @@ int main(void)
         cmocka_unit_test(test_negative_ttl_no_soa),
         cmocka_unit_test(test_negative_ttl_compressed_soa),
         cmocka_unit_test(test_negative_ttl_malformed_soa),
+        cmocka_unit_test(test_unpack_counts_octets_like_glibc),
+        cmocka_unit_test(test_pton_decimal_escapes),
+        cmocka_unit_test(test_name_cares),
         cmocka_unit_test(test_fuzz_never_crashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
