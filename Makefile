@@ -82,8 +82,10 @@ LIB         := $(BUILD)/libdnsfailover.so
 CLI         := $(BUILD)/dnsfailover
 CORE_A      := $(BUILD)/libdnsf_core.a
 
-# c-ares is linked statically and hidden (FACTS.md: Debian's libcares.a is
-# PIC); libconfig is dlopen'ed only when a config file is read.
+# c-ares is linked statically and hidden: Debian 12's libcares.a (1.18.1) is
+# built with -fPIC (readelf -r finds no R_X86_64_32 relocations in it), so it
+# links into the shared object. libconfig's .a is not, so it is dlopen'ed,
+# only when a config file is read (shim/config.c).
 SO_LDFLAGS  := -shared -Wl,-soname,libnss_dnsfailover.so.2 \
                -Wl,--version-script=shim/exports.map -Wl,--exclude-libs,ALL \
                -Wl,-z,now -Wl,-z,relro -Wl,--no-undefined

@@ -1,8 +1,11 @@
 /* config — read the libconfig file into an immutable struct dnsf_config.
  *
- * libconfig.so.9 is dlopen'ed only when a file exists (FACTS.md: its .a is
- * not PIC, and loading it lazily keeps it out of processes that never read
- * a config). RTLD_DEEPBIND keeps a host program's own config_init() from
+ * libconfig.so.9 is dlopen'ed only when a file exists: Debian 12's
+ * libconfig.a (libconfig-dev 1.5) is built without -fPIC (ld refuses to
+ * link it into a shared object: "relocation R_X86_64_PC32 against symbol
+ * `config_write' can not be used when making a shared object"), and
+ * loading it lazily keeps it out of processes that never read a config.
+ * RTLD_DEEPBIND keeps a host program's own config_init() from
  * capturing libconfig's internal calls, and RTLD_LOCAL keeps libconfig's
  * symbols from capturing the host's.
  *

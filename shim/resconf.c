@@ -1,6 +1,7 @@
 /* resconf — read resolv.conf with glibc's res_ninit into a plain struct.
  * We call glibc's parser rather than our own so that every option has the
- * meaning glibc gives it (FACTS.md: results must equal glibc's). */
+ * meaning glibc gives it: results must equal glibc's, field for field
+ * (tests/integration/20_differential.sh compares them). */
 #include "dnsf/resconf.h"
 
 #include <arpa/inet.h>

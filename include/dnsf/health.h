@@ -22,7 +22,7 @@
  * failure (timeout, lost race, error) counts only if its query was sent at
  * or after the query behind the server's latest success; one sent before it
  * is older than that success and is not counted (only the statistics see
- * it). Example (issue 10.2): probes sent during an outage time out a
+ * it). Example (tests/integration/43_failback.sh): probes sent during an outage time out a
  * timeout_ms later, after a newer probe found the server back; counting them
  * demoted a recovered primary again and again. Times are whole
  * milliseconds; a failure sent in the same millisecond as the success
@@ -95,7 +95,7 @@ void health_count(int slot, int hedges, int skips, int queries);
  *     since) is failover, not speculation: it needs no token. New lookups
  *     already rank such a server behind (suspect) or skip it (down); this
  *     covers the lookups that were waiting on it when the evidence came.
- *     Example (issue 11.9): 8 threads start together against a dead primary
+ *     Example (tests/integration/44_budget.sh): 8 threads start together against a dead primary
  *     no lookup has met yet. Five hedge on tokens after the unknown-server
  *     delay (50 ms), the secondary answers them, and their lost races show
  *     the primary failing; the three without a token hedge as failover on
