@@ -206,7 +206,7 @@ int main(int argc, char **argv)
                     : resolve_search(&ctx, name, qt, &ans, &herrno, &err);
     double ms = (double)(clock_now_us() - t0) / 1000.0;
     if (r != 0) {
-        printf("%s: %s (%.1f ms)\n", name, r == -2 ? "internal error" : hstrerror(herrno), ms);
+        printf("%s: %s (%.1f ms)\n", name, r == DNSF_FAIL_OPEN ? "internal error" : hstrerror(herrno), ms);
         return 1;
     }
     for (int i = 0; i < ans.nq; i++) {

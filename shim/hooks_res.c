@@ -23,7 +23,7 @@ static __thread int in_res __attribute__((tls_model("initial-exec")));
 static int route(res_state statp, enum rawquery_kind kind, const char *name, const char *domain,
                  int class, int type, unsigned char *answer, int anslen)
 {
-    int rc = -2, saved = errno, cs = cancel_off();
+    int rc = DNSF_FAIL_OPEN, saved = errno, cs = cancel_off();
     if (!in_res) {
         in_res = 1;
         if (state_active()) {
@@ -36,7 +36,7 @@ static int route(res_state statp, enum rawquery_kind kind, const char *name, con
         }
         in_res = 0;
     }
-    if (rc == -2) {
+    if (rc == DNSF_FAIL_OPEN) {
         cancel_restore(cs);
         errno = saved;
         switch (kind) {

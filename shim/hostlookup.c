@@ -78,7 +78,7 @@ int hostlookup_byname4(const char *name, struct gaih_addrtuple **pat, char *buff
     if (!name_ok(name, herrnop, status))
         return 0;
     if (state_lookup_ctx(&ctx, &rc) < 0)
-        return -1;
+        return DNSF_FAIL_OPEN;
     note_dns_called();
     if (strchr(name, '.') == NULL) {
         const char *cp = resolve_hostalias(&ctx, name, alias, sizeof alias);
@@ -89,9 +89,9 @@ int hostlookup_byname4(const char *name, struct gaih_addrtuple **pat, char *buff
     abuf_init(&ab, buffer, buflen);
     int noaaaa = (ctx.options & RES_NOAAAA) != 0;
     n = resolve_search(&ctx, name, noaaaa ? DNS_T_A : RESOLVE_A_AND_AAAA, &ans, &herrno, &err);
-    if (n == -2) {
+    if (n == DNSF_FAIL_OPEN) {
         errno = olderr;
-        return -1;
+        return DNSF_FAIL_OPEN;
     }
     publish_h_errno(herrno);
     /* glibc restores errno only on failure; a successful search leaves the
@@ -123,7 +123,7 @@ int hostlookup_byname3(const char *name, int af, struct hostent *result, char *b
     int olderr = errno, herrno = 0, err = 0, n, type;
 
     if (state_lookup_ctx(&ctx, &rc) < 0)
-        return -1;
+        return DNSF_FAIL_OPEN;
     note_dns_called();
     switch (af) {
     case AF_INET:
@@ -147,8 +147,8 @@ int hostlookup_byname3(const char *name, int af, struct hostent *result, char *b
     }
     n = resolve_search(&ctx, name, (uint16_t)type, &ans, &herrno, &err);
     errno = n == 0 ? 0 : olderr;
-    if (n == -2)
-        return -1;
+    if (n == DNSF_FAIL_OPEN)
+        return DNSF_FAIL_OPEN;
     publish_h_errno(herrno);
     if (n < 0) {
         *status = search_failure(herrno, err, olderr, errnop, h_errnop);
@@ -204,7 +204,7 @@ int hostlookup_byaddr2(const void *addr, socklen_t len, int af, struct hostent *
         return 0;
     }
     if (state_lookup_ctx(&ctx, &rc) < 0)
-        return -1;
+        return DNSF_FAIL_OPEN;
     note_dns_called();
     if (af == AF_INET6 && len == 16
         && (memcmp(ua, mapped, sizeof mapped) == 0
@@ -248,8 +248,8 @@ int hostlookup_byaddr2(const void *addr, socklen_t len, int af, struct hostent *
     }
     int n = resolve_query(&ctx, qbuf, DNS_T_PTR, &ans, &herrno, &err);
     errno = n == 0 ? 0 : olderr;
-    if (n == -2)
-        return -1;
+    if (n == DNSF_FAIL_OPEN)
+        return DNSF_FAIL_OPEN;
     publish_h_errno(herrno);
     if (n < 0) {
         *h_errnop = herrno;

@@ -126,8 +126,11 @@ void log_configure_fd(int level, int fd)
     log_set(level, fd, 0, NULL, NULL);
 }
 
-/* The descriptor to write a line to: -1 for syslog, -2 for nowhere (the
- * file could not be opened again). */
+/* log_file_fd's answers besides a descriptor. */
+#define LOG_TO_SYSLOG (-1)
+#define LOG_TO_NOWHERE (-2)    /* the file could not be opened again */
+
+/* The descriptor to write a line to, LOG_TO_SYSLOG or LOG_TO_NOWHERE. */
 static int log_file_fd(void)
 {
     pthread_mutex_lock(&log_lock);
@@ -154,7 +157,7 @@ static int log_file_fd(void)
             close(nfd);
         nfd = log_fd;
     }
-    int out = nfd >= 0 ? nfd : log_own_fd ? -2 : -1;
+    int out = nfd >= 0 ? nfd : log_own_fd ? LOG_TO_NOWHERE : LOG_TO_SYSLOG;
     pthread_mutex_unlock(&log_lock);
     return out;
 }
@@ -181,7 +184,7 @@ void log_msg(int level, const char *fmt, ...)
     if ((size_t)n >= sizeof line - 1)
         n = (int)sizeof line - 2;
     int fd = log_file_fd();
-    if (fd == -1) {
+    if (fd == LOG_TO_SYSLOG) {
         static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
         syslog(LOG_DAEMON | prio[level & 3], "%s", line);
     } else if (fd >= 0) {

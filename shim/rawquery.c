@@ -80,19 +80,19 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
     const char *dnsrch[RESCONF_MAXDNSRCH];
 
     if (name == NULL || answer == NULL || anslen < 0 || class != C_IN || type < 0 || type > 65535)
-        return -2;
+        return DNSF_FAIL_OPEN;
     /* A state never initialised (glibc then fails with ESRCH), one pointing
      * at the program's own servers, RD cleared, or options our transport
      * cannot honour: libc handles it. */
     if (!(statp->options & RES_INIT) || !(statp->options & RES_RECURSE)
         || (statp->options & RAW_PASSTHROUGH_OPTIONS))
-        return -2;
+        return DNSF_FAIL_OPEN;
     if (state_lookup_ctx(&ctx, &rc) < 0)
-        return -2;
+        return DNSF_FAIL_OPEN;
     {
         /* The program's resolver state, as glibc would use it. */
         if (own_servers(statp, &rc))
-            return -2;
+            return DNSF_FAIL_OPEN;
         ctx.options = statp->options;
         ctx.ndots = statp->ndots;
         ctx.nsearch = 0;
@@ -154,8 +154,8 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
         break;
     }
     }
-    if (n == -2)
-        return -2;
+    if (n == DNSF_FAIL_OPEN)
+        return DNSF_FAIL_OPEN;
     /* On success too: res_search leaves what it set on the way. */
     resolve_set_h_errno(statp, herrno);
     if (n < 0) {

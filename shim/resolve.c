@@ -130,8 +130,8 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
     } else {
         if (ctx->deadline_ms - now < (uint64_t)plan.deadline_ms)
             plan.deadline_ms = (int)(ctx->deadline_ms - now);
-        if (transport_query(&plan, name, mq, nm, got) < 0)
-            return -2;
+        if (transport_query(&plan, name, mq, nm, got) == DNSF_FAIL_OPEN)
+            return DNSF_FAIL_OPEN;
         now = clock_now_ms();
         for (int k = 0; k < nm; k++) {
             out->r[missing[k]] = got[k];
@@ -175,7 +175,8 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
 }
 
 /* Ask the cache, then (single-flight) the servers, for the qtypes of OUT
- * that the cache could not answer. Return -2 on an internal failure. */
+ * that the cache could not answer. Return DNSF_FAIL_OPEN on an internal
+ * failure. */
 static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t *qt, int nq,
                  uint16_t mode, struct resolve_answer *out)
 {
@@ -251,9 +252,9 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
             qt[i] = DNS_T_A;
             noaaaa[i] = 1;
         }
-    if (fetch(ctx, name, qt, nq, qtype, out) == -2) {
+    if (fetch(ctx, name, qt, nq, qtype, out) == DNSF_FAIL_OPEN) {
         resolve_answer_free(out);
-        return -2;
+        return DNSF_FAIL_OPEN;
     }
     uint8_t *under = NULL;
     int under_len = 0;
@@ -275,7 +276,7 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
             free(synth);
             free(under);
             resolve_answer_free(out);
-            return -2;
+            return DNSF_FAIL_OPEN;
         }
     }
 
@@ -406,7 +407,7 @@ int resolve_search(const struct resolve_ctx *ctx, const char *name, uint16_t qty
     /* Enough dots (ndots), or a trailing dot: try the name as is first. */
     if (dots >= (unsigned)ctx->ndots || trailing_dot) {
         ret = query_domain(ctx, name, NULL, qtype, out, herrno, err, &servfail);
-        if (ret == 0 || ret == -2 || trailing_dot)
+        if (ret == 0 || ret == DNSF_FAIL_OPEN || trailing_dot)
             return ret;
         saved_herrno = *herrno;
         tried_as_is = 1;
@@ -425,7 +426,7 @@ int resolve_search(const struct resolve_ctx *ctx, const char *name, uint16_t qty
             if (d[0] == 0)
                 root_on_list = 1;
             ret = query_domain(ctx, name, d, qtype, out, herrno, err, &servfail);
-            if (ret == 0 || ret == -2)
+            if (ret == 0 || ret == DNSF_FAIL_OPEN)
                 return ret;
             if (*err == ECONNREFUSED) {
                 *herrno = TRY_AGAIN;
@@ -455,7 +456,7 @@ int resolve_search(const struct resolve_ctx *ctx, const char *name, uint16_t qty
     if ((dots || !searched || (ctx->options & RES_NOTLDQUERY) == 0)
         && !(tried_as_is || root_on_list)) {
         ret = query_domain(ctx, name, NULL, qtype, out, herrno, err, &servfail);
-        if (ret == 0 || ret == -2)
+        if (ret == 0 || ret == DNSF_FAIL_OPEN)
             return ret;
     }
 

@@ -101,14 +101,16 @@ static void netlink_close_nolock(void)
     atomic_store(&nl_watching, 0);
 }
 
-/* Open and bind the netlink socket into nl. Return 0; -1 when it cannot
- * be had here (a sandbox, no netlink); -2 when the process is out of
- * descriptors, or would be with it (nl.fd is -1 then). */
-static int netlink_open_nolock(void)
+enum nl_open { NL_OPEN = 0, NL_UNAVAILABLE = -1, NL_NO_DESCRIPTOR = -2 };
+
+/* Open and bind the netlink socket into nl. NL_UNAVAILABLE when it cannot
+ * be had here (a sandbox, no netlink); NL_NO_DESCRIPTOR when the process is
+ * out of descriptors, or would be with it (nl.fd is -1 then). */
+static enum nl_open netlink_open_nolock(void)
 {
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
     if (fd < 0)
-        return errno == EMFILE || errno == ENFILE ? -2 : -1;
+        return errno == EMFILE || errno == ENFILE ? NL_NO_DESCRIPTOR : NL_UNAVAILABLE;
     struct sockaddr_nl sa;
     memset(&sa, 0, sizeof sa);
     sa.nl_family = AF_NETLINK;
@@ -116,14 +118,14 @@ static int netlink_open_nolock(void)
                  | RTMGRP_IPV6_ROUTE;
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || fdkeep_take(fd, &nl) < 0) {
         close(fd);
-        return -1;
+        return NL_UNAVAILABLE;
     }
     atomic_store(&nl_watching, 1);
     if (!descriptor_left()) {
         netlink_close_nolock();
-        return -2;
+        return NL_NO_DESCRIPTOR;
     }
-    return 0;
+    return NL_OPEN;
 }
 
 /* 1 if addresses or routes may have changed since the last call. A socket
@@ -143,7 +145,7 @@ static int netlink_changed_nolock(uint64_t now)
     if (nl.fd < 0) {
         if (now < nl_retry_ms)
             return 0;
-        if (netlink_open_nolock() < 0) {
+        if (netlink_open_nolock() != NL_OPEN) {
             nl_retry_ms = now + NL_RETRY_MS;
             return 0;
         }
@@ -289,10 +291,10 @@ static void install_nolock(const struct dnsf_config *c)
     memo_enabled = nsswitch_memo_safe(hosts_line);
     if (memo_enabled) {
         pthread_mutex_lock(&gen_lock);
-        int nr = netlink_open_nolock();
-        if (nr == -1)
+        enum nl_open nr = netlink_open_nolock();
+        if (nr == NL_UNAVAILABLE)
             memo_enabled = 0;       /* cannot see route changes: no memo */
-        else if (nr == -2)
+        else if (nr == NL_NO_DESCRIPTOR)
             nl_retry_ms = clock_now_coarse_ms() + NL_RETRY_MS;
         pthread_mutex_unlock(&gen_lock);
         for (size_t i = 0; i < NWATCHED; i++)
@@ -424,17 +426,17 @@ static void server_set_seen(uint64_t set)
 int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
 {
     if (!state_active())
-        return -1;
+        return DNSF_FAIL_OPEN;
     if (resconf_current(rc) < 0)
-        return -1;
+        return DNSF_FAIL_OPEN;
     const struct dnsf_config *c = confsnap_acquire();
     if (c == NULL)
-        return -1;
+        return DNSF_FAIL_OPEN;
     resolve_ctx_init(ctx, c, rc);
     ctx->cfg = c;
     if (ctx->plan.nservers < 1) {
         state_lookup_end(ctx);
-        return -1;
+        return DNSF_FAIL_OPEN;
     }
     server_set_seen(ctx->server_set);
     return 0;

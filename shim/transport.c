@@ -1034,7 +1034,7 @@ int transport_query(const struct transport_plan *plan, const char *name,
         || n >= sizeof qname) {
         for (int i = 0; i < nq && i < 2; i++)
             out[i].status = REPLY_INTERNAL;
-        return -1;
+        return DNSF_FAIL_OPEN;
     }
     /* Decode glibc-style escapes (\DDD too), then re-encode the way c-ares
      * reads names, so the query carries exactly the name asked for. */
@@ -1048,7 +1048,7 @@ int transport_query(const struct transport_plan *plan, const char *name,
     if (dnsmsg_name_cares(wire, qname, sizeof qname) < 0) {
         for (int i = 0; i < nq; i++)
             out[i].status = REPLY_INTERNAL;
-        return -1;
+        return DNSF_FAIL_OPEN;
     }
 
     drain_orphans();
@@ -1122,7 +1122,7 @@ int transport_query(const struct transport_plan *plan, const char *name,
             dnsf_reply_free(&out[i]);
             out[i].status = REPLY_INTERNAL;
         }
-        return -1;
+        return DNSF_FAIL_OPEN;
     }
     return 0;
 }

@@ -3,9 +3,9 @@
  * Each function mirrors the glibc 2.36 nss_dns entry point of the same
  * shape (_nss_dns_gethostbyname4_r, ...3_r, ...2_r, ..._r, gethostbyaddr2_r):
  * same arguments, same status, *errnop and *h_errnop for every outcome.
- * Return 0 when *STATUS holds the answer, or -1 when the engine cannot serve
- * (inactive, out of memory, c-ares failure): the caller must then hand the
- * call to glibc's own module (fail open). */
+ * Return 0 when *STATUS holds the answer, or DNSF_FAIL_OPEN when the engine
+ * cannot serve (inactive, out of memory, c-ares failure): the caller then
+ * hands the call to glibc's own module. */
 #ifndef DNSF_HOSTLOOKUP_H
 #define DNSF_HOSTLOOKUP_H
 
@@ -13,6 +13,8 @@
 #include <nss.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "dnsf/failopen.h"
 
 int hostlookup_byname4(const char *name, struct gaih_addrtuple **pat, char *buffer,
                        size_t buflen, int *errnop, int *herrnop, int32_t *ttlp,

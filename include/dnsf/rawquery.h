@@ -13,12 +13,14 @@
 
 #include <resolv.h>
 
+#include "dnsf/failopen.h"
+
 enum rawquery_kind { RAW_QUERY, RAW_SEARCH, RAW_QUERYDOMAIN };
 
 /* Return the answer length (>= 0) as glibc would, or -1, having set the
  * thread's h_errno and STATP->res_h_errno where glibc does (on success too,
- * after a search), or -2 when the call must go to libc (pass-through or an
- * internal failure: fail open; nothing was set). */
+ * after a search), or DNSF_FAIL_OPEN when the call must go to libc
+ * (pass-through or an internal failure; nothing was set). */
 int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
                  const char *domain, int class, int type, unsigned char *answer, int anslen);
 

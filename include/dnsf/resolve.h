@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "dnsf/cache.h"
 #include "dnsf/config.h"
+#include "dnsf/failopen.h"
 #include "dnsf/resconf.h"
 #include "dnsf/transport.h"
 
@@ -51,8 +52,8 @@ void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
                       const struct resconf *rc);
 
 /* res_search: return 0 with OUT holding the replies, -1 with *ERR (an errno
- * value, as glibc leaves it) set, or -2 when something internal failed and
- * the caller must fail open.
+ * value, as glibc leaves it) set, or DNSF_FAIL_OPEN when something internal
+ * failed (the caller lets libc answer).
  * *HERRNO, after 0 and -1 alike, is what glibc's res_* code leaves in
  * h_errno: the value of its last RES_SET_H_ERRNO (resolv/res_query.c), or -1
  * when it set none. res_search sets HOST_NOT_FOUND before it asks anything

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 #include "dnsf/config.h"
+#include "dnsf/failopen.h"
 
 struct transport_plan {
     const struct dnsf_server *servers;
@@ -46,7 +47,8 @@ struct dnsf_reply {
 };
 
 /* Ask for NAME with each of QTYPES[0..NQ-1] (NQ is 1 or 2); fill OUT[i].
- * Return 0, or -1 on an internal failure (every OUT is then REPLY_INTERNAL). */
+ * Return 0, or DNSF_FAIL_OPEN on an internal failure (every OUT is then
+ * REPLY_INTERNAL). */
 int transport_query(const struct transport_plan *plan, const char *name,
                     const uint16_t *qtypes, int nq, struct dnsf_reply *out);
 void dnsf_reply_free(struct dnsf_reply *r);
