@@ -15,49 +15,6 @@
 /* glibc: "As per RFC 1034 and 1035 a host name cannot exceed 255 octets". */
 #define HOSTNAME_TEXT_MAX 256
 
-void abuf_init(struct abuf *b, char *buf, size_t len)
-{
-    b->cur = buf;
-    b->end = buf + len;
-}
-
-static void abuf_fail(struct abuf *b) { b->cur = b->end = NULL; }
-
-void *abuf_next(struct abuf *b, size_t align)
-{
-    if (b->cur == NULL)
-        return NULL;
-    uintptr_t p = ((uintptr_t)b->cur + align - 1) & ~(uintptr_t)(align - 1);
-    if (p > (uintptr_t)b->end) {
-        abuf_fail(b);
-        return NULL;
-    }
-    b->cur = (char *)p;
-    return b->cur;
-}
-
-void *abuf_alloc(struct abuf *b, size_t size, size_t align)
-{
-    char *p = abuf_next(b, align);
-    if (p == NULL)
-        return NULL;
-    if ((size_t)(b->end - p) < size) {
-        abuf_fail(b);
-        return NULL;
-    }
-    b->cur = p + size;
-    return p;
-}
-
-char *abuf_copy_string(struct abuf *b, const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = abuf_alloc(b, n, 1);
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
-}
-
 /* A reply glibc's ns_rr_cursor or ns_name_unpack cannot read: they set
  * errno to EMSGSIZE, and nss_dns's errnop is &errno, so the _r calls
  * return EMSGSIZE (glibc 2.36 ns_rr_cursor_next.c, dns-host.c). */
@@ -99,18 +56,18 @@ static void ptrlist_add(struct ptrlist *l, char *p)
 
 /* getanswer_r_store_alias: add the text form of a wire name if it is a
  * valid host name. */
-static int store_alias(const uint8_t *wire, struct abuf *ab, struct ptrlist *aliases)
+static int store_alias(const uint8_t *wire, struct alloc_buffer *ab, struct ptrlist *aliases)
 {
     char text[HOSTNAME_TEXT_MAX + 1];
     if (!dnsmsg_binary_hnok(wire))
         return 0;
     if (dnsmsg_name_ntop(wire, text, sizeof text) < 0)
         return 0;
-    ptrlist_add(aliases, abuf_copy_string(ab, text));
+    ptrlist_add(aliases, alloc_buffer_copy_string(ab, text));
     return 1;
 }
 
-static enum nss_status getanswer_r(const uint8_t *pkt, int len, int qtype, struct abuf *ab,
+static enum nss_status getanswer_r(const uint8_t *pkt, int len, int qtype, struct alloc_buffer *ab,
                                    struct ptrlist *addrs, struct ptrlist *aliases,
                                    int *errnop, int *h_errnop, int32_t *ttlp)
 {
@@ -145,8 +102,8 @@ static enum nss_status getanswer_r(const uint8_t *pkt, int len, int qtype, struc
         } else if (rr.type == qtype && dnsmsg_name_equal(rr.name, expected)
                    && rr.rdlength == rdata_len_for(qtype)) {
             /* Addresses are 4-aligned, as glibc does for old callers. */
-            ptrlist_add(addrs, abuf_next(ab, 4));
-            char *p = abuf_alloc(ab, rr.rdlength, 1);
+            ptrlist_add(addrs, alloc_buffer_next(ab, 4));
+            char *p = alloc_buffer_alloc(ab, rr.rdlength, 1);
             if (p != NULL)
                 memcpy(p, rr.rdata, rr.rdlength);
         }
@@ -166,9 +123,9 @@ enum nss_status answer_hostent(const uint8_t *pkt, int len, int qtype, struct ho
                                char *buffer, size_t buflen, int *errnop, int *h_errnop,
                                int32_t *ttlp, char **canonp)
 {
-    struct abuf ab;
+    struct alloc_buffer ab;
     struct ptrlist addrs = { 0 }, aliases = { 0 };
-    abuf_init(&ab, buffer, buflen);
+    alloc_buffer_init(&ab, buffer, buflen);
 
     enum nss_status status = getanswer_r(pkt, len, qtype, &ab, &addrs, &aliases,
                                          errnop, h_errnop, ttlp);
@@ -182,9 +139,9 @@ enum nss_status answer_hostent(const uint8_t *pkt, int len, int qtype, struct ho
         }
         /* The address and alias arrays; the last alias becomes h_name, so
          * its slot holds the alias array's NULL terminator. */
-        char **al = abuf_alloc(&ab, (addrs.n + 1) * sizeof(char *), sizeof(char *));
-        char **nl = abuf_alloc(&ab, aliases.n * sizeof(char *), sizeof(char *));
-        if (abuf_failed(&ab)) {
+        char **al = alloc_buffer_alloc(&ab, (addrs.n + 1) * sizeof(char *), sizeof(char *));
+        char **nl = alloc_buffer_alloc(&ab, aliases.n * sizeof(char *), sizeof(char *));
+        if (alloc_buffer_has_failed(&ab)) {
             *errnop = ERANGE;
             *h_errnop = NETDB_INTERNAL;
             status = NSS_STATUS_TRYAGAIN;
@@ -206,7 +163,7 @@ out:
     return status;
 }
 
-enum nss_status answer_ptr(const uint8_t *pkt, int len, struct abuf *ab, char **hnamep,
+enum nss_status answer_ptr(const uint8_t *pkt, int len, struct alloc_buffer *ab, char **hnamep,
                            int *errnop, int *h_errnop, int32_t *ttlp)
 {
     struct dnsmsg m;
@@ -237,7 +194,7 @@ enum nss_status answer_ptr(const uint8_t *pkt, int len, struct abuf *ab, char **
                 *h_errnop = NO_RECOVERY;
                 return NSS_STATUS_UNAVAIL;
             }
-            *hnamep = abuf_copy_string(ab, text);
+            *hnamep = alloc_buffer_copy_string(ab, text);
             return NSS_STATUS_SUCCESS;
         }
     }
@@ -249,7 +206,7 @@ enum nss_status answer_ptr(const uint8_t *pkt, int len, struct abuf *ab, char **
 }
 
 /* gaih_getanswer_slice: link the addresses of one reply at **TAILP. */
-static enum nss_status gaih_slice(const uint8_t *pkt, int len, struct abuf *ab,
+static enum nss_status gaih_slice(const uint8_t *pkt, int len, struct alloc_buffer *ab,
                                   struct gaih_addrtuple ***tailp, int *errnop, int *h_errnop,
                                   int32_t *ttlp, int store_canon)
 {
@@ -280,7 +237,7 @@ static enum nss_status gaih_slice(const uint8_t *pkt, int len, struct abuf *ab,
                 memcpy(canon, expected, dnsmsg_name_len(expected));
         } else if (rr.type == m.qtype && dnsmsg_name_equal(rr.name, expected)
                    && rr.rdlength == rdata_len_for(m.qtype)) {
-            struct gaih_addrtuple *t = abuf_alloc(ab, sizeof *t, __alignof__(struct gaih_addrtuple));
+            struct gaih_addrtuple *t = alloc_buffer_alloc(ab, sizeof *t, __alignof__(struct gaih_addrtuple));
             if (t == NULL)
                 continue;          /* the caller sees the failed buffer */
             t->next = NULL;
@@ -288,7 +245,7 @@ static enum nss_status gaih_slice(const uint8_t *pkt, int len, struct abuf *ab,
             if (store_canon) {
                 char text[HOSTNAME_TEXT_MAX + 1];
                 if (dnsmsg_name_ntop(canon, text, sizeof text) >= 0)
-                    t->name = abuf_copy_string(ab, text);
+                    t->name = alloc_buffer_copy_string(ab, text);
                 store_canon = 0;
             }
             t->family = rr.rdlength == 4 ? AF_INET : AF_INET6;
@@ -309,7 +266,7 @@ static enum nss_status gaih_slice(const uint8_t *pkt, int len, struct abuf *ab,
 }
 
 enum nss_status answer_gaih(const uint8_t *p1, int l1, const uint8_t *p2, int l2,
-                            struct abuf *ab, struct gaih_addrtuple **pat,
+                            struct alloc_buffer *ab, struct gaih_addrtuple **pat,
                             int *errnop, int *h_errnop, int32_t *ttlp)
 {
     enum nss_status status = NSS_STATUS_NOTFOUND;
@@ -317,7 +274,7 @@ enum nss_status answer_gaih(const uint8_t *p1, int l1, const uint8_t *p2, int l2
 
     if (l1 > 0) {
         status = gaih_slice(p1, l1, ab, &tail, errnop, h_errnop, ttlp, 1);
-        if (abuf_failed(ab))
+        if (alloc_buffer_has_failed(ab))
             return NSS_STATUS_TRYAGAIN;   /* the caller turns this into ERANGE */
     }
     if ((status == NSS_STATUS_SUCCESS || status == NSS_STATUS_NOTFOUND) && p2 != NULL && l2 > 0) {

@@ -85,8 +85,8 @@ int hostlookup_byname4(const char *name, struct gaih_addrtuple **pat, char *buff
         if (cp != NULL)
             name = cp;
     }
-    struct abuf ab;
-    abuf_init(&ab, buffer, buflen);
+    struct alloc_buffer ab;
+    alloc_buffer_init(&ab, buffer, buflen);
     int noaaaa = (ctx.options & RES_NOAAAA) != 0;
     n = resolve_search(&ctx, name, noaaaa ? DNS_T_A : RESOLVE_A_AND_AAAA, &ans, &herrno, &err);
     if (n == DNSF_FAIL_OPEN) {
@@ -104,7 +104,7 @@ int hostlookup_byname4(const char *name, struct gaih_addrtuple **pat, char *buff
     } else
         *status = search_failure(herrno, err, olderr, errnop, herrnop);
     /* The buffer resizing protocol. */
-    if (abuf_failed(&ab)) {
+    if (alloc_buffer_has_failed(&ab)) {
         *errnop = ERANGE;
         *herrnop = NETDB_INTERNAL;
         *status = NSS_STATUS_TRYAGAIN;
@@ -194,9 +194,9 @@ int hostlookup_byaddr2(const void *addr, socklen_t len, int af, struct hostent *
     size_t size;
 
     /* The pointer array goes first, to benefit from buffer alignment. */
-    struct abuf ab;
-    abuf_init(&ab, buffer, buflen);
-    char **address_array = abuf_alloc(&ab, 2 * sizeof(char *), sizeof(char *));
+    struct alloc_buffer ab;
+    alloc_buffer_init(&ab, buffer, buflen);
+    char **address_array = alloc_buffer_alloc(&ab, 2 * sizeof(char *), sizeof(char *));
     if (address_array == NULL) {
         *errnop = ERANGE;
         *h_errnop = NETDB_INTERNAL;
@@ -264,12 +264,12 @@ int hostlookup_byaddr2(const void *addr, socklen_t len, int af, struct hostent *
         return 0;
     result->h_addrtype = af;
     result->h_length = (int)len;
-    address_array[0] = abuf_next(&ab, 4);
-    char *p = abuf_alloc(&ab, len, 1);
+    address_array[0] = alloc_buffer_next(&ab, 4);
+    char *p = alloc_buffer_alloc(&ab, len, 1);
     if (p != NULL)
         memcpy(p, ua, len);
     address_array[1] = NULL;
-    if (abuf_failed(&ab)) {
+    if (alloc_buffer_has_failed(&ab)) {
         *errnop = ERANGE;
         *h_errnop = NETDB_INTERNAL;
         *status = NSS_STATUS_TRYAGAIN;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dnsf/allocbuf.h"
 #include "dnsf/fdkeep.h"
 #include "dnsf/strutil.h"
 
@@ -412,14 +413,6 @@ static const struct hosts_answer *find_nolock(const struct hostsfile *hf, int ki
 
 /* ---- writing a remembered answer into a caller's buffer ----------------- */
 
-static char *take(char **p, size_t n, size_t align)
-{
-    uintptr_t v = (uintptr_t)*p;
-    v = (v + align - 1) & ~(uintptr_t)(align - 1);
-    *p = (char *)v + n;
-    return (char *)v;
-}
-
 /* Bytes the fields of A take in a buffer laid out by fill_hostent. */
 static size_t hostent_bytes(const struct hosts_answer *a)
 {
@@ -430,23 +423,22 @@ static size_t hostent_bytes(const struct hosts_answer *a)
     return n;
 }
 
-static void fill_hostent(const struct hosts_answer *a, struct hostent *r, char *buf)
+/* Lay A out in AB. AB holds at least A->bytes (decide_nolock), which
+ * counts the alignment too: nothing here can fail. */
+static void fill_hostent(const struct hosts_answer *a, struct hostent *r,
+                         struct alloc_buffer *ab)
 {
-    char *p = buf;
-    char **addrs = (char **)take(&p, (a->naddrs + 1) * sizeof(char *), sizeof(char *));
-    char **aliases = (char **)take(&p, (a->naliases + 1) * sizeof(char *), sizeof(char *));
+    char **addrs = alloc_buffer_alloc(ab, (a->naddrs + 1) * sizeof(char *), sizeof(char *));
+    char **aliases = alloc_buffer_alloc(ab, (a->naliases + 1) * sizeof(char *), sizeof(char *));
     for (size_t i = 0; i < a->naddrs; i++) {
-        addrs[i] = take(&p, (size_t)a->addrlen, 4);
+        addrs[i] = alloc_buffer_alloc(ab, (size_t)a->addrlen, 4);
         memcpy(addrs[i], a->addrs[i].bytes, (size_t)a->addrlen);
     }
     addrs[a->naddrs] = NULL;
-    for (size_t i = 0; i < a->naliases; i++) {
-        size_t n = strlen(a->aliases[i]) + 1;
-        aliases[i] = memcpy(take(&p, n, 1), a->aliases[i], n);
-    }
+    for (size_t i = 0; i < a->naliases; i++)
+        aliases[i] = alloc_buffer_copy_string(ab, a->aliases[i]);
     aliases[a->naliases] = NULL;
-    size_t n = strlen(a->name) + 1;
-    r->h_name = memcpy(take(&p, n, 1), a->name, n);
+    r->h_name = alloc_buffer_copy_string(ab, a->name);
     r->h_aliases = aliases;
     r->h_addrtype = a->addrtype;
     r->h_length = a->addrlen;
@@ -459,13 +451,13 @@ static size_t tuples_bytes(const struct hosts_answer *a)
          + (a->name ? strlen(a->name) + 1 : 0);
 }
 
-static void fill_tuples(const struct hosts_answer *a, struct gaih_addrtuple **pat, char *buf)
+static void fill_tuples(const struct hosts_answer *a, struct gaih_addrtuple **pat,
+                        struct alloc_buffer *ab)
 {
-    char *p = buf;
     struct gaih_addrtuple *first = NULL;
     for (size_t i = 0; i < a->naddrs; i++) {
-        struct gaih_addrtuple *t = (struct gaih_addrtuple *)take(
-            &p, sizeof *t, __alignof__(struct gaih_addrtuple));
+        struct gaih_addrtuple *t = alloc_buffer_alloc(ab, sizeof *t,
+                                                      __alignof__(struct gaih_addrtuple));
         memset(t, 0, sizeof *t);
         t->family = a->addrs[i].family;
         memcpy(t->addr, a->addrs[i].bytes, 16);
@@ -474,10 +466,8 @@ static void fill_tuples(const struct hosts_answer *a, struct gaih_addrtuple **pa
         *pat = t;
         pat = &t->next;
     }
-    if (first != NULL && a->name != NULL) {
-        size_t n = strlen(a->name) + 1;
-        first->name = memcpy(take(&p, n, 1), a->name, n);
-    }
+    if (first != NULL && a->name != NULL)
+        first->name = alloc_buffer_copy_string(ab, a->name);
 }
 
 /* ---- queries -------------------------------------------------------------- */
@@ -533,16 +523,19 @@ static int inet6_forced(void)
     return (__res_state()->options & RES_USE_INET6_BIT) != 0;
 }
 
-/* Write answer A into BUFFER as Q's caller expects it. */
-static void fill(const struct question *q, const struct hosts_answer *a, char *buffer)
+/* Write answer A into BUFFER (BUFLEN bytes) as Q's caller expects it. */
+static void fill(const struct question *q, const struct hosts_answer *a, char *buffer,
+                 size_t buflen)
 {
+    struct alloc_buffer ab;
+    alloc_buffer_init(&ab, buffer, buflen);
     if (a->herrno_left != HOSTSFILE_HERRNO_UNTOUCHED)
         *q->herrnop = a->herrno_left;
     if (q->kind == ANS_BYNAME4) {
-        fill_tuples(a, q->pat, buffer);
+        fill_tuples(a, q->pat, &ab);
         return;
     }
-    fill_hostent(a, q->result, buffer);
+    fill_hostent(a, q->result, &ab);
     if (q->canonp != NULL)
         *q->canonp = q->result->h_name;
 }
@@ -559,7 +552,7 @@ static enum hostsfile_verdict query(struct hostsfile *hf, const struct question 
         pthread_rwlock_rdlock(&hf->lock);
         int v = decide_nolock(hf, stamp, q, buflen, &a);
         if (v == HOSTSFILE_ANSWERED)
-            fill(q, a, buffer);
+            fill(q, a, buffer, buflen);
         pthread_rwlock_unlock(&hf->lock);
         if (v >= 0)
             return (enum hostsfile_verdict)v;

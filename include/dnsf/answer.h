@@ -10,16 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A bump allocator over the caller's buffer, with glibc's alloc_buffer
- * semantics: once an allocation fails, every later one fails too. */
-struct abuf {
-    char *cur, *end;               /* cur == NULL: failed */
-};
-void abuf_init(struct abuf *b, char *buf, size_t len);
-void *abuf_alloc(struct abuf *b, size_t size, size_t align);
-void *abuf_next(struct abuf *b, size_t align);
-char *abuf_copy_string(struct abuf *b, const char *s);
-static inline int abuf_failed(const struct abuf *b) { return b->cur == NULL; }
+#include "dnsf/allocbuf.h"
 
 /* getanswer_r + the success path of gethostbyname3_context. */
 enum nss_status answer_hostent(const uint8_t *pkt, int len, int qtype, struct hostent *result,
@@ -27,10 +18,10 @@ enum nss_status answer_hostent(const uint8_t *pkt, int len, int qtype, struct ho
                                int32_t *ttlp, char **canonp);
 /* gaih_getanswer: A reply then AAAA reply (either may have length 0). */
 enum nss_status answer_gaih(const uint8_t *p1, int l1, const uint8_t *p2, int l2,
-                            struct abuf *ab, struct gaih_addrtuple **pat,
+                            struct alloc_buffer *ab, struct gaih_addrtuple **pat,
                             int *errnop, int *h_errnop, int32_t *ttlp);
 /* getanswer_ptr: store the PTR target in *HNAMEP. */
-enum nss_status answer_ptr(const uint8_t *pkt, int len, struct abuf *ab, char **hnamep,
+enum nss_status answer_ptr(const uint8_t *pkt, int len, struct alloc_buffer *ab, char **hnamep,
                            int *errnop, int *h_errnop, int32_t *ttlp);
 
 #endif

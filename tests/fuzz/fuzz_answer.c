@@ -116,14 +116,14 @@ static void run_ptr(const uint8_t *pkt, size_t len, size_t buflen, struct outcom
 {
     char *buf = malloc(buflen ? buflen : 1);
     struct region r = { buf, buflen };
-    struct abuf ab;
+    struct alloc_buffer ab;
     char *name = NULL;
     int err = 0;
     memset(o, 0, sizeof *o);
     o->ttl = TTL_START;
-    abuf_init(&ab, buf, buflen);
+    alloc_buffer_init(&ab, buf, buflen);
     o->status = answer_ptr(pkt, (int)len, &ab, &name, &err, &o->herr, &o->ttl);
-    if (abuf_failed(&ab))
+    if (alloc_buffer_has_failed(&ab))
         o->status = ERANGE_STATUS;   /* hostlookup's caller turns this into ERANGE */
     else if (o->status == NSS_STATUS_SUCCESS) {
         FUZZ_CHECK(name != NULL, "PTR success without a name");
@@ -138,14 +138,14 @@ static void run_gaih(const uint8_t *p1, size_t l1, const uint8_t *p2, size_t l2,
 {
     char *buf = malloc(buflen ? buflen : 1);
     struct region r = { buf, buflen };
-    struct abuf ab;
+    struct alloc_buffer ab;
     struct gaih_addrtuple *at = NULL;
     int err = 0;
     memset(o, 0, sizeof *o);
     o->ttl = TTL_START;
-    abuf_init(&ab, buf, buflen);
+    alloc_buffer_init(&ab, buf, buflen);
     o->status = answer_gaih(p1, (int)l1, p2, (int)l2, &ab, &at, &err, &o->herr, &o->ttl);
-    if (abuf_failed(&ab))
+    if (alloc_buffer_has_failed(&ab))
         o->status = ERANGE_STATUS;
     else if (o->status == NSS_STATUS_SUCCESS) {
         size_t n = 0;

@@ -495,15 +495,15 @@ static void call_gaih(const struct pkt *p1, const struct pkt *p2, char *buf, siz
 {
     uint8_t *a = p1 && p1->n ? heap_copy(p1) : NULL;
     uint8_t *b = p2 && p2->n ? heap_copy(p2) : NULL;
-    struct abuf ab;
-    abuf_init(&ab, buf, buflen);
+    struct alloc_buffer ab;
+    alloc_buffer_init(&ab, buf, buflen);
     r->at = NULL;
     r->err = ERRNO_UNTOUCHED;
     r->herr = HERRNO_UNTOUCHED;
     r->ttl = TTL_START;
     r->st = answer_gaih(a, a ? (int)p1->n : 0, b, b ? (int)p2->n : 0, &ab, &r->at, &r->err,
                         &r->herr, &r->ttl);
-    r->failed = abuf_failed(&ab);
+    r->failed = alloc_buffer_has_failed(&ab);
     free(a);
     free(b);
 }
@@ -777,14 +777,14 @@ struct pres {
 static void call_ptr(const struct pkt *p, char *buf, size_t buflen, struct pres *r)
 {
     uint8_t *pkt = heap_copy(p);
-    struct abuf ab;
-    abuf_init(&ab, buf, buflen);
+    struct alloc_buffer ab;
+    alloc_buffer_init(&ab, buf, buflen);
     r->name = (char *)"untouched";
     r->err = ERRNO_UNTOUCHED;
     r->herr = HERRNO_UNTOUCHED;
     r->ttl = TTL_START;
     r->st = answer_ptr(pkt, (int)p->n, &ab, &r->name, &r->err, &r->herr, &r->ttl);
-    r->failed = abuf_failed(&ab);
+    r->failed = alloc_buffer_has_failed(&ab);
     free(pkt);
 }
 
