@@ -203,7 +203,7 @@ static const struct ares_socket_functions sock_funcs = {
     sock_open, sock_close, sock_connect, sock_recvfrom, sock_sendv,
 };
 
-/* Would glibc have read the reply ABUF, just delivered on W's channel, over
+/* Would glibc have read the reply M, just delivered on W's channel, over
  * TCP? Only if it came over TCP after a UDP reply with TC; after an
  * oversized datagram without TC, glibc keeps the datagram. */
 static int wire_via_tcp(struct wire *w, const struct dnsmsg *m)
@@ -443,7 +443,7 @@ struct qstate {
     int saw_timeout, saw_refused, saw_error, last_rcode;
 };
 
-struct probe;
+struct query;
 
 struct lookup {
     const struct transport_plan *plan;
@@ -456,7 +456,7 @@ struct lookup {
     struct dnsf_reply *out;
     struct chan *ch[DNSF_MAX_SERVERS];
     int inflight[DNSF_MAX_SERVERS];
-    struct probe *probes;          /* in flight, for this lookup */
+    struct query *queries;         /* in flight, for this lookup */
     uint64_t start_ms, deadline_ms, grace_ms;
     /* Hedge: one window for the lookup, so its A and AAAA queries hedge on
      * one decision (health.h, the hedge budget). */
@@ -471,26 +471,27 @@ struct lookup {
     int unreachable[DNSF_MAX_SERVERS];
 };
 
-/* One query in flight. While its lookup runs, LK points to it; when the
- * lookup ends first, LK is NULL and the query is an orphan: it stays in the
- * pooled channel and reports to health whenever a later lookup processes
- * that channel. That is how a probe never delays an answer yet still tells
- * us that a server came back. */
-struct probe {
+/* One query in flight: one qtype asked of one server (a health probe is
+ * one too). While its lookup runs, LK points to it; when the lookup ends
+ * first, LK is NULL and the query is an orphan: it stays in the pooled
+ * channel and reports to health whenever a later lookup processes that
+ * channel. That is how a probe never delays an answer yet still tells us
+ * that a server came back. */
+struct query {
     struct lookup *lk;
     struct chan *chan;
-    struct probe *next;
+    struct query *next;
     int qi, si, slot;
     int lost_race;                 /* already reported as a lost race */
     uint64_t t0_us;
     struct health_params params;
 };
 
-static void unlink_probe(struct lookup *lk, struct probe *p)
+static void unlink_query(struct lookup *lk, struct query *qr)
 {
-    for (struct probe **pp = &lk->probes; *pp != NULL; pp = &(*pp)->next)
-        if (*pp == p) {
-            *pp = p->next;
+    for (struct query **pp = &lk->queries; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == qr) {
+            *pp = qr->next;
             return;
         }
 }
@@ -522,20 +523,20 @@ static int records_parse(const struct dnsmsg *m)
 }
 
 /* A reply with at least one answer record (not NODATA, not NXDOMAIN). */
-static int has_answers(const unsigned char *abuf, int alen)
+static int has_answers(const unsigned char *reply, int len)
 {
-    return alen >= DNSMSG_HFIXEDSZ && (abuf[3] & 0xf) == DNS_R_NOERROR
-        && (abuf[6] << 8 | abuf[7]) > 0;
+    return len >= DNSMSG_HFIXEDSZ && (reply[3] & 0xf) == DNS_R_NOERROR
+        && (reply[6] << 8 | reply[7]) > 0;
 }
 
 /* Classify a finished query: 0 usable, else the health outcome. */
-static enum health_outcome classify(int status, const unsigned char *abuf, int alen,
+static enum health_outcome classify(int status, const unsigned char *reply, int len,
                                     const uint8_t *qwire, uint16_t qtype, int *rcode)
 {
     *rcode = -1;
-    if (abuf != NULL && alen > 0) {
+    if (reply != NULL && len > 0) {
         struct dnsmsg m;
-        if (dnsmsg_init(&m, abuf, (size_t)alen) == 0 && dnsmsg_is_response(&m)
+        if (dnsmsg_init(&m, reply, (size_t)len) == 0 && dnsmsg_is_response(&m)
             && (qwire == NULL || question_matches(&m, qwire, qtype)) && records_parse(&m)) {
             *rcode = dnsmsg_rcode(&m);
             /* Usable: NOERROR (with data or NODATA) or NXDOMAIN. NXDOMAIN is
@@ -554,23 +555,23 @@ static enum health_outcome classify(int status, const unsigned char *abuf, int a
     return HEALTH_ERROR;
 }
 
-static void on_orphan(struct probe *p, int status, const unsigned char *abuf, int alen)
+static void on_orphan(struct query *qr, int status, const unsigned char *reply, int len)
 {
     int rcode;
-    p->chan->orphans--;
+    qr->chan->orphans--;
     if (status != ARES_ECANCELLED && status != ARES_EDESTRUCTION
-        && !chan_local_failure(p->chan, status)) {
-        enum health_outcome o = classify(status, abuf, alen, NULL, 0, &rcode);
+        && !chan_local_failure(qr->chan, status)) {
+        enum health_outcome o = classify(status, reply, len, NULL, 0, &rcode);
         /* A lost race was counted when its lookup ended; only an answer
          * (the server works after all) changes anything now. Its RTT is
          * unknown: the reply may have waited in the socket buffer. */
         if (o == HEALTH_OK)
-            health_report(p->slot, o, 0, p->lost_race ? -1 : 0, p->t0_us / 1000, &p->params,
+            health_report(qr->slot, o, 0, qr->lost_race ? -1 : 0, qr->t0_us / 1000, &qr->params,
                           clock_now_ms());
-        else if (!p->lost_race && o != HEALTH_LOCAL)
-            health_report(p->slot, o, 0, -1, p->t0_us / 1000, &p->params, clock_now_ms());
+        else if (!qr->lost_race && o != HEALTH_LOCAL)
+            health_report(qr->slot, o, 0, -1, qr->t0_us / 1000, &qr->params, clock_now_ms());
     }
-    free(p);
+    free(qr);
 }
 
 static void server_failed(struct lookup *lk, struct qstate *q, int si, int retryable)
@@ -583,83 +584,83 @@ static void server_failed(struct lookup *lk, struct qstate *q, int si, int retry
         q->st[si] = SRV_FINAL;
 }
 
-static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+static void on_reply(void *arg, int status, int timeouts, unsigned char *reply, int len)
 {
-    struct probe *p = arg;
-    struct lookup *lk = p->lk;
+    struct query *qr = arg;
+    struct lookup *lk = qr->lk;
     (void)timeouts;
 
     if (lk == NULL) {
-        on_orphan(p, status, abuf, alen);
+        on_orphan(qr, status, reply, len);
         return;
     }
-    unlink_probe(lk, p);
+    unlink_query(lk, qr);
     lk->events++;
-    struct qstate *q = &lk->q[p->qi];
-    const struct dnsf_server *srv = &lk->plan->servers[p->si];
+    struct qstate *q = &lk->q[qr->qi];
+    const struct dnsf_server *srv = &lk->plan->servers[qr->si];
     uint64_t now_us = clock_now_us();
-    uint32_t rtt_us = (uint32_t)(now_us - p->t0_us);
+    uint32_t rtt_us = (uint32_t)(now_us - qr->t0_us);
     int rcode;
 
-    lk->inflight[p->si]--;
-    if (q->st[p->si] == SRV_INFLIGHT)
-        q->st[p->si] = SRV_IDLE;
+    lk->inflight[qr->si]--;
+    if (q->st[qr->si] == SRV_INFLIGHT)
+        q->st[qr->si] = SRV_IDLE;
     if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) {
-        free(p);
+        free(qr);
         return;
     }
-    int err = chan_local_failure(p->chan, status);
+    int err = chan_local_failure(qr->chan, status);
     if (err != 0) {
         /* We could not get a socket (EMFILE, ...): not the server's fault,
          * and glibc may still manage: fail open. */
         LOGI("%s: %s type %u: no socket (%s); handing the lookup to glibc", srv->text,
              lk->name, q->qtype, strerror(err));
-        q->st[p->si] = SRV_FINAL;
+        q->st[qr->si] = SRV_FINAL;
         lk->internal_error = 1;
         lk->sock_errno = err;
-        free(p);
+        free(qr);
         return;
     }
-    enum health_outcome o = classify(status, abuf, alen, lk->qwire, q->qtype, &rcode);
+    enum health_outcome o = classify(status, reply, len, lk->qwire, q->qtype, &rcode);
     if (o != HEALTH_LOCAL)
-        health_report(p->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, p->t0_us / 1000, &lk->params,
+        health_report(qr->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, qr->t0_us / 1000, &lk->params,
                       now_us / 1000);
     if (q->done) {                 /* the other family's grace ended it */
-        free(p);
+        free(qr);
         return;
     }
     switch (o) {
     case HEALTH_OK: {
         LOGD("%s: %s type %u rcode %d in %.1f ms (winner)", srv->text, lk->name, q->qtype, rcode,
              rtt_us / 1000.0);
-        struct dnsf_reply *r = &lk->out[p->qi];
-        r->pkt = malloc((size_t)alen);
+        struct dnsf_reply *r = &lk->out[qr->qi];
+        r->pkt = malloc((size_t)len);
         if (r->pkt == NULL) {
             lk->internal_error = 1;
         } else {
             struct dnsmsg m;
-            memcpy(r->pkt, abuf, (size_t)alen);
-            r->len = alen;
+            memcpy(r->pkt, reply, (size_t)len);
+            r->len = len;
             /* classify has parsed it already: this cannot fail. */
-            r->via_tcp = dnsmsg_init(&m, abuf, (size_t)alen) == 0
-                      && wire_via_tcp(&p->chan->wire, &m);
+            r->via_tcp = dnsmsg_init(&m, reply, (size_t)len) == 0
+                      && wire_via_tcp(&qr->chan->wire, &m);
             r->status = REPLY_OK;
             r->rcode = rcode;
-            r->server = p->si;
+            r->server = qr->si;
             r->latency_us = rtt_us;
         }
         q->done = 1;
         /* RFC 8305 §3: once one family has addresses, wait a short while for
          * the other, no more. A NODATA does not count: the other family may
          * be all there is. */
-        if (lk->grace_ms == 0 && has_answers(abuf, alen))
+        if (lk->grace_ms == 0 && has_answers(reply, len))
             lk->grace_ms = now_us / 1000 + HEALTH_FAMILY_GRACE_MS;
         break;
     }
     case HEALTH_TIMEOUT:
         LOGD("%s: %s type %u timeout after %.1f ms", srv->text, lk->name, q->qtype, rtt_us / 1000.0);
         q->saw_timeout = 1;
-        server_failed(lk, q, p->si, 1);
+        server_failed(lk, q, qr->si, 1);
         break;
     case HEALTH_UNREACHABLE:
         /* One ICMP error reaches one of the queries sharing the socket;
@@ -667,8 +668,8 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
          * ares_process_fd returns, where cancelling is safe). */
         LOGD("%s: %s type %u unreachable (ICMP)", srv->text, lk->name, q->qtype);
         q->saw_refused = 1;
-        server_failed(lk, q, p->si, 0);
-        lk->unreachable[p->si] = 1;
+        server_failed(lk, q, qr->si, 0);
+        lk->unreachable[qr->si] = 1;
         break;
     default:
         /* glibc moves on at once on SERVFAIL, NOTIMP and REFUSED; so do
@@ -677,10 +678,10 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *abuf, i
              rcode >= 0 ? "rcode " : "malformed reply / ", rcode >= 0 ? rcode : status);
         q->saw_error = 1;
         q->last_rcode = rcode;
-        server_failed(lk, q, p->si, 0);
+        server_failed(lk, q, qr->si, 0);
         break;
     }
-    free(p);
+    free(qr);
 }
 
 static int launch(struct lookup *lk, int qi, int si, const char *why)
@@ -693,28 +694,28 @@ static int launch(struct lookup *lk, int qi, int si, const char *why)
             return -1;
         }
     }
-    struct probe *p = calloc(1, sizeof *p);
-    if (p == NULL) {
+    struct query *qr = calloc(1, sizeof *qr);
+    if (qr == NULL) {
         lk->internal_error = 1;
         return -1;
     }
-    p->lk = lk;
-    p->chan = lk->ch[si];
-    p->qi = qi;
-    p->si = si;
-    p->slot = lk->hp.slot[si];
-    p->params = lk->params;
-    p->t0_us = clock_now_us();
-    p->next = lk->probes;
-    lk->probes = p;
+    qr->lk = lk;
+    qr->chan = lk->ch[si];
+    qr->qi = qi;
+    qr->si = si;
+    qr->slot = lk->hp.slot[si];
+    qr->params = lk->params;
+    qr->t0_us = clock_now_us();
+    qr->next = lk->queries;
+    lk->queries = qr;
     q->st[si] = SRV_INFLIGHT;
     q->tries[si]++;
     lk->inflight[si]++;
-    health_count(p->slot, 0, 0, 1);
+    health_count(qr->slot, 0, 0, 1);
     LOGD("ask %s for %s type %u (%s, try %d, +%llu ms)", lk->plan->servers[si].text, lk->name,
          q->qtype, why, q->tries[si], (unsigned long long)(clock_now_ms() - lk->start_ms));
     /* The callback may run synchronously (e.g. out of memory). */
-    ares_query(lk->ch[si]->ch, lk->name, DNS_C_IN, q->qtype, on_reply, p);
+    ares_query(lk->ch[si]->ch, lk->name, DNS_C_IN, q->qtype, on_reply, qr);
     return 0;
 }
 
@@ -849,7 +850,7 @@ static void fail_unreachable(struct lookup *lk)
             continue;
         lk->unreachable[si] = 0;
         if (lk->ch[si] != NULL && lk->inflight[si] > 0)
-            ares_cancel(lk->ch[si]->ch);     /* callbacks free the probes */
+            ares_cancel(lk->ch[si]->ch);     /* callbacks free the queries */
         for (int i = 0; i < lk->nq; i++)
             if (!lk->q[i].done && lk->q[i].st[si] != SRV_FINAL) {
                 lk->q[i].st[si] = SRV_FINAL;
@@ -1003,18 +1004,18 @@ static void end_lookup(struct lookup *lk)
     int answered = 0;
     for (int i = 0; i < lk->nq; i++)
         answered |= lk->out[i].status == REPLY_OK && lk->out[i].pkt != NULL;
-    while (lk->probes != NULL) {
-        struct probe *p = lk->probes;
-        lk->probes = p->next;
-        uint64_t waited_us = now_us - p->t0_us;
+    while (lk->queries != NULL) {
+        struct query *qr = lk->queries;
+        lk->queries = qr->next;
+        uint64_t waited_us = now_us - qr->t0_us;
         /* The hedge timer runs on whole milliseconds: allow 1 ms of slack. */
-        if (answered && waited_us + 1000 >= (uint64_t)lk->hp.hedge_ms[p->si] * 1000) {
-            health_report(p->slot, HEALTH_LOST_RACE, (uint32_t)waited_us, 1, p->t0_us / 1000,
+        if (answered && waited_us + 1000 >= (uint64_t)lk->hp.hedge_ms[qr->si] * 1000) {
+            health_report(qr->slot, HEALTH_LOST_RACE, (uint32_t)waited_us, 1, qr->t0_us / 1000,
                           &lk->params, now_us / 1000);
-            p->lost_race = 1;
+            qr->lost_race = 1;
         }
-        p->lk = NULL;
-        p->chan->orphans++;
+        qr->lk = NULL;
+        qr->chan->orphans++;
     }
     for (int si = 0; si < lk->plan->nservers; si++)
         if (lk->ch[si] != NULL)
