@@ -60,6 +60,28 @@ int dnsmsg_init(struct dnsmsg *m, const uint8_t *buf, size_t len)
     return 0;
 }
 
+int dnsmsg_header_rcode(const uint8_t *pkt, int len)
+{
+    return pkt != NULL && len >= DNSMSG_HFIXEDSZ ? pkt[3] & 0xf : -1;
+}
+
+int dnsmsg_header_ancount(const uint8_t *pkt, int len)
+{
+    return pkt != NULL && len >= DNSMSG_HFIXEDSZ ? get16(pkt + 6) : -1;
+}
+
+void dnsmsg_clear_rcode(uint8_t *buf, int len)
+{
+    if (len >= 4)
+        buf[3] &= 0xf0;
+}
+
+void dnsmsg_set_tc(uint8_t *buf, int len)
+{
+    if (len >= 3)
+        buf[2] |= 0x02;
+}
+
 int dnsmsg_unpack_name(const struct dnsmsg *m, const uint8_t *src, uint8_t *out)
 {
     const uint8_t *p = src;

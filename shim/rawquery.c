@@ -45,8 +45,7 @@ int rawquery_copy(const unsigned char *pkt, int len, int via_tcp, unsigned char 
     memcpy(answer, pkt, (size_t)anslen);
     if (!via_tcp)
         return anslen;
-    if (anslen >= 3)
-        answer[2] |= 0x02;
+    dnsmsg_set_tc(answer, anslen);
     return len;
 }
 
@@ -104,8 +103,8 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
     /* res_send needs room for at least a header (res_send.c); the rcode
      * was cleared before it looked. */
     if (anslen < HFIXEDSZ) {
-        if (anslen >= 4 && kind != RAW_QUERYDOMAIN)
-            answer[3] &= 0xf0;
+        if (kind != RAW_QUERYDOMAIN)
+            dnsmsg_clear_rcode(answer, anslen);
         resolve_set_h_errno(statp, TRY_AGAIN);
         errno = EINVAL;
         return -1;
@@ -113,18 +112,15 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
     struct sink sk = { answer, anslen };
     /* __res_context_query clears the rcode in the caller's buffer first
      * (after querydomain's own length checks, which fail before it). */
-    int clear_rcode = anslen >= 4;
     ctx.on_negative = write_negative;
     ctx.on_negative_arg = &sk;
     switch (kind) {
     case RAW_QUERY:
-        if (clear_rcode)
-            answer[3] &= 0xf0;
+        dnsmsg_clear_rcode(answer, anslen);
         n = resolve_query(&ctx, name, (uint16_t)type, &ans, &herrno, &err);
         break;
     case RAW_SEARCH:
-        if (clear_rcode)
-            answer[3] &= 0xf0;
+        dnsmsg_clear_rcode(answer, anslen);
         n = resolve_search(&ctx, name, (uint16_t)type, &ans, &herrno, &err);
         break;
     default: {
@@ -148,8 +144,7 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
             longname[nl] = '.';
             memcpy(longname + nl + 1, domain, dl + 1);
         }
-        if (clear_rcode)
-            answer[3] &= 0xf0;
+        dnsmsg_clear_rcode(answer, anslen);
         n = resolve_query(&ctx, longname, (uint16_t)type, &ans, &herrno, &err);
         break;
     }

@@ -106,11 +106,6 @@ const char *resolve_hostalias(const struct resolve_ctx *ctx, const char *name,
     return found;
 }
 
-static int header_ancount(const struct dnsf_reply *r)
-{
-    return r->len >= DNSMSG_HFIXEDSZ ? (r->pkt[6] << 8 | r->pkt[7]) : 0;
-}
-
 /* Ask the servers for the qtypes QT[MISSING[..]] and store what is usable;
  * where every server failed, serve a stale entry if allowed (RFC 8767). */
 static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *qt,
@@ -167,7 +162,7 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
             r->len = len;
             r->via_tcp = via_tcp;
             r->status = REPLY_OK;
-            r->rcode = pkt[3] & 0xf;
+            r->rcode = dnsmsg_header_rcode(pkt, len);
             r->server = -1;
         }
     }
@@ -194,7 +189,7 @@ static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t
                           &out->r[i].len, &out->r[i].via_tcp, &exp) == CACHE_FRESH) {
                 note_expiry(exp);
                 out->r[i].status = REPLY_OK;
-                out->r[i].rcode = out->r[i].pkt[3] & 0xf;
+                out->r[i].rcode = dnsmsg_header_rcode(out->r[i].pkt, out->r[i].len);
                 out->r[i].server = -1;
                 LOGD("%s type %u: cache hit", name, qt[i]);
             } else {
@@ -309,9 +304,9 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
         hp2 = hp;
     else if (hp->len < DNSMSG_HFIXEDSZ)
         hp = hp2;
-    int rc1 = hp->pkt[3] & 0xf, rc2 = hp2->pkt[3] & 0xf;
-    if ((rc1 == DNS_R_NOERROR && header_ancount(hp) > 0)
-        || (rc2 == DNS_R_NOERROR && header_ancount(hp2) > 0)) {
+    int rc1 = dnsmsg_header_rcode(hp->pkt, hp->len), rc2 = dnsmsg_header_rcode(hp2->pkt, hp2->len);
+    if ((rc1 == DNS_R_NOERROR && dnsmsg_header_ancount(hp->pkt, hp->len) > 0)
+        || (rc2 == DNS_R_NOERROR && dnsmsg_header_ancount(hp2->pkt, hp2->len) > 0)) {
         free(under);
         *err = 0;
         return 0;

@@ -525,8 +525,8 @@ static int records_parse(const struct dnsmsg *m)
 /* A reply with at least one answer record (not NODATA, not NXDOMAIN). */
 static int has_answers(const unsigned char *reply, int len)
 {
-    return len >= DNSMSG_HFIXEDSZ && (reply[3] & 0xf) == DNS_R_NOERROR
-        && (reply[6] << 8 | reply[7]) > 0;
+    return dnsmsg_header_rcode(reply, len) == DNS_R_NOERROR
+        && dnsmsg_header_ancount(reply, len) > 0;
 }
 
 /* Classify a finished query: 0 usable, else the health outcome. */

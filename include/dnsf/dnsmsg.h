@@ -67,6 +67,17 @@ static inline int dnsmsg_is_response(const struct dnsmsg *m) { return (m->flags 
 /* The cursor has read the whole message: no record follows. */
 static inline int dnsmsg_at_end(const struct dnsmsg *m) { return m->cur == m->end; }
 
+/* Header fields of a whole message PKT (LEN octets) without a cursor: its
+ * RCODE and ANCOUNT, or -1 when LEN is shorter than a header. */
+int dnsmsg_header_rcode(const uint8_t *pkt, int len);
+int dnsmsg_header_ancount(const uint8_t *pkt, int len);
+/* Edit the header of a caller's answer buffer BUF (LEN octets), as glibc's
+ * res_* code does, where BUF is long enough to hold the field: clear the
+ * RCODE (__res_context_query, before it sends), set TC (send_vc, on a TCP
+ * reply cut to the buffer). */
+void dnsmsg_clear_rcode(uint8_t *buf, int len);
+void dnsmsg_set_tc(uint8_t *buf, int len);
+
 /* Encode the presentation-form name TEXT (escapes allowed, trailing dot
  * optional) into WIRE (DNSMSG_MAXCDNAME bytes). Return its length, or -1. */
 int dnsmsg_name_pton(const char *text, uint8_t *wire);
