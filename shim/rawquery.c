@@ -74,7 +74,7 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
     struct resolve_ctx ctx __attribute__((cleanup(state_lookup_end))) = { 0 };
     struct resconf rc;
     struct resolve_answer ans;
-    char longname[NS_MAXDNAME];
+    char joined[NS_MAXDNAME];
     int err = 0, n, herrno = -1;
     const char *dnsrch[RESCONF_MAXDNSRCH];
 
@@ -125,24 +125,10 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
         break;
     default: {
         /* res_nquerydomain: NAME.DOMAIN, or NAME without one trailing dot. */
-        size_t nl = strlen(name), dl = domain ? strlen(domain) : 0;
-        if (domain == NULL) {
-            /* glibc decrements the length first, so "" wraps: NO_RECOVERY. */
-            if (nl == 0 || nl - 1 >= NS_MAXDNAME - 1) {
-                resolve_set_h_errno(statp, NO_RECOVERY);
-                return -1;
-            }
-            memcpy(longname, name, nl + 1);
-            if (nl > 0 && longname[nl - 1] == '.')
-                longname[nl - 1] = 0;
-        } else {
-            if (nl + dl + 1 >= NS_MAXDNAME) {
-                resolve_set_h_errno(statp, NO_RECOVERY);
-                return -1;
-            }
-            memcpy(longname, name, nl);
-            longname[nl] = '.';
-            memcpy(longname + nl + 1, domain, dl + 1);
+        const char *longname = resolve_join_domain(name, domain, 1, joined);
+        if (longname == NULL) {
+            resolve_set_h_errno(statp, NO_RECOVERY);
+            return -1;
         }
         dnsmsg_clear_rcode(answer, anslen);
         n = resolve_query(&ctx, longname, (uint16_t)type, &ans, &herrno, &err);

@@ -331,33 +331,42 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
     return -1;
 }
 
+const char *resolve_join_domain(const char *name, const char *domain, int strip_dot,
+                                char *buf)
+{
+    size_t n = strlen(name);
+    if (domain == NULL) {
+        /* glibc decrements the length first, so "" wraps: NO_RECOVERY. */
+        if (n == 0 || n - 1 >= NS_MAXDNAME - 1)
+            return NULL;
+        if (!strip_dot || name[n - 1] != '.')
+            return name;
+        memcpy(buf, name, n - 1);
+        buf[n - 1] = 0;
+        return buf;
+    }
+    size_t d = strlen(domain);
+    if (n + d + 1 >= NS_MAXDNAME)      /* glibc's limit */
+        return NULL;
+    memcpy(buf, name, n);
+    buf[n] = '.';
+    memcpy(buf + n + 1, domain, d + 1);
+    return buf;
+}
+
 /* __res_context_querydomain: NAME, or NAME.DOMAIN, with glibc's limits. */
 static int query_domain(const struct resolve_ctx *ctx, const char *name, const char *domain,
                         uint16_t qtype, struct resolve_answer *out, int *herrno, int *err,
                         int *servfail)
 {
     char buf[NS_MAXDNAME];
-    const char *longname = name;
-    size_t n = strlen(name);
+    const char *longname = resolve_join_domain(name, domain, 0, buf);
 
     *servfail = 0;
-    if (domain == NULL) {
-        if (n == 0 || n - 1 >= NS_MAXDNAME - 1) {
-            *herrno = NO_RECOVERY;
-            *err = 0;
-            return -1;
-        }
-    } else {
-        if (n + strlen(domain) + 1 >= NS_MAXDNAME) {  /* glibc's limit */
-            *herrno = NO_RECOVERY;
-            *err = 0;
-            return -1;
-        }
-        size_t d = strlen(domain);
-        memcpy(buf, name, n);
-        buf[n] = '.';
-        memcpy(buf + n + 1, domain, d + 1);
-        longname = buf;
+    if (longname == NULL) {
+        *herrno = NO_RECOVERY;
+        *err = 0;
+        return -1;
     }
     return query_name(ctx, longname, qtype, out, herrno, err, servfail);
 }

@@ -67,6 +67,18 @@ int resolve_search(const struct resolve_ctx *ctx, const char *name, uint16_t qty
 int resolve_query(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
                   struct resolve_answer *out, int *herrno, int *err);
 
+/* NAME, or NAME.DOMAIN when DOMAIN is not NULL, with glibc's length limits
+ * (resolv/res_query.c, __res_context_querydomain): return the name to ask,
+ * NAME itself or BUF (NS_MAXDNAME bytes) holding the joined name, or NULL
+ * where glibc fails with NO_RECOVERY. STRIP_DOT: without DOMAIN, one
+ * trailing dot of NAME is dropped. res_search's candidates (resolve.c) keep
+ * it, as glibc does; res_nquerydomain (rawquery.c) has always dropped it.
+ * That is a difference from glibc 2.36, whose res_nquerydomain keeps the dot
+ * (Debian 2.36-9+deb12u14, measured: "x.." fails with NO_RECOVERY, "a\."
+ * is sent), kept explicit here until it is decided. */
+const char *resolve_join_domain(const char *name, const char *domain, int strip_dot,
+                                char *buf);
+
 /* glibc's RES_SET_H_ERRNO (include/resolv.h): H into STATP->res_h_errno and
  * into the calling thread's h_errno. H < 0 (nothing was set) changes
  * neither. */

@@ -806,6 +806,42 @@ static void test_servfail_only_server(void **state)
     assert_int_equal(err, gerr);
 }
 
+/* The one NAME.DOMAIN join (resolve_join_domain), as each of its callers
+ * uses it: res_search's candidates keep a trailing dot (glibc's
+ * __res_context_querydomain), res_nquerydomain drops one (rawquery.c). */
+static void test_join_domain_trailing_dot(void **state)
+{
+    (void)state;
+    char buf[NS_MAXDNAME], big[NS_MAXDNAME + 1];
+    const char *kept = "a.b.";
+    /* res_search: the name as it is, dot and all. */
+    assert_ptr_equal(resolve_join_domain(kept, NULL, 0, buf), kept);
+    assert_string_equal(resolve_join_domain("x..", NULL, 0, buf), "x..");
+    assert_string_equal(resolve_join_domain("a\\.", NULL, 0, buf), "a\\.");
+    assert_string_equal(resolve_join_domain("www", "s1.test.", 0, buf), "www.s1.test.");
+    assert_string_equal(resolve_join_domain("www.", "s1.test", 0, buf), "www..s1.test");
+    /* res_nquerydomain: one trailing dot dropped, only without a domain. */
+    assert_string_equal(resolve_join_domain(kept, NULL, 1, buf), "a.b");
+    assert_string_equal(resolve_join_domain("x..", NULL, 1, buf), "x.");
+    assert_string_equal(resolve_join_domain("a\\.", NULL, 1, buf), "a\\");
+    assert_string_equal(resolve_join_domain(".", NULL, 1, buf), "");
+    assert_string_equal(resolve_join_domain("plain", NULL, 1, buf), "plain");
+    assert_string_equal(resolve_join_domain("www", "s1.test.", 1, buf), "www.s1.test.");
+    /* glibc's limits, the same for both: "" wraps, and MAXDNAME. */
+    for (int strip = 0; strip < 2; strip++) {
+        assert_null(resolve_join_domain("", NULL, strip, buf));
+        memset(big, 'a', NS_MAXDNAME - 1);
+        big[NS_MAXDNAME - 1] = 0;                 /* 1024 octets: n - 1 < 1024 */
+        assert_non_null(resolve_join_domain(big, NULL, strip, buf));
+        big[NS_MAXDNAME - 1] = 'a';
+        big[NS_MAXDNAME] = 0;                     /* 1025 */
+        assert_null(resolve_join_domain(big, NULL, strip, buf));
+        big[NS_MAXDNAME - 4] = 0;                 /* 1021 + 1 + 3 = 1025 */
+        assert_null(resolve_join_domain(big, "abc", strip, buf));
+        assert_non_null(resolve_join_domain(big, "ab", strip, buf));
+    }
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, test_setup)
@@ -829,6 +865,7 @@ int main(void)
         T(test_deadline_bounds_the_whole_search),
         T(test_connection_refused),
         T(test_servfail_only_server),
+        T(test_join_domain_trailing_dot),
     };
 #undef T
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
