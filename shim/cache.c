@@ -131,7 +131,7 @@ static void remove_nolock(struct shard *s, struct centry **pp)
     free(e);
 }
 
-long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct cache_params *p)
+long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct dnsf_cache_config *p)
 {
     struct dnsmsg m, rest;
     struct dnsmsg_rr rr;
@@ -174,7 +174,7 @@ long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct ca
     return neg > 0 ? neg : -1;
 }
 
-enum cache_hit cache_get(const struct cache_params *p, uint64_t set, const char *name,
+enum cache_hit cache_get(const struct dnsf_cache_config *p, uint64_t set, const char *name,
                          uint16_t qtype, uint64_t now_ms, int allow_stale, uint8_t **pkt,
                          int *len, int *via_tcp, uint64_t *expire_ms)
 {
@@ -230,7 +230,7 @@ enum cache_hit cache_get(const struct cache_params *p, uint64_t set, const char 
     return hit;
 }
 
-int cache_put(const struct cache_params *p, uint64_t set, const char *name, uint16_t qtype,
+int cache_put(const struct dnsf_cache_config *p, uint64_t set, const char *name, uint16_t qtype,
               const uint8_t *pkt, int len, int via_tcp, uint64_t now_ms)
 {
     char key[256];

@@ -217,7 +217,7 @@ int main(int argc, char **argv)
         char qn[DNSMSG_MAXDNAME];
         dnsmsg_name_ntop(m.qname, qn, sizeof qn);
         printf(";; %s type %u from %s in %.1f ms, rcode %d\n", qn, m.qtype,
-               ans.r[i].server >= 0 ? ctx.plan.servers[ans.r[i].server].text : "the cache",
+               ans.r[i].server >= 0 ? ctx.ask.servers[ans.r[i].server].text : "the cache",
                ans.r[i].latency_us / 1000.0,
                dnsmsg_rcode(&m));
         for (int k = 0; k < m.ancount && dnsmsg_next_rr(&m, &rr) == 0; k++) {

@@ -54,17 +54,19 @@ static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; 
 
 /* A high percentile of the RTT: srtt + 4·rttvar, as RFC 6298 §2 does for
  * TCP's retransmission timer. */
-static int hedge_delay_nolock(const struct slot *sl, const struct health_params *p)
+static int hedge_delay_nolock(const struct slot *sl, const struct dnsf_config *cfg)
 {
     int ms = HEALTH_UNKNOWN_HEDGE_MS;
     if (sl != NULL && sl->have_rtt)
         ms = (int)((sl->srtt_us + 4.0 * sl->rttvar_us) / 1000.0 + 0.999);
-    return clamp(ms, p->hedge_min_ms, p->hedge_max_ms);
+    return clamp(ms, cfg->hedge_min_ms, cfg->hedge_max_ms);
 }
 
-void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy strategy,
-                 const struct health_params *p, uint64_t now_ms, struct health_plan *out)
+void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_config *cfg,
+                 uint64_t now_ms, struct health_plan *out)
 {
+    const struct dnsf_health_config *h = &cfg->health;
+    enum dnsf_strategy strategy = cfg->strategy;
     int cls[DNSF_MAX_SERVERS];
     double key[DNSF_MAX_SERVERS];
     double best = -1;
@@ -79,22 +81,23 @@ void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy st
         struct slot *sl = si >= 0 ? &slots[si] : NULL;
         out->slot[i] = si;
         /* RFC 2308 §7.2: a dead-server mark lasts at most max_down_ms. */
-        if (sl != NULL && sl->down && now_ms - sl->down_since_ms >= (uint64_t)p->max_down_ms) {
+        if (sl != NULL && sl->down && now_ms - sl->down_since_ms >= (uint64_t)h->max_down_ms) {
             sl->down = 0;
-            sl->fails = p->fail_threshold - 1;   /* one more failure re-marks it */
+            sl->fails = h->fail_threshold - 1;   /* one more failure re-marks it */
             LOGI("server %s: down mark expired after %d ms, trying it again", sl->text,
-                 p->max_down_ms);
+                 h->max_down_ms);
         }
         out->down[i] = sl != NULL && sl->down;
         ndown += out->down[i];
         cls[i] = sl == NULL ? 0 : sl->down ? 2 : sl->fails > 0 ? 1 : 0;
-        out->hedge_ms[i] = hedge_delay_nolock(sl, p);
+        out->hedge_ms[i] = hedge_delay_nolock(sl, cfg);
         if (cls[i] == 0 && sl != NULL && sl->have_rtt && (best < 0 || sl->srtt_us < best))
             best = sl->srtt_us;
     }
     /* Ranking keys: class first; within "up", servers inside the RTT band of
      * the fastest keep their configured order, slower ones follow by RTT. */
-    double band = best < 0 ? 0 : best + (best > p->hedge_min_ms * 1000.0 ? best : p->hedge_min_ms * 1000.0);
+    double band = best < 0 ? 0
+                : best + (best > cfg->hedge_min_ms * 1000.0 ? best : cfg->hedge_min_ms * 1000.0);
     for (int i = 0; i < n; i++) {
         const struct slot *sl = out->slot[i] >= 0 ? &slots[out->slot[i]] : NULL;
         double sub = i;
@@ -124,7 +127,7 @@ void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy st
         int preferred = i < front && strategy != STRATEGY_SEQUENCE;
         if (!(sl->down || preferred) || (strategy == STRATEGY_RACE && !sl->down))
             continue;
-        sl->next_probe_ms = now_ms + (uint64_t)p->probe_interval_ms;
+        sl->next_probe_ms = now_ms + (uint64_t)h->probe_interval_ms;
         sl->c.probes++;
         out->probe = i;
         break;
@@ -133,8 +136,9 @@ void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy st
 }
 
 void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_valid,
-                   uint64_t sent_ms, const struct health_params *p, uint64_t now_ms)
+                   uint64_t sent_ms, const struct dnsf_config *cfg, uint64_t now_ms)
 {
+    const struct dnsf_health_config *h = &cfg->health;
     if (slot < 0 || slot >= HEALTH_MAX_SLOTS)
         return;
     pthread_mutex_lock(&lock);
@@ -190,10 +194,10 @@ void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_val
         }
         sl->fails++;
         sl->fail_ms = now_ms;
-        if (!sl->down && sl->fails >= p->fail_threshold) {
+        if (!sl->down && sl->fails >= h->fail_threshold) {
             sl->down = 1;
             sl->down_since_ms = now_ms;
-            sl->next_probe_ms = now_ms + (uint64_t)p->probe_interval_ms;
+            sl->next_probe_ms = now_ms + (uint64_t)h->probe_interval_ms;
             LOGW("server %s marked down after %d consecutive failures", sl->text, sl->fails);
         }
     }

@@ -23,23 +23,15 @@ void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
                       const struct resconf *rc)
 {
     memset(ctx, 0, sizeof *ctx);
+    ctx->ask.cfg = cfg;
     if (cfg->nservers > 0) {
-        ctx->plan.servers = cfg->servers;
-        ctx->plan.nservers = cfg->nservers;
+        ctx->ask.servers = cfg->servers;
+        ctx->ask.nservers = cfg->nservers;
     } else {
-        ctx->plan.servers = rc->servers;
-        ctx->plan.nservers = rc->nservers;
+        ctx->ask.servers = rc->servers;
+        ctx->ask.nservers = rc->nservers;
     }
-    ctx->server_set = server_set_id(ctx->plan.servers, ctx->plan.nservers);
-    ctx->plan.strategy = cfg->strategy;
-    ctx->plan.timeout_ms = cfg->timeout_ms;
-    ctx->plan.attempts = cfg->attempts;
-    ctx->plan.deadline_ms = cfg->deadline_ms;
-    ctx->plan.hedge_min_ms = cfg->hedge_min_ms;
-    ctx->plan.hedge_max_ms = cfg->hedge_max_ms;
-    ctx->plan.fail_threshold = cfg->health.fail_threshold;
-    ctx->plan.probe_interval_ms = cfg->health.probe_interval_ms;
-    ctx->plan.max_down_ms = cfg->health.max_down_ms;
+    ctx->server_set = server_set_id(ctx->ask.servers, ctx->ask.nservers);
     ctx->ndots = cfg->ndots >= 0 ? cfg->ndots : rc->ndots;
     if (cfg->nsearch >= 0) {
         ctx->nsearch = cfg->nsearch;
@@ -51,13 +43,6 @@ void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
             ctx->search[i] = rc->search[i];
     }
     ctx->options = rc->options;
-    ctx->cache.enabled = cfg->cache.enabled;
-    ctx->cache.max_entries = cfg->cache.max_entries;
-    ctx->cache.min_ttl = cfg->cache.min_ttl;
-    ctx->cache.max_ttl = cfg->cache.max_ttl;
-    ctx->cache.negative_max_ttl = cfg->cache.negative_max_ttl;
-    ctx->cache.serve_stale = cfg->cache.serve_stale;
-    ctx->cache.max_stale = cfg->cache.max_stale;
     ctx->deadline_ms = clock_now_ms() + (uint64_t)cfg->deadline_ms;
 }
 
@@ -111,7 +96,7 @@ const char *resolve_hostalias(const struct resolve_ctx *ctx, const char *name,
 static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *qt,
                const int *missing, int nm, struct resolve_answer *out)
 {
-    struct transport_plan plan = ctx->plan;
+    const struct dnsf_cache_config *cc = &ctx->ask.cfg->cache;
     struct dnsf_reply got[2];
     uint16_t mq[2];
     uint64_t now = clock_now_ms();
@@ -123,17 +108,15 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
         for (int k = 0; k < nm; k++)
             out->r[missing[k]].status = REPLY_TIMEOUT;
     } else {
-        if (ctx->deadline_ms - now < (uint64_t)plan.deadline_ms)
-            plan.deadline_ms = (int)(ctx->deadline_ms - now);
-        if (transport_query(&plan, name, mq, nm, got) == DNSF_FAIL_OPEN)
+        if (transport_query(&ctx->ask, ctx->deadline_ms, name, mq, nm, got) == DNSF_FAIL_OPEN)
             return DNSF_FAIL_OPEN;
         now = clock_now_ms();
         for (int k = 0; k < nm; k++) {
             out->r[missing[k]] = got[k];
             if (got[k].status == REPLY_OK) {
-                long life = cache_lifetime(got[k].pkt, got[k].len, mq[k], &ctx->cache);
-                note_expiry(life > 0 && ctx->cache.enabled ? now + (uint64_t)life * 1000 : 0);
-                cache_put(&ctx->cache, ctx->server_set, name, mq[k], got[k].pkt, got[k].len,
+                long life = cache_lifetime(got[k].pkt, got[k].len, mq[k], cc);
+                note_expiry(life > 0 && cc->enabled ? now + (uint64_t)life * 1000 : 0);
+                cache_put(cc, ctx->server_set, name, mq[k], got[k].pkt, got[k].len,
                           got[k].via_tcp,
                           now);
             }
@@ -143,14 +126,14 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
         struct dnsf_reply *r = &out->r[missing[k]];
         if (r->status == REPLY_OK)
             continue;
-        if (!ctx->cache.serve_stale) {
+        if (!cc->serve_stale) {
             note_uncacheable();
             continue;
         }
         uint8_t *pkt;
         int len, via_tcp;
         uint64_t exp;
-        if (cache_get(&ctx->cache, ctx->server_set, name, mq[k], now, 1, &pkt, &len, &via_tcp,
+        if (cache_get(cc, ctx->server_set, name, mq[k], now, 1, &pkt, &len, &via_tcp,
                       &exp)
             == CACHE_MISS) {
             note_uncacheable();
@@ -175,7 +158,7 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
 static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t *qt, int nq,
                  uint16_t mode, struct resolve_answer *out)
 {
-    const struct cache_params *cp = &ctx->cache;
+    const struct dnsf_cache_config *cp = &ctx->ask.cfg->cache;
     uint64_t now = clock_now_ms();
     int missing[2], nm = 0;
 

@@ -433,8 +433,8 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
     if (c == NULL)
         return DNSF_FAIL_OPEN;
     resolve_ctx_init(ctx, c, rc);
-    ctx->cfg = c;
-    if (ctx->plan.nservers < 1) {
+    ctx->ask.cfg_held = 1;
+    if (ctx->ask.nservers < 1) {
         state_lookup_end(ctx);
         return DNSF_FAIL_OPEN;
     }
@@ -444,9 +444,10 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
 
 void state_lookup_end(struct resolve_ctx *ctx)
 {
-    if (ctx->cfg != NULL)
-        confsnap_release(ctx->cfg);
-    ctx->cfg = NULL;
+    if (ctx->ask.cfg_held)
+        confsnap_release(ctx->ask.cfg);
+    ctx->ask.cfg_held = 0;
+    ctx->ask.cfg = NULL;
 }
 
 static uint64_t generation_at(uint64_t now)

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "dnsf/clock.h"
+#include "dnsf/confsnap.h"
 #include "dnsf/dnsmsg.h"
 #include "dnsf/fdkeep.h"
 #include "dnsf/health.h"
@@ -446,9 +447,9 @@ struct qstate {
 struct query;
 
 struct lookup {
-    const struct transport_plan *plan;
+    const struct transport_ask *ask;
+    const struct dnsf_config *cfg; /* ask->cfg: read in place */
     struct health_plan hp;
-    struct health_params params;
     const char *name;              /* as c-ares reads it (dnsmsg_name_cares) */
     const uint8_t *qwire;          /* the same name in wire form */
     int nq;
@@ -484,7 +485,10 @@ struct query {
     int qi, si, slot;
     int lost_race;                 /* already reported as a lost race */
     uint64_t t0_us;
-    struct health_params params;
+    /* An orphan's config (transport.h, struct transport_ask): the one its
+     * lookup asked under, with a reference of its own when CFG_HELD. */
+    const struct dnsf_config *cfg;
+    int cfg_held;
 };
 
 static void unlink_query(struct lookup *lk, struct query *qr)
@@ -555,6 +559,14 @@ static enum health_outcome classify(int status, const unsigned char *reply, int 
     return HEALTH_ERROR;
 }
 
+/* The orphan QR is over: give back its config reference and free it. */
+static void orphan_free(struct query *qr)
+{
+    if (qr->cfg_held)
+        confsnap_release(qr->cfg);
+    free(qr);
+}
+
 static void on_orphan(struct query *qr, int status, const unsigned char *reply, int len)
 {
     int rcode;
@@ -566,18 +578,18 @@ static void on_orphan(struct query *qr, int status, const unsigned char *reply, 
          * (the server works after all) changes anything now. Its RTT is
          * unknown: the reply may have waited in the socket buffer. */
         if (o == HEALTH_OK)
-            health_report(qr->slot, o, 0, qr->lost_race ? -1 : 0, qr->t0_us / 1000, &qr->params,
+            health_report(qr->slot, o, 0, qr->lost_race ? -1 : 0, qr->t0_us / 1000, qr->cfg,
                           clock_now_ms());
         else if (!qr->lost_race && o != HEALTH_LOCAL)
-            health_report(qr->slot, o, 0, -1, qr->t0_us / 1000, &qr->params, clock_now_ms());
+            health_report(qr->slot, o, 0, -1, qr->t0_us / 1000, qr->cfg, clock_now_ms());
     }
-    free(qr);
+    orphan_free(qr);
 }
 
 static void server_failed(struct lookup *lk, struct qstate *q, int si, int retryable)
 {
     /* A retry to the same server is speculative load: it needs budget. */
-    if (retryable && q->tries[si] < lk->plan->attempts && health_budget_take()) {
+    if (retryable && q->tries[si] < lk->cfg->attempts && health_budget_take()) {
         lk->tokens++;
         q->st[si] = SRV_IDLE;
     } else
@@ -597,7 +609,7 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *reply, 
     unlink_query(lk, qr);
     lk->events++;
     struct qstate *q = &lk->q[qr->qi];
-    const struct dnsf_server *srv = &lk->plan->servers[qr->si];
+    const struct dnsf_server *srv = &lk->ask->servers[qr->si];
     uint64_t now_us = clock_now_us();
     uint32_t rtt_us = (uint32_t)(now_us - qr->t0_us);
     int rcode;
@@ -623,7 +635,7 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *reply, 
     }
     enum health_outcome o = classify(status, reply, len, lk->qwire, q->qtype, &rcode);
     if (o != HEALTH_LOCAL)
-        health_report(qr->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, qr->t0_us / 1000, &lk->params,
+        health_report(qr->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, qr->t0_us / 1000, lk->cfg,
                       now_us / 1000);
     if (q->done) {                 /* the other family's grace ended it */
         free(qr);
@@ -688,7 +700,7 @@ static int launch(struct lookup *lk, int qi, int si, const char *why)
 {
     struct qstate *q = &lk->q[qi];
     if (lk->ch[si] == NULL) {
-        lk->ch[si] = chan_checkout(&lk->plan->servers[si], lk->plan->timeout_ms);
+        lk->ch[si] = chan_checkout(&lk->ask->servers[si], lk->cfg->timeout_ms);
         if (lk->ch[si] == NULL) {
             lk->internal_error = 1;
             return -1;
@@ -704,7 +716,6 @@ static int launch(struct lookup *lk, int qi, int si, const char *why)
     qr->qi = qi;
     qr->si = si;
     qr->slot = lk->hp.slot[si];
-    qr->params = lk->params;
     qr->t0_us = clock_now_us();
     qr->next = lk->queries;
     lk->queries = qr;
@@ -712,7 +723,7 @@ static int launch(struct lookup *lk, int qi, int si, const char *why)
     q->tries[si]++;
     lk->inflight[si]++;
     health_count(qr->slot, 0, 0, 1);
-    LOGD("ask %s for %s type %u (%s, try %d, +%llu ms)", lk->plan->servers[si].text, lk->name,
+    LOGD("ask %s for %s type %u (%s, try %d, +%llu ms)", lk->ask->servers[si].text, lk->name,
          q->qtype, why, q->tries[si], (unsigned long long)(clock_now_ms() - lk->start_ms));
     /* The callback may run synchronously (e.g. out of memory). */
     ares_query(lk->ch[si]->ch, lk->name, DNS_C_IN, q->qtype, on_reply, qr);
@@ -725,7 +736,7 @@ static void count_servers(const struct lookup *lk, int qi, int *inflight, int *i
 {
     const struct qstate *q = &lk->q[qi];
     *inflight = *idle = 0;
-    for (int si = 0; si < lk->plan->nservers; si++) {
+    for (int si = 0; si < lk->ask->nservers; si++) {
         *inflight += q->st[si] == SRV_INFLIGHT && !(qi == 0 && si == lk->probe_si);
         *idle += q->st[si] == SRV_IDLE && !lk->hp.down[si];
     }
@@ -739,12 +750,12 @@ static void count_servers(const struct lookup *lk, int qi, int *inflight, int *i
 static void pump_one(struct lookup *lk, int qi)
 {
     struct qstate *q = &lk->q[qi];
-    const struct transport_plan *pl = lk->plan;
-    int n = pl->nservers, inflight, idle;
+    enum dnsf_strategy strategy = lk->cfg->strategy;
+    int n = lk->ask->nservers, inflight, idle;
 
     if (q->done)
         return;
-    int want = pl->strategy == STRATEGY_RACE ? n : pl->strategy == STRATEGY_HEDGE ? lk->window : 1;
+    int want = strategy == STRATEGY_RACE ? n : strategy == STRATEGY_HEDGE ? lk->window : 1;
     count_servers(lk, qi, &inflight, &idle);
     int open = inflight + idle;
     if (open == 0) {
@@ -760,7 +771,7 @@ static void pump_one(struct lookup *lk, int qi)
             if (best < 0 || q->tries[si] < q->tries[best])
                 best = si;
         }
-        const char *why = q->tries[best] > 0 ? "retry" : pl->strategy == STRATEGY_RACE ? "race"
+        const char *why = q->tries[best] > 0 ? "retry" : strategy == STRATEGY_RACE ? "race"
                         : inflight > 0 ? "hedge" : "first";
         if (launch(lk, qi, best, why) < 0)
             return;
@@ -769,7 +780,7 @@ static void pump_one(struct lookup *lk, int qi)
         idle--;
         /* From the real launch time, rounded up: on a process's first
          * lookup, creating the channel can take milliseconds after NOW. */
-        if (pl->strategy == STRATEGY_HEDGE)
+        if (strategy == STRATEGY_HEDGE)
             q->hedge_due_ms = (clock_now_us() + 999) / 1000 + (uint64_t)lk->hp.hedge_ms[best];
         if (q->done)
             return;
@@ -783,7 +794,7 @@ static void maybe_hedge(struct lookup *lk, uint64_t now)
 {
     int waited[DNSF_MAX_SERVERS], nw = 0, wanted = 0;
 
-    if (lk->plan->strategy != STRATEGY_HEDGE || now < lk->recheck_at_ms)
+    if (lk->cfg->strategy != STRATEGY_HEDGE || now < lk->recheck_at_ms)
         return;
     for (int qi = 0; qi < lk->nq; qi++) {
         int inflight, idle;
@@ -795,7 +806,7 @@ static void maybe_hedge(struct lookup *lk, uint64_t now)
             continue;
         }
         wanted = 1;
-        for (int si = 0; si < lk->plan->nservers; si++) {
+        for (int si = 0; si < lk->ask->nservers; si++) {
             int dup = 0;
             if (lk->q[qi].st[si] != SRV_INFLIGHT || (qi == 0 && si == lk->probe_si))
                 continue;
@@ -833,7 +844,7 @@ static void maybe_hedge(struct lookup *lk, uint64_t now)
 static uint64_t hedge_wake(const struct lookup *lk)
 {
     uint64_t due = UINT64_MAX;
-    if (lk->plan->strategy != STRATEGY_HEDGE)
+    if (lk->cfg->strategy != STRATEGY_HEDGE)
         return due;
     for (int qi = 0; qi < lk->nq; qi++)
         if (!lk->q[qi].done && lk->q[qi].hedge_due_ms < due)
@@ -845,7 +856,7 @@ static uint64_t hedge_wake(const struct lookup *lk)
  * query of this lookup at once (glibc moves on at once too). */
 static void fail_unreachable(struct lookup *lk)
 {
-    for (int si = 0; si < lk->plan->nservers; si++) {
+    for (int si = 0; si < lk->ask->nservers; si++) {
         if (!lk->unreachable[si])
             continue;
         lk->unreachable[si] = 0;
@@ -933,7 +944,7 @@ static void wait_and_process(struct lookup *lk, uint64_t now)
         wake = lk->grace_ms;
     if (hedge_wake(lk) < wake)
         wake = hedge_wake(lk);
-    for (int si = 0; si < lk->plan->nservers; si++) {
+    for (int si = 0; si < lk->ask->nservers; si++) {
         if (lk->ch[si] == NULL || lk->inflight[si] == 0)
             continue;
         npfd = add_fds(lk->ch[si]->ch, pfd, owner, npfd, si);
@@ -953,7 +964,7 @@ static void wait_and_process(struct lookup *lk, uint64_t now)
     if (n > 0)
         process_ready(pfd, owner, npfd, lk->ch);
     /* Let every channel notice its timeouts. */
-    for (int si = 0; si < lk->plan->nservers; si++)
+    for (int si = 0; si < lk->ask->nservers; si++)
         if (lk->ch[si] != NULL && lk->inflight[si] > 0)
             ares_process_fd(lk->ch[si]->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
@@ -1011,18 +1022,22 @@ static void end_lookup(struct lookup *lk)
         /* The hedge timer runs on whole milliseconds: allow 1 ms of slack. */
         if (answered && waited_us + 1000 >= (uint64_t)lk->hp.hedge_ms[qr->si] * 1000) {
             health_report(qr->slot, HEALTH_LOST_RACE, (uint32_t)waited_us, 1, qr->t0_us / 1000,
-                          &lk->params, now_us / 1000);
+                          lk->cfg, now_us / 1000);
             qr->lost_race = 1;
         }
         qr->lk = NULL;
+        qr->cfg = lk->cfg;
+        qr->cfg_held = lk->ask->cfg_held;
+        if (qr->cfg_held)
+            confsnap_retain(qr->cfg);
         qr->chan->orphans++;
     }
-    for (int si = 0; si < lk->plan->nservers; si++)
+    for (int si = 0; si < lk->ask->nservers; si++)
         if (lk->ch[si] != NULL)
             chan_checkin(lk->ch[si]);
 }
 
-int transport_query(const struct transport_plan *plan, const char *name,
+int transport_query(const struct transport_ask *ask, uint64_t deadline_ms, const char *name,
                     const uint16_t *qtypes, int nq, struct dnsf_reply *out)
 {
     struct lookup lk;
@@ -1031,7 +1046,7 @@ int transport_query(const struct transport_plan *plan, const char *name,
 
     memset(&lk, 0, sizeof lk);
     memset(out, 0, sizeof *out * (size_t)(nq > 0 && nq <= 2 ? nq : 0));
-    if (nq < 1 || nq > 2 || plan->nservers < 1 || plan->nservers > DNSF_MAX_SERVERS
+    if (nq < 1 || nq > 2 || ask->nservers < 1 || ask->nservers > DNSF_MAX_SERVERS
         || n >= sizeof qname) {
         for (int i = 0; i < nq && i < 2; i++)
             out[i].status = REPLY_INTERNAL;
@@ -1053,26 +1068,22 @@ int transport_query(const struct transport_plan *plan, const char *name,
     }
 
     drain_orphans();
-    lk.plan = plan;
+    lk.ask = ask;
+    lk.cfg = ask->cfg;
     lk.name = qname;
     lk.qwire = wire;
     lk.nq = nq;
     lk.out = out;
-    lk.params.fail_threshold = plan->fail_threshold;
-    lk.params.probe_interval_ms = plan->probe_interval_ms;
-    lk.params.max_down_ms = plan->max_down_ms;
-    lk.params.hedge_min_ms = plan->hedge_min_ms;
-    lk.params.hedge_max_ms = plan->hedge_max_ms;
     lk.start_ms = clock_now_ms();
-    lk.deadline_ms = lk.start_ms + (uint64_t)plan->deadline_ms;
-    health_plan(plan->servers, plan->nservers, plan->strategy, &lk.params, lk.start_ms, &lk.hp);
+    lk.deadline_ms = deadline_ms;
+    health_plan(ask->servers, ask->nservers, ask->cfg, lk.start_ms, &lk.hp);
     lk.window = 1;
     for (int i = 0; i < nq; i++) {
         lk.q[i].qtype = qtypes[i];
         lk.q[i].hedge_due_ms = UINT64_MAX;
         out[i].server = -1;
     }
-    for (int si = 0; si < plan->nservers; si++)
+    for (int si = 0; si < ask->nservers; si++)
         if (lk.hp.down[si])
             health_count(lk.hp.slot[si], 0, 1, 0);
     /* A probe goes out alongside the real query and is never waited for. */
@@ -1101,7 +1112,8 @@ int transport_query(const struct transport_plan *plan, const char *name,
         if (all_done(&lk) || lk.internal_error)
             break;
         if (now >= lk.deadline_ms) {
-            LOGD("%s: deadline of %d ms reached", qname, plan->deadline_ms);
+            LOGD("%s: deadline of %llu ms reached", qname,
+                 (unsigned long long)(lk.deadline_ms - lk.start_ms));
             for (int i = 0; i < nq; i++)
                 lk.q[i].saw_timeout |= !lk.q[i].done;
             break;

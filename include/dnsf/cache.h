@@ -29,30 +29,28 @@
 
 #include <stdint.h>
 
+#include "dnsf/config.h"
+
 #define CACHE_SHARDS 16
 /* RFC 8767 §4: "a stale TTL of 30 seconds is RECOMMENDED". */
 #define CACHE_STALE_TTL_S 30
 
-struct cache_params {
-    int enabled, max_entries, min_ttl, max_ttl, negative_max_ttl, serve_stale, max_stale;
-};
-
 enum cache_hit { CACHE_MISS = 0, CACHE_FRESH, CACHE_STALE };
 
 /* Seconds REPLY may be cached under P, or -1 if it must not be. */
-long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct cache_params *p);
+long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct dnsf_cache_config *p);
 
 /* Look (SET, NAME, QTYPE) up. FRESH: within its lifetime, or inside a stale
  * serving window; *EXPIRE_MS (if not NULL) is when that ends. With ALLOW_STALE, an expired entry no older than
  * max_stale is returned as STALE, and its stale window is opened. On a hit
  * *PKT is a malloc'ed copy (the caller frees it), and *VIA_TCP (if not NULL)
  * the reply's transport as stored (struct dnsf_reply, transport.h). */
-enum cache_hit cache_get(const struct cache_params *p, uint64_t set, const char *name,
+enum cache_hit cache_get(const struct dnsf_cache_config *p, uint64_t set, const char *name,
                          uint16_t qtype, uint64_t now_ms, int allow_stale, uint8_t **pkt,
                          int *len, int *via_tcp, uint64_t *expire_ms);
 /* Store a usable reply from the servers of SET, and its transport; return 1
  * if stored. */
-int cache_put(const struct cache_params *p, uint64_t set, const char *name, uint16_t qtype,
+int cache_put(const struct dnsf_cache_config *p, uint64_t set, const char *name, uint16_t qtype,
               const uint8_t *pkt, int len, int via_tcp, uint64_t now_ms);
 
 /* Single-flight: one thread resolves a question while the others wait.

@@ -29,6 +29,20 @@ struct dnsf_server {
 
 enum dnsf_strategy { STRATEGY_HEDGE = 0, STRATEGY_RACE, STRATEGY_SEQUENCE };
 
+/* The health.* keys: what health.c reads. */
+struct dnsf_health_config {
+    int fail_threshold, probe_interval_ms, max_down_ms;
+};
+
+/* The cache.* keys: what cache.c (and the memo's max_entries) reads. */
+struct dnsf_cache_config {
+    int enabled, max_entries, min_ttl, max_ttl, negative_max_ttl;
+    int serve_stale, max_stale;
+};
+
+/* Every setting, in one place. The engine reads it where each setting is
+ * used, from the snapshot its lookup holds (confsnap.h); nothing copies a
+ * setting into a struct of its own. */
 struct dnsf_config {
     int enabled;                   /* 0: every hook is a pass-through */
     int nservers;                  /* 0: take them from resolv.conf */
@@ -36,11 +50,8 @@ struct dnsf_config {
     enum dnsf_strategy strategy;
     int timeout_ms, attempts, deadline_ms;
     int hedge_min_ms, hedge_max_ms;
-    struct { int fail_threshold, probe_interval_ms, max_down_ms; } health;
-    struct {
-        int enabled, max_entries, min_ttl, max_ttl, negative_max_ttl;
-        int serve_stale, max_stale;
-    } cache;
+    struct dnsf_health_config health;
+    struct dnsf_cache_config cache;
     int ndots;                     /* -1: from resolv.conf */
     int nsearch;                   /* -1: from resolv.conf */
     char search[6][256];

@@ -42,11 +42,6 @@
  * enough that a LAN resolver answers first, short enough to hide a dead one. */
 #define HEALTH_UNKNOWN_HEDGE_MS 50
 
-struct health_params {
-    int fail_threshold, probe_interval_ms, max_down_ms;
-    int hedge_min_ms, hedge_max_ms;
-};
-
 struct health_counters {
     uint64_t queries, answers, timeouts, errors, hedges, skips, probes;
 };
@@ -61,9 +56,13 @@ struct health_plan {
     int probe;                        /* server index to probe now, or -1 */
 };
 
-/* Compute the plan for SERVERS[0..N-1] under STRATEGY at time NOW_MS. */
-void health_plan(const struct dnsf_server *servers, int n, enum dnsf_strategy strategy,
-                 const struct health_params *p, uint64_t now_ms, struct health_plan *out);
+/* Compute the plan for SERVERS[0..N-1] at time NOW_MS under CFG (its
+ * strategy, hedge_min_ms, hedge_max_ms and health.*, read here). Each
+ * server's hedge delay is decided here, and only here: srtt + 4 rttvar
+ * (RFC 6298 §2), HEALTH_UNKNOWN_HEDGE_MS without a sample, clamped to
+ * [hedge_min_ms, hedge_max_ms]. */
+void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_config *cfg,
+                 uint64_t now_ms, struct health_plan *out);
 
 enum health_outcome { HEALTH_OK, HEALTH_TIMEOUT, HEALTH_ERROR, HEALTH_UNREACHABLE,
                       HEALTH_LOST_RACE, HEALTH_LOCAL /* our failure, not reported */ };
@@ -71,9 +70,10 @@ enum health_outcome { HEALTH_OK, HEALTH_TIMEOUT, HEALTH_ERROR, HEALTH_UNREACHABL
  * clock_now_ms). RTT_VALID: 1, RTT_US is a sample; 0, the RTT is unknown (a
  * reply processed after its lookup ended) and the estimate is forgotten; -1,
  * keep the estimate as it is. For HEALTH_LOST_RACE, RTT_US is a lower bound
- * (how long the query had been waiting). */
+ * (how long the query had been waiting). CFG: the config the query was
+ * sent under (its health.*). */
 void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_valid,
-                   uint64_t sent_ms, const struct health_params *p, uint64_t now_ms);
+                   uint64_t sent_ms, const struct dnsf_config *cfg, uint64_t now_ms);
 void health_count(int slot, int hedges, int skips, int queries);
 
 /* The hedge budget (gRPC-style retry throttling): a speculative hedge or a

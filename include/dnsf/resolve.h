@@ -16,14 +16,18 @@
 #include "dnsf/resconf.h"
 #include "dnsf/transport.h"
 
-/* Everything one lookup needs, fixed at its start. */
+/* Everything one lookup needs, fixed at its start. Settings are read from
+ * ask.cfg where they are used; what is here besides is what the lookup
+ * takes from elsewhere: resolv.conf's servers (unless the config names
+ * some), and the search rules: the config's ndots and search list, else
+ * resolv.conf's, or (res_* calls, rawquery.c) the program's own resolver
+ * state. */
 struct resolve_ctx {
-    struct transport_plan plan;
-    uint64_t server_set;           /* plan.servers' identity: the cache partition */
+    struct transport_ask ask;      /* the config, and the servers asked */
+    uint64_t server_set;           /* ask.servers' identity: the cache partition */
     int ndots, nsearch;
     const char *search[RESCONF_MAXDNSRCH];
     unsigned long options;         /* RES_* */
-    struct cache_params cache;
     /* If set, called with each negative reply (NXDOMAIN, NODATA) that ends
      * a query, and its transport (struct dnsf_reply's via_tcp): glibc leaves
      * each one in the res_query caller's buffer in turn, so after a failed
@@ -34,9 +38,6 @@ struct resolve_ctx {
                         const uint8_t *under, int under_len);
     void *on_negative_arg;
     uint64_t deadline_ms;          /* absolute, clock_now_ms() based */
-    /* The config snapshot this lookup holds (state_lookup_ctx takes it,
-     * state_lookup_end gives it back); NULL when the caller owns the config. */
-    const struct dnsf_config *cfg;
 };
 
 /* glibc's T_QUERY_A_AND_AAAA: both families, two parallel queries. */
@@ -47,7 +48,9 @@ struct resolve_answer {
     struct dnsf_reply r[2];        /* r[0]: A (or the single type), r[1]: AAAA */
 };
 
-/* Build CTX from a config and resolv.conf snapshot (both outlive CTX). */
+/* Build CTX from the config CFG and the resolv.conf snapshot RC (both
+ * outlive CTX; CFG is not held: ask.cfg_held is 0, state_lookup_ctx sets
+ * it for a snapshot it holds). */
 void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
                       const struct resconf *rc);
 

@@ -36,7 +36,8 @@ const struct dnsf_config *state_config_acquire(void);
 void state_config_release(const struct dnsf_config *c);
 /* Prepare CTX for one lookup, using RC as storage for resolv.conf data.
  * Return 0, or DNSF_FAIL_OPEN when the engine cannot serve. On
- * 0, CTX holds the config snapshot (ctx->cfg) until state_lookup_end. */
+ * 0, CTX holds the config snapshot (ctx->ask.cfg, cfg_held) until
+ * state_lookup_end. */
 int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc);
 /* The lookup CTX (zeroed, or prepared by state_lookup_ctx) is over: drop
  * its snapshot. Harmless to call twice. Usable as a cleanup attribute:

@@ -3,8 +3,8 @@
  * time, in order, and keeps no memory of failed ones (ares_process.c,
  * next_server), so we drive the servers ourselves.
  *
- * Contract: transport_query() returns within plan->deadline_ms, whatever
- * the servers do. For each qtype it delivers either a usable reply (rcode
+ * Contract: transport_query() returns by its deadline, whatever the
+ * servers do. For each qtype it delivers either a usable reply (rcode
  * NOERROR or NXDOMAIN, well formed, answering the question asked) or a
  * failure kind. It never holds a lock while waiting for the network.
  * Callers run with cancellation off (cancel.h): c-ares 1.18.1 has no
@@ -17,12 +17,27 @@
 #include "dnsf/config.h"
 #include "dnsf/failopen.h"
 
-struct transport_plan {
-    const struct dnsf_server *servers;
+/* Whom one lookup asks, and the config it reads every setting from, in
+ * place (strategy, timeout_ms, attempts, hedge_*, health.*).
+ *
+ * A query can outlive its lookup (an orphan: it is left running in a pooled
+ * channel, and reports to health when its reply or timeout comes). It goes
+ * on reading the config it was sent under: when CFG_HELD is 1, CFG is a
+ * snapshot the lookup holds (confsnap.h) and each orphan takes a reference
+ * of its own (confsnap_retain), given back when the orphan ends: when its
+ * reply, timeout or cancellation arrives, or when its channel is destroyed
+ * (ares_destroy ends it with ARES_EDESTRUCTION: on a descriptor shortage, at
+ * exit, and in a fork child, whose idle channels are destroyed on the next
+ * checkout). A channel that another thread of the parent had checked out at
+ * fork is abandoned in the child with its queries, so the child keeps those
+ * references, and those snapshots, for good: a few kilobytes per thread
+ * that was resolving. When CFG_HELD is 0, the caller keeps CFG alive as
+ * long as the process runs (the command's config, the unit tests'). */
+struct transport_ask {
+    const struct dnsf_config *cfg;
+    int cfg_held;
+    const struct dnsf_server *servers;   /* the config's, or resolv.conf's */
     int nservers;
-    enum dnsf_strategy strategy;
-    int timeout_ms, attempts, deadline_ms, hedge_min_ms, hedge_max_ms;
-    int fail_threshold, probe_interval_ms, max_down_ms;   /* health */
 };
 
 enum reply_status {
@@ -46,10 +61,10 @@ struct dnsf_reply {
                             (send_dg). rawquery_copy cuts by this. */
 };
 
-/* Ask for NAME with each of QTYPES[0..NQ-1] (NQ is 1 or 2); fill OUT[i].
- * Return 0, or DNSF_FAIL_OPEN on an internal failure (every OUT is then
- * REPLY_INTERNAL). */
-int transport_query(const struct transport_plan *plan, const char *name,
+/* Ask ASK's servers for NAME with each of QTYPES[0..NQ-1] (NQ is 1 or 2),
+ * giving up at DEADLINE_MS (clock_now_ms); fill OUT[i]. Return 0, or
+ * DNSF_FAIL_OPEN on an internal failure (every OUT is then REPLY_INTERNAL). */
+int transport_query(const struct transport_ask *ask, uint64_t deadline_ms, const char *name,
                     const uint16_t *qtypes, int nq, struct dnsf_reply *out);
 void dnsf_reply_free(struct dnsf_reply *r);
 

@@ -44,9 +44,9 @@
 #define T0 1000000000ull           /* an arbitrary "now" for the explicit clock */
 #define SET 42                     /* the server set of the helpers get() and put() */
 
-static struct cache_params defaults(void)
+static struct dnsf_cache_config defaults(void)
 {
-    struct cache_params p = { .enabled = 1, .max_entries = 10000, .min_ttl = 0,
+    struct dnsf_cache_config p = { .enabled = 1, .max_entries = 10000, .min_ttl = 0,
                               .max_ttl = 86400, .negative_max_ttl = 300, .serve_stale = 1,
                               .max_stale = 86400 };
     return p;
@@ -74,7 +74,7 @@ static void soa(struct pkt *p, const char *zone, uint32_t ttl, uint32_t minimum)
     pkt_rr_soa(p, zone, ttl, "ns1.example.", "hostmaster.example.", minimum);
 }
 
-static long life(const struct pkt *p, uint16_t qtype, const struct cache_params *cp)
+static long life(const struct pkt *p, uint16_t qtype, const struct dnsf_cache_config *cp)
 {
     return cache_lifetime(p->b, (int)p->n, qtype, cp);
 }
@@ -83,7 +83,7 @@ static long life(const struct pkt *p, uint16_t qtype, const struct cache_params 
 
 static void test_life_positive(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     reply_a(&p, "www.example", 300, "192.0.2.1");
     assert_int_equal(life(&p, DNS_T_A, &cp), 300);
@@ -103,7 +103,7 @@ static void test_life_positive(void **state)
 
 static void test_life_cname_chain(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     /* The fixture's alias1 -> alias2 -> alias3 -> multi: 60, 120, 3600, then A 120. */
     head(&p, "alias1.example", DNS_T_A, DNS_R_NOERROR, 5, 0);
@@ -128,7 +128,7 @@ static void test_life_cname_chain(void **state)
 
 static void test_life_clamps(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     reply_a(&p, "www.example", 5, "192.0.2.1");
     cp.min_ttl = 30;
@@ -163,7 +163,7 @@ static void test_life_clamps(void **state)
 
 static void test_life_ttl_top_bit(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     /* RFC 2181 §8: a TTL with the top bit set is treated as zero. */
     reply_a(&p, "www.example", 0x80000000u, "192.0.2.1");
@@ -189,7 +189,7 @@ static void test_life_ttl_top_bit(void **state)
 
 static void test_life_nxdomain(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     /* min(SOA TTL, MINIMUM): MINIMUM smaller */
     head(&p, "nx.example", DNS_T_A, DNS_R_NXDOMAIN, 0, 1);
@@ -218,7 +218,7 @@ static void test_life_nxdomain(void **state)
 
 static void test_life_nodata(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     head(&p, "v4only.example", DNS_T_AAAA, DNS_R_NOERROR, 0, 1);
     soa(&p, "example", 3600, 300);
@@ -232,7 +232,7 @@ static void test_life_nodata(void **state)
 
 static void test_life_negative_without_soa(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     /* RFC 2308 §5: without an SOA a negative answer is not cached. */
     head(&p, "nx.example", DNS_T_A, DNS_R_NXDOMAIN, 0, 0);
@@ -250,7 +250,7 @@ static void test_life_negative_without_soa(void **state)
 
 static void test_life_cname_chain_without_type(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     /* RFC 2308 §2.2: NODATA at the end of a chain; negative lifetime, never
      * longer than the chain it went through. */
@@ -283,7 +283,7 @@ static void test_life_cname_chain_without_type(void **state)
 
 static void test_life_nxdomain_after_cname(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     /* The fixture's cname-dangling: NXDOMAIN with the CNAME in the answer.
      * The entry is the whole reply, so the CNAME's TTL bounds it just as it
@@ -305,7 +305,7 @@ static void test_life_nxdomain_after_cname(void **state)
 
 static void test_life_uncacheable(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     head(&p, "www.example", DNS_T_A, DNS_R_SERVFAIL, 0, 0);
     assert_int_equal(life(&p, DNS_T_A, &cp), -1);
@@ -344,7 +344,7 @@ static uint64_t entries(void)
 }
 
 /* Get, and check the bytes when it hits. */
-static enum cache_hit get(const struct cache_params *cp, const char *name, uint16_t qtype,
+static enum cache_hit get(const struct dnsf_cache_config *cp, const char *name, uint16_t qtype,
                           uint64_t now, int allow_stale, const struct pkt *want, uint64_t *exp)
 {
     uint8_t *pkt = NULL;
@@ -373,7 +373,7 @@ static enum cache_hit get(const struct cache_params *cp, const char *name, uint1
     return h;
 }
 
-static int put(const struct cache_params *cp, const char *name, uint16_t qtype,
+static int put(const struct dnsf_cache_config *cp, const char *name, uint16_t qtype,
                const struct pkt *p, uint64_t now)
 {
     return cache_put(cp, SET, name, qtype, p->b, (int)p->n, 0, now);
@@ -381,7 +381,7 @@ static int put(const struct cache_params *cp, const char *name, uint16_t qtype,
 
 static void test_fresh_then_expired(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     uint64_t exp = 0;
     reply_a(&p, "www.example", 10, "192.0.2.1");
@@ -402,7 +402,7 @@ static void test_fresh_then_expired(void **state)
 
 static void test_stale_only_within_max_stale(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     cp.max_stale = 5;
     reply_a(&p, "www.example", 10, "192.0.2.1");
@@ -435,7 +435,7 @@ static uint64_t set_of(int n, ...)
 /* Issue 10, item 3: answers are kept per server set. */
 static void test_server_sets(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt a, b;
     uint8_t *pkt = NULL;
     int len = 0;
@@ -485,7 +485,7 @@ static void test_server_sets(void **state)
 
 static void test_serve_stale_off(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     cp.serve_stale = 0;
     reply_a(&p, "www.example", 10, "192.0.2.1");
@@ -496,7 +496,7 @@ static void test_serve_stale_off(void **state)
 
 static void test_stale_window(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     uint64_t exp = 0;
     const uint64_t t = T0 + 20000, w = CACHE_STALE_TTL_S * 1000ull;
@@ -517,7 +517,7 @@ static void test_stale_window(void **state)
 
 static void test_refresh_replaces(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt a, b;
     uint64_t exp = 0;
     reply_a(&a, "www.example", 10, "192.0.2.1");
@@ -545,7 +545,7 @@ static void test_refresh_replaces(void **state)
 
 static void test_keys_case_and_trailing_dot(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     reply_a(&p, "WWW.Example.COM", 300, "192.0.2.1");
     assert_int_equal(put(&cp, "WWW.Example.COM.", DNS_T_A, &p, T0), 1);
@@ -569,7 +569,7 @@ static void test_keys_case_and_trailing_dot(void **state)
 
 static void test_put_rejects(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     char longname[300];
     head(&p, "www.example", DNS_T_A, DNS_R_SERVFAIL, 0, 0);
@@ -594,7 +594,7 @@ static void test_put_rejects(void **state)
 
 static void test_disabled(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     reply_a(&p, "www.example", 300, "192.0.2.1");
     assert_int_equal(put(&cp, "www.example", DNS_T_A, &p, T0), 1);
@@ -612,7 +612,7 @@ static void test_disabled(void **state)
 /* Insert N distinct names under MAX; return the entries left. */
 static uint64_t fill(int max, int n)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p;
     char name[64];
     cp.max_entries = max;
@@ -655,7 +655,7 @@ static void test_eviction_bound_any_max_entries(void **state)
 
 static void test_eviction_lru(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct pkt p, keep;
     char name[64];
     cp.max_entries = 160;
@@ -718,7 +718,7 @@ static void sleep_ms(long ms)
 
 static void test_flight_waiters_share_the_leader(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct cache_flight *lead = NULL, *again = NULL;
     struct waiter w[NWAITERS];
     struct pkt p;
@@ -790,7 +790,7 @@ static void test_flight_keys(void **state)
 
 static void test_fork_child_keeps_entries_drops_flights(void **state)
 {
-    struct cache_params cp = defaults();
+    struct dnsf_cache_config cp = defaults();
     struct cache_flight *lead = NULL;
     struct pkt p;
     int status;

@@ -24,9 +24,10 @@
 #define T0 1000000ull              /* an arbitrary "now" for the explicit clock */
 
 static struct dnsf_server srv[2];
-static const struct health_params par = { .fail_threshold = 3, .probe_interval_ms = 300,
-                                          .max_down_ms = 600, .hedge_min_ms = 10,
-                                          .hedge_max_ms = 200 };
+static const struct dnsf_config par = { .strategy = STRATEGY_HEDGE, .hedge_min_ms = 10,
+                                        .hedge_max_ms = 200,
+                                        .health = { .fail_threshold = 3, .probe_interval_ms = 300,
+                                                    .max_down_ms = 600 } };
 
 static int setup(void **state)
 {
@@ -40,7 +41,7 @@ static int setup(void **state)
 static struct health_plan plan_at(uint64_t now)
 {
     struct health_plan hp;
-    health_plan(srv, 2, STRATEGY_HEDGE, &par, now, &hp);
+    health_plan(srv, 2, &par, now, &hp);
     return hp;
 }
 

@@ -250,21 +250,27 @@ static const char *log_text(char *out, size_t outlen)
 
 /* ---- building a lookup ---------------------------------------------------- */
 
+/* The config every lookup here reads (the cache off); it lives as long as
+ * the process, so queries left running may read it after their lookup. */
+static struct dnsf_config cfg;
+
 static void ctx_make(struct resolve_ctx *ctx, const struct dnsf_server *server, int ndots,
                      unsigned long options, const char *const *search, int nsearch)
 {
     memset(ctx, 0, sizeof *ctx);
-    ctx->plan.servers = server;
-    ctx->plan.nservers = 1;
-    ctx->plan.strategy = STRATEGY_SEQUENCE;
-    ctx->plan.timeout_ms = 500;
-    ctx->plan.attempts = 1;
-    ctx->plan.deadline_ms = 3000;
-    ctx->plan.hedge_min_ms = 10;
-    ctx->plan.hedge_max_ms = 200;
-    ctx->plan.fail_threshold = 3;
-    ctx->plan.probe_interval_ms = 1000;
-    ctx->plan.max_down_ms = 30000;
+    memset(&cfg, 0, sizeof cfg);
+    ctx->ask.cfg = &cfg;
+    ctx->ask.servers = server;
+    ctx->ask.nservers = 1;
+    cfg.strategy = STRATEGY_SEQUENCE;
+    cfg.timeout_ms = 500;
+    cfg.attempts = 1;
+    cfg.deadline_ms = 3000;
+    cfg.hedge_min_ms = 10;
+    cfg.hedge_max_ms = 200;
+    cfg.health.fail_threshold = 3;
+    cfg.health.probe_interval_ms = 1000;
+    cfg.health.max_down_ms = 30000;
     ctx->ndots = ndots;
     ctx->nsearch = nsearch;
     for (int i = 0; i < nsearch; i++)
@@ -552,8 +558,7 @@ static void test_bad_name_is_not_a_server_failure(void **state)
         assert_int_equal(resolve_search(&ctx, too_long.name, DNS_T_A, &ans, &herr, &err), -1);
     }
     struct health_plan hp;
-    struct health_params hpar = { 3, 1000, 30000, 10, 200 };
-    health_plan(&rsp.server, 1, STRATEGY_SEQUENCE, &hpar, clock_now_ms(), &hp);
+    health_plan(&rsp.server, 1, &cfg, clock_now_ms(), &hp);
     if (hp.slot[0] >= 0) {
         char name[64];
         struct health_counters hc;
@@ -731,7 +736,7 @@ static void test_deadline_bounds_the_whole_search(void **state)
     struct resolve_answer ans;
     int herr = -1, err = -1;
     ctx_make(&ctx, &silent, 1, DEF, search, 6);
-    ctx.plan.attempts = 10;                     /* 10 × 500 ms would be 5 s per name */
+    cfg.attempts = 10;                          /* 10 × 500 ms would be 5 s per name */
     ctx.deadline_ms = clock_now_ms() + 1200;
     uint64_t t0 = clock_now_ms();
     assert_int_equal(resolve_search(&ctx, "a.b", DNS_T_A, &ans, &herr, &err), -1);
