@@ -22,7 +22,8 @@ struct centry {
     uint64_t stale_limit_ms;       /* may be served stale until */
     uint64_t stale_window_ms;      /* serving stale without asking until */
     uint8_t *pkt;
-    char name[];                   /* lower case, no trailing dot */
+    int nlen;
+    uint8_t name[];                /* the question name: wire form, lower case */
 };
 
 struct cache_flight {
@@ -31,7 +32,8 @@ struct cache_flight {
     uint16_t mode;
     int done, waiters;
     pthread_cond_t cond;
-    char name[256];
+    int nlen;
+    uint8_t name[DNSMSG_MAXCDNAME]; /* wire form, lower case */
 };
 
 #define NBUCKETS 1024              /* per shard; chains stay short up to ~10^5 */
@@ -54,28 +56,16 @@ static void shards_init(void)
         pthread_mutex_init(&shards[i].lock, NULL);
 }
 
-static int norm_name(const char *in, char *out, size_t outlen)
-{
-    size_t n = strlen(in);
-    if (n > 0 && in[n - 1] == '.')
-        n--;
-    if (n >= outlen)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)dnsf_ascii_lower((uint8_t)in[i]);
-    out[n] = 0;
-    return 0;
-}
-
-/* FNV-1a over the normalised name and the type. */
-static uint32_t hash_of(const char *name, uint16_t qtype)
+/* FNV-1a over the normalised question: the lower-cased name (its hash is
+ * the name's own, computed once per lookup), then the type. */
+static uint32_t hash_of(const struct dnsmsg_name *name, uint16_t qtype)
 {
     const uint8_t type[2] = { (uint8_t)(qtype & 0xff), (uint8_t)(qtype >> 8) };
-    return dnsf_fnv1a(dnsf_fnv1a(DNSF_FNV1A_INIT, name, strlen(name)), type, 2);
+    return dnsf_fnv1a(name->hash, type, 2);
 }
 
 /* An entry's hash: the question's, then its server set. */
-static uint32_t entry_hash(uint64_t set, const char *name, uint16_t qtype)
+static uint32_t entry_hash(uint64_t set, const struct dnsmsg_name *name, uint16_t qtype)
 {
     return dnsf_fnv1a(hash_of(name, qtype), &set, sizeof set);
 }
@@ -104,13 +94,15 @@ static void lru_push_front(struct shard *s, struct centry *e)
         s->lru_tail = e;
 }
 
-static struct centry **find_nolock(struct shard *s, uint32_t h, uint64_t set, const char *name,
-                                   uint16_t qtype)
+/* The slot holding the entry for (SET, the lower-cased wire NAME of NLEN
+ * octets, QTYPE) whose hash is H, or the empty slot at its chain's end. */
+static struct centry **find_nolock(struct shard *s, uint32_t h, uint64_t set,
+                                   const uint8_t *name, int nlen, uint16_t qtype)
 {
     struct centry **pp = &s->buckets[(h / CACHE_SHARDS) % NBUCKETS];
     for (; *pp != NULL; pp = &(*pp)->hnext)
         if ((*pp)->hash == h && (*pp)->set == set && (*pp)->qtype == qtype
-            && strcmp((*pp)->name, name) == 0)
+            && (*pp)->nlen == nlen && memcmp((*pp)->name, name, (size_t)nlen) == 0)
             return pp;
     return pp;
 }
@@ -118,7 +110,7 @@ static struct centry **find_nolock(struct shard *s, uint32_t h, uint64_t set, co
 /* The slot that holds E (it is in the table). */
 static struct centry **slot_nolock(struct shard *s, const struct centry *e)
 {
-    return find_nolock(s, e->hash, e->set, e->name, e->qtype);
+    return find_nolock(s, e->hash, e->set, e->name, e->nlen, e->qtype);
 }
 
 static void remove_nolock(struct shard *s, struct centry **pp)
@@ -174,19 +166,19 @@ long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct dn
     return neg > 0 ? neg : -1;
 }
 
-enum cache_hit cache_get(const struct dnsf_cache_config *p, uint64_t set, const char *name,
-                         uint16_t qtype, uint64_t now_ms, int allow_stale, uint8_t **pkt,
-                         int *len, int *via_tcp, uint64_t *expire_ms)
+enum cache_hit cache_get(const struct dnsf_cache_config *p, uint64_t set,
+                         const struct dnsmsg_name *name, uint16_t qtype, uint64_t now_ms,
+                         int allow_stale, uint8_t **pkt, int *len, int *via_tcp,
+                         uint64_t *expire_ms)
 {
-    char key[256];
     enum cache_hit hit = CACHE_MISS;
-    if (!p->enabled || p->max_entries == 0 || norm_name(name, key, sizeof key) < 0)
+    if (!p->enabled || p->max_entries == 0)
         return CACHE_MISS;
     pthread_once(&shards_once, shards_init);
-    uint32_t h = entry_hash(set, key, qtype);
+    uint32_t h = entry_hash(set, name, qtype);
     struct shard *s = &shards[h % CACHE_SHARDS];
     pthread_mutex_lock(&s->lock);
-    struct centry **pp = find_nolock(s, h, set, key, qtype);
+    struct centry **pp = find_nolock(s, h, set, name->lower, name->len, qtype);
     struct centry *e = *pp;
     if (e != NULL) {
         if (now_ms < e->expire_ms || now_ms < e->stale_window_ms)
@@ -207,9 +199,7 @@ enum cache_hit cache_get(const struct dnsf_cache_config *p, uint64_t set, const 
             memcpy(copy, e->pkt, (size_t)e->len);
             /* Answer in the asker's spelling: keys ignore case, but glibc's
              * canonical names echo the question (owners point at it). */
-            uint8_t want[DNSMSG_MAXCDNAME];
-            if (dnsmsg_name_pton(name[0] ? name : ".", want) > 0)
-                dnsmsg_set_qname_spelling(copy, e->len, want);
+            dnsmsg_set_qname_spelling(copy, e->len, name->wire);
             *pkt = copy;
             *len = e->len;
             if (via_tcp != NULL)
@@ -230,41 +220,43 @@ enum cache_hit cache_get(const struct dnsf_cache_config *p, uint64_t set, const 
     return hit;
 }
 
-int cache_put(const struct dnsf_cache_config *p, uint64_t set, const char *name, uint16_t qtype,
-              const uint8_t *pkt, int len, int via_tcp, uint64_t now_ms)
+uint64_t cache_put(const struct dnsf_cache_config *p, uint64_t set,
+                   const struct dnsmsg_name *name, uint16_t qtype, const uint8_t *pkt, int len,
+                   int via_tcp, uint64_t now_ms)
 {
-    char key[256];
-    if (!p->enabled || p->max_entries <= 0 || len <= 0 || norm_name(name, key, sizeof key) < 0)
+    if (!p->enabled || p->max_entries <= 0 || len <= 0)
         return 0;
     long life = cache_lifetime(pkt, len, qtype, p);
     if (life < 0)
         return 0;
     pthread_once(&shards_once, shards_init);
-    size_t nlen = strlen(key) + 1;
+    size_t nlen = (size_t)name->len;
     struct centry *e = malloc(sizeof *e + nlen + (size_t)len);
     if (e == NULL)
         return 0;
     memset(e, 0, sizeof *e);
-    memcpy(e->name, key, nlen);
-    e->pkt = (uint8_t *)e->name + nlen;
+    memcpy(e->name, name->lower, nlen);
+    e->nlen = name->len;
+    e->pkt = e->name + nlen;
     memcpy(e->pkt, pkt, (size_t)len);
     e->len = len;
     e->via_tcp = via_tcp != 0;
     e->qtype = qtype;
     e->set = set;
-    e->hash = entry_hash(set, key, qtype);
+    e->hash = entry_hash(set, name, qtype);
     e->expire_ms = now_ms + (uint64_t)life * 1000;
     e->stale_limit_ms = e->expire_ms + (uint64_t)p->max_stale * 1000;
+    uint64_t expire = e->expire_ms;   /* E may be evicted at once (a cap of 0) */
     /* The shards' shares add up to exactly max_entries. */
     unsigned sh = e->hash % CACHE_SHARDS;
     int cap = p->max_entries / CACHE_SHARDS + ((int)sh < p->max_entries % CACHE_SHARDS);
 
     struct shard *s = &shards[e->hash % CACHE_SHARDS];
     pthread_mutex_lock(&s->lock);
-    struct centry **pp = find_nolock(s, e->hash, set, key, qtype);
+    struct centry **pp = find_nolock(s, e->hash, set, e->name, e->nlen, qtype);
     if (*pp != NULL)
         remove_nolock(s, pp);              /* a refresh replaces the old entry */
-    pp = find_nolock(s, e->hash, set, key, qtype);
+    pp = find_nolock(s, e->hash, set, e->name, e->nlen, qtype);
     *pp = e;
     lru_push_front(s, e);
     s->count++;
@@ -275,23 +267,21 @@ int cache_put(const struct dnsf_cache_config *p, uint64_t set, const char *name,
         s->evictions++;
     }
     pthread_mutex_unlock(&s->lock);
-    return 1;
+    return expire;
 }
 
-int cache_flight_begin(const char *name, uint16_t mode, uint64_t deadline_ms,
+int cache_flight_begin(const struct dnsmsg_name *name, uint16_t mode, uint64_t deadline_ms,
                        struct cache_flight **leader)
 {
-    char key[256];
     *leader = NULL;
-    if (norm_name(name, key, sizeof key) < 0)
-        return -1;
     pthread_once(&shards_once, shards_init);
-    uint32_t h = hash_of(key, mode);
+    uint32_t h = hash_of(name, mode);
     struct shard *s = &shards[h % CACHE_SHARDS];
     pthread_mutex_lock(&s->lock);
     struct cache_flight *f;
     for (f = s->flights; f != NULL; f = f->next)
-        if (f->hash == h && f->mode == mode && strcmp(f->name, key) == 0)
+        if (f->hash == h && f->mode == mode && f->nlen == name->len
+            && memcmp(f->name, name->lower, (size_t)name->len) == 0)
             break;
     if (f == NULL) {
         f = calloc(1, sizeof *f);
@@ -306,7 +296,8 @@ int cache_flight_begin(const char *name, uint16_t mode, uint64_t deadline_ms,
         pthread_condattr_destroy(&ca);
         f->hash = h;
         f->mode = mode;
-        memcpy(f->name, key, strlen(key) + 1);
+        memcpy(f->name, name->lower, (size_t)name->len);
+        f->nlen = name->len;
         f->next = s->flights;
         s->flights = f;
         pthread_mutex_unlock(&s->lock);

@@ -321,6 +321,18 @@ int dnsmsg_name_pton(const char *text, uint8_t *wire)
     return (int)o + 1;
 }
 
+int dnsmsg_name_init(struct dnsmsg_name *n, const char *text)
+{
+    n->text = text;
+    n->len = dnsmsg_name_pton(text, n->wire);
+    if (n->len < 0)
+        return -1;
+    for (int i = 0; i < n->len; i++)
+        n->lower[i] = dnsf_ascii_lower(n->wire[i]);
+    n->hash = dnsf_fnv1a(DNSF_FNV1A_INIT, n->lower, (size_t)n->len);
+    return 0;
+}
+
 int dnsmsg_text_wire_len(const char *text)
 {
     uint8_t wire[DNSMSG_MAXCDNAME];

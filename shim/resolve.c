@@ -93,7 +93,7 @@ const char *resolve_hostalias(const struct resolve_ctx *ctx, const char *name,
 
 /* Ask the servers for the qtypes QT[MISSING[..]] and store what is usable;
  * where every server failed, serve a stale entry if allowed (RFC 8767). */
-static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *qt,
+static int ask(const struct resolve_ctx *ctx, const struct dnsmsg_name *name, const uint16_t *qt,
                const int *missing, int nm, struct resolve_answer *out)
 {
     const struct dnsf_cache_config *cc = &ctx->ask.cfg->cache;
@@ -113,13 +113,9 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
         now = clock_now_ms();
         for (int k = 0; k < nm; k++) {
             out->r[missing[k]] = got[k];
-            if (got[k].status == REPLY_OK) {
-                long life = cache_lifetime(got[k].pkt, got[k].len, mq[k], cc);
-                note_expiry(life > 0 && cc->enabled ? now + (uint64_t)life * 1000 : 0);
-                cache_put(cc, ctx->server_set, name, mq[k], got[k].pkt, got[k].len,
-                          got[k].via_tcp,
-                          now);
-            }
+            if (got[k].status == REPLY_OK)
+                note_expiry(cache_put(cc, ctx->server_set, name, mq[k], got[k].pkt, got[k].len,
+                                      got[k].via_tcp, now));
         }
     }
     for (int k = 0; k < nm; k++) {
@@ -139,8 +135,8 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
             note_uncacheable();
         } else {
             note_expiry(exp);
-            LOGI("%s type %u: every server failed; serving a stale answer (RFC 8767)", name,
-                 mq[k]);
+            LOGI("%s type %u: every server failed; serving a stale answer (RFC 8767)",
+                 name->text, mq[k]);
             r->pkt = pkt;
             r->len = len;
             r->via_tcp = via_tcp;
@@ -155,8 +151,8 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
 /* Ask the cache, then (single-flight) the servers, for the qtypes of OUT
  * that the cache could not answer. Return DNSF_FAIL_OPEN on an internal
  * failure. */
-static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t *qt, int nq,
-                 uint16_t mode, struct resolve_answer *out)
+static int fetch(const struct resolve_ctx *ctx, const struct dnsmsg_name *name,
+                 const uint16_t *qt, int nq, uint16_t mode, struct resolve_answer *out)
 {
     const struct dnsf_cache_config *cp = &ctx->ask.cfg->cache;
     uint64_t now = clock_now_ms();
@@ -174,10 +170,10 @@ static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t
                 out->r[i].status = REPLY_OK;
                 out->r[i].rcode = dnsmsg_header_rcode(out->r[i].pkt, out->r[i].len);
                 out->r[i].server = -1;
-                LOGD("%s type %u: cache hit", name, qt[i]);
+                LOGD("%s type %u: cache hit", name->text, qt[i]);
             } else {
                 if (pass == 0 && cp->enabled)
-                    LOGD("%s type %u: cache miss", name, qt[i]);
+                    LOGD("%s type %u: cache miss", name->text, qt[i]);
                 missing[nm++] = i;
             }
         }
@@ -203,6 +199,7 @@ static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t
 static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t qtype,
                       struct resolve_answer *out, int *herrno, int *err, int *servfail)
 {
+    struct dnsmsg_name qname;
     uint16_t qt[2];
     int nq = 1;
 
@@ -215,9 +212,9 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
     } else
         qt[0] = qtype;
     out->nq = nq;
-    /* res_mkquery fails on a name that cannot be encoded: NO_RECOVERY,
-     * and nothing is sent. */
-    if (dnsmsg_text_wire_len(name) < 0) {
+    /* The one encoding of the name for this candidate. res_mkquery fails on
+     * a name that cannot be encoded: NO_RECOVERY, and nothing is sent. */
+    if (dnsmsg_name_init(&qname, name) < 0) {
         *herrno = NO_RECOVERY;
         *err = EMSGSIZE;
         return -1;
@@ -230,7 +227,7 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
             qt[i] = DNS_T_A;
             noaaaa[i] = 1;
         }
-    if (fetch(ctx, name, qt, nq, qtype, out) == DNSF_FAIL_OPEN) {
+    if (fetch(ctx, &qname, qt, nq, qtype, out) == DNSF_FAIL_OPEN) {
         resolve_answer_free(out);
         return DNSF_FAIL_OPEN;
     }

@@ -1037,31 +1037,24 @@ static void end_lookup(struct lookup *lk)
             chan_checkin(lk->ch[si]);
 }
 
-int transport_query(const struct transport_ask *ask, uint64_t deadline_ms, const char *name,
-                    const uint16_t *qtypes, int nq, struct dnsf_reply *out)
+int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
+                    const struct dnsmsg_name *name, const uint16_t *qtypes, int nq,
+                    struct dnsf_reply *out)
 {
     struct lookup lk;
     char qname[DNSMSG_MAXDNAME];
-    size_t n = strlen(name);
 
     memset(&lk, 0, sizeof lk);
     memset(out, 0, sizeof *out * (size_t)(nq > 0 && nq <= 2 ? nq : 0));
-    if (nq < 1 || nq > 2 || ask->nservers < 1 || ask->nservers > DNSF_MAX_SERVERS
-        || n >= sizeof qname) {
+    if (nq < 1 || nq > 2 || ask->nservers < 1 || ask->nservers > DNSF_MAX_SERVERS) {
         for (int i = 0; i < nq && i < 2; i++)
             out[i].status = REPLY_INTERNAL;
         return DNSF_FAIL_OPEN;
     }
-    /* Decode glibc-style escapes (\DDD too), then re-encode the way c-ares
-     * reads names, so the query carries exactly the name asked for. */
-    uint8_t wire[DNSMSG_MAXCDNAME];
-    if (dnsmsg_name_pton(n ? name : ".", wire) < 0) {
-        for (int i = 0; i < nq; i++)
-            out[i].status = REPLY_ERROR;
-        return 0;
-    }
-    /* A name c-ares cannot carry (an octet 0): glibc sends it as it is. */
-    if (dnsmsg_name_cares(wire, qname, sizeof qname) < 0) {
+    /* c-ares 1.18.1's ares_query takes text: made once, from the wire form,
+     * the way c-ares reads it back, so the query carries exactly the name
+     * asked for. A name c-ares cannot carry (an octet 0): glibc sends it. */
+    if (dnsmsg_name_cares(name->wire, qname, sizeof qname) < 0) {
         for (int i = 0; i < nq; i++)
             out[i].status = REPLY_INTERNAL;
         return DNSF_FAIL_OPEN;
@@ -1071,7 +1064,7 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms, const
     lk.ask = ask;
     lk.cfg = ask->cfg;
     lk.name = qname;
-    lk.qwire = wire;
+    lk.qwire = name->wire;
     lk.nq = nq;
     lk.out = out;
     lk.start_ms = clock_now_ms();

@@ -1,5 +1,7 @@
-/* cache — the per-process cache of DNS replies, keyed by (server set,
- * name, type).
+/* cache — the per-process cache of DNS replies, keyed by the server set
+ * and the normalised question: the name in wire form, lower-cased (as a
+ * lookup carries it, struct dnsmsg_name, built once), and the type; as
+ * c-ares's ares_qcache.c keys its cache.
  *
  * It caches answers, not call results, so every call (getaddrinfo,
  * gethostbyname*, gethostbyaddr, getnameinfo) and every hints combination
@@ -30,6 +32,7 @@
 #include <stdint.h>
 
 #include "dnsf/config.h"
+#include "dnsf/dnsmsg.h"
 
 #define CACHE_SHARDS 16
 /* RFC 8767 §4: "a stale TTL of 30 seconds is RECOMMENDED". */
@@ -37,21 +40,29 @@
 
 enum cache_hit { CACHE_MISS = 0, CACHE_FRESH, CACHE_STALE };
 
-/* Seconds REPLY may be cached under P, or -1 if it must not be. */
+/* Seconds REPLY may be cached under P, or -1 if it must not be: the one
+ * place a lifetime is computed (the rules above). cache_put applies it. */
 long cache_lifetime(const uint8_t *pkt, int len, uint16_t qtype, const struct dnsf_cache_config *p);
 
-/* Look (SET, NAME, QTYPE) up. FRESH: within its lifetime, or inside a stale
+/* Look (SET, NAME, QTYPE) up; NAME's lower-cased form is the key. FRESH: within its lifetime, or inside a stale
  * serving window; *EXPIRE_MS (if not NULL) is when that ends. With ALLOW_STALE, an expired entry no older than
  * max_stale is returned as STALE, and its stale window is opened. On a hit
  * *PKT is a malloc'ed copy (the caller frees it), and *VIA_TCP (if not NULL)
  * the reply's transport as stored (struct dnsf_reply, transport.h). */
-enum cache_hit cache_get(const struct dnsf_cache_config *p, uint64_t set, const char *name,
-                         uint16_t qtype, uint64_t now_ms, int allow_stale, uint8_t **pkt,
-                         int *len, int *via_tcp, uint64_t *expire_ms);
-/* Store a usable reply from the servers of SET, and its transport; return 1
- * if stored. */
-int cache_put(const struct dnsf_cache_config *p, uint64_t set, const char *name, uint16_t qtype,
-              const uint8_t *pkt, int len, int via_tcp, uint64_t now_ms);
+enum cache_hit cache_get(const struct dnsf_cache_config *p, uint64_t set,
+                         const struct dnsmsg_name *name, uint16_t qtype, uint64_t now_ms,
+                         int allow_stale, uint8_t **pkt, int *len, int *via_tcp,
+                         uint64_t *expire_ms);
+/* Store a usable reply from the servers of SET, and its transport, for its
+ * cache_lifetime. Return when it expires (NOW_MS based): how long anything
+ * built from it may be kept (the memo, note.h). 0: not stored (the cache is
+ * off or holds 0 entries, the reply must not be cached, out of memory);
+ * nothing built from it is kept then either. The entry stays only within
+ * max_entries (each shard's share; the least recently used go first, and
+ * with a share of 0 this one goes at once). */
+uint64_t cache_put(const struct dnsf_cache_config *p, uint64_t set,
+                   const struct dnsmsg_name *name, uint16_t qtype, const uint8_t *pkt, int len,
+                   int via_tcp, uint64_t now_ms);
 
 /* Single-flight: one thread resolves a question while the others wait.
  * Return 1 if the caller leads (it must call cache_flight_end), 0 after the
@@ -61,7 +72,7 @@ int cache_put(const struct dnsf_cache_config *p, uint64_t set, const char *name,
  * leader cancelled before cache_flight_end would leave its flight for every
  * later lookup of the name to wait out. */
 struct cache_flight;
-int cache_flight_begin(const char *name, uint16_t mode, uint64_t deadline_ms,
+int cache_flight_begin(const struct dnsmsg_name *name, uint16_t mode, uint64_t deadline_ms,
                        struct cache_flight **leader);
 void cache_flight_end(struct cache_flight *f);
 

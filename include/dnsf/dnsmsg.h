@@ -86,6 +86,24 @@ int dnsmsg_name_pton(const char *text, uint8_t *wire);
  * its length, or -1 if OUTLEN is too small or WIRE holds an octet 0,
  * which c-ares cannot be given. */
 int dnsmsg_name_cares(const uint8_t *wire, char *out, size_t outlen);
+/* A name as one lookup carries it, encoded once from the text asked: the
+ * wire form in the asker's spelling (a reply echoes it, and glibc's
+ * canonical names follow it), the same lower-cased for keys (names compare
+ * without case in ASCII only: RFC 4343 §3), and the FNV-1a hash of that.
+ * The cache and its single flight key on LOWER, c-ares gets text made from
+ * WIRE (dnsmsg_name_cares), and TEXT stays for messages only. */
+struct dnsmsg_name {
+    const char *text;              /* as the caller wrote it (not owned) */
+    uint8_t wire[DNSMSG_MAXCDNAME];
+    uint8_t lower[DNSMSG_MAXCDNAME];
+    int len;                       /* octets of WIRE (and of LOWER) */
+    uint32_t hash;                 /* dnsf_fnv1a of LOWER */
+};
+/* Encode TEXT into N. Return 0, or -1 if it cannot be a domain name (as
+ * res_mkquery refuses it: a label over 63 octets, an empty label, a name
+ * over 255 octets, a bad escape). */
+int dnsmsg_name_init(struct dnsmsg_name *n, const char *text);
+
 /* Wire length of the presentation-form name TEXT (escapes allowed), or -1
  * if it cannot be a domain name (a label over 63 octets, an empty label, a
  * name over 255 octets). */

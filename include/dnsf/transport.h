@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 #include "dnsf/config.h"
+#include "dnsf/dnsmsg.h"
 #include "dnsf/failopen.h"
 
 /* Whom one lookup asks, and the config it reads every setting from, in
@@ -64,8 +65,9 @@ struct dnsf_reply {
 /* Ask ASK's servers for NAME with each of QTYPES[0..NQ-1] (NQ is 1 or 2),
  * giving up at DEADLINE_MS (clock_now_ms); fill OUT[i]. Return 0, or
  * DNSF_FAIL_OPEN on an internal failure (every OUT is then REPLY_INTERNAL). */
-int transport_query(const struct transport_ask *ask, uint64_t deadline_ms, const char *name,
-                    const uint16_t *qtypes, int nq, struct dnsf_reply *out);
+int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
+                    const struct dnsmsg_name *name, const uint16_t *qtypes, int nq,
+                    struct dnsf_reply *out);
 void dnsf_reply_free(struct dnsf_reply *r);
 
 /* After fork, in the child: close the sockets shared with the parent and

@@ -343,6 +343,18 @@ static uint64_t entries(void)
     return st.entries;
 }
 
+/* TEXT as a lookup carries it to the cache (struct dnsmsg_name), in one of
+ * a few per-thread slots (a call takes at most two names); NULL when it
+ * cannot be encoded: such a name never reaches the cache (resolve.c turns
+ * it away first, as res_mkquery does). */
+static const struct dnsmsg_name *qn(const char *text)
+{
+    static __thread struct dnsmsg_name ring[4];
+    static __thread unsigned next;
+    struct dnsmsg_name *n = &ring[next++ % 4];
+    return dnsmsg_name_init(n, text) == 0 ? n : NULL;
+}
+
 /* Get, and check the bytes when it hits. */
 static enum cache_hit get(const struct dnsf_cache_config *cp, const char *name, uint16_t qtype,
                           uint64_t now, int allow_stale, const struct pkt *want, uint64_t *exp)
@@ -350,7 +362,9 @@ static enum cache_hit get(const struct dnsf_cache_config *cp, const char *name, 
     uint8_t *pkt = NULL;
     int len = 0;
     uint64_t e = 0;
-    enum cache_hit h = cache_get(cp, SET, name, qtype, now, allow_stale, &pkt, &len, NULL, &e);
+    const struct dnsmsg_name *n = qn(name);
+    enum cache_hit h = n == NULL ? CACHE_MISS
+                     : cache_get(cp, SET, n, qtype, now, allow_stale, &pkt, &len, NULL, &e);
     if (h != CACHE_MISS) {
         assert_non_null(pkt);
         if (want != NULL) {
@@ -376,7 +390,8 @@ static enum cache_hit get(const struct dnsf_cache_config *cp, const char *name, 
 static int put(const struct dnsf_cache_config *cp, const char *name, uint16_t qtype,
                const struct pkt *p, uint64_t now)
 {
-    return cache_put(cp, SET, name, qtype, p->b, (int)p->n, 0, now);
+    const struct dnsmsg_name *n = qn(name);
+    return n != NULL && cache_put(cp, SET, n, qtype, p->b, (int)p->n, 0, now) != 0;
 }
 
 static void test_fresh_then_expired(void **state)
@@ -456,29 +471,29 @@ static void test_server_sets(void **state)
 
     reply_a(&a, "www.example", 10, "192.0.2.10");
     reply_a(&b, "www.example", 10, "192.0.2.20");
-    assert_int_equal(cache_put(&cp, A, "www.example", DNS_T_A, a.b, (int)a.n, 0, T0), 1);
+    assert_int_equal(cache_put(&cp, A, qn("www.example"), DNS_T_A, a.b, (int)a.n, 0, T0) != 0, 1);
     /* Another set sees nothing: not fresh, not stale. */
-    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL, NULL),
+    assert_int_equal(cache_get(&cp, B, qn("www.example"), DNS_T_A, T0, 0, &pkt, &len, NULL, NULL),
                      CACHE_MISS);
-    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
+    assert_int_equal(cache_get(&cp, B, qn("www.example"), DNS_T_A, T0 + 10000, 1, &pkt, &len,
                                NULL, NULL), CACHE_MISS);
     /* Each set has its own entry for the same question. */
-    assert_int_equal(cache_put(&cp, B, "www.example", DNS_T_A, b.b, (int)b.n, 0, T0), 1);
+    assert_int_equal(cache_put(&cp, B, qn("www.example"), DNS_T_A, b.b, (int)b.n, 0, T0) != 0, 1);
     assert_int_equal(entries(), 2);
-    assert_int_equal(cache_get(&cp, A, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL, NULL),
+    assert_int_equal(cache_get(&cp, A, qn("www.example"), DNS_T_A, T0, 0, &pkt, &len, NULL, NULL),
                      CACHE_FRESH);
     assert_memory_equal(pkt, a.b, a.n);
     free(pkt);
-    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0, 0, &pkt, &len, NULL, NULL),
+    assert_int_equal(cache_get(&cp, B, qn("www.example"), DNS_T_A, T0, 0, &pkt, &len, NULL, NULL),
                      CACHE_FRESH);
     assert_memory_equal(pkt, b.b, b.n);
     free(pkt);
     /* A set no longer configured: its entries go, the others stay. */
     cache_drop_set(A);
     assert_int_equal(entries(), 1);
-    assert_int_equal(cache_get(&cp, A, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
+    assert_int_equal(cache_get(&cp, A, qn("www.example"), DNS_T_A, T0 + 10000, 1, &pkt, &len,
                                NULL, NULL), CACHE_MISS);
-    assert_int_equal(cache_get(&cp, B, "www.example", DNS_T_A, T0 + 10000, 1, &pkt, &len,
+    assert_int_equal(cache_get(&cp, B, qn("www.example"), DNS_T_A, T0 + 10000, 1, &pkt, &len,
                                NULL, NULL), CACHE_STALE);
     free(pkt);
 }
@@ -553,7 +568,7 @@ static void test_keys_case_and_trailing_dot(void **state)
     {
         uint8_t *got = NULL;
         int glen = 0;
-        assert_int_equal(cache_get(&cp, SET, "www.EXAMPLE.com", DNS_T_A, T0, 0, &got, &glen, NULL, NULL),
+        assert_int_equal(cache_get(&cp, SET, qn("www.EXAMPLE.com"), DNS_T_A, T0, 0, &got, &glen, NULL, NULL),
                          CACHE_FRESH);
         assert_memory_equal(got + 12, "\003www\007EXAMPLE\003com", 17);
         free(got);
@@ -577,7 +592,7 @@ static void test_put_rejects(void **state)
     head(&p, "nx.example", DNS_T_A, DNS_R_NXDOMAIN, 0, 0);          /* no SOA */
     assert_int_equal(put(&cp, "nx.example", DNS_T_A, &p, T0), 0);
     reply_a(&p, "www.example", 300, "192.0.2.1");
-    assert_int_equal(cache_put(&cp, SET, "www.example", DNS_T_A, p.b, 0, 0, T0), 0);
+    assert_int_equal(cache_put(&cp, SET, qn("www.example"), DNS_T_A, p.b, 0, 0, T0), 0);
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = 0;
     assert_int_equal(put(&cp, longname, DNS_T_A, &p, T0), 0);
@@ -694,7 +709,7 @@ static void *waiter_run(void *arg)
 {
     struct waiter *w = arg;
     uint64_t t0 = clock_now_ms();
-    w->rc = cache_flight_begin(w->name, w->mode, w->deadline_ms, &w->lead);
+    w->rc = cache_flight_begin(qn(w->name), w->mode, w->deadline_ms, &w->lead);
     w->waited_ms = clock_now_ms() - t0;
     atomic_store(&w->done, 1);
     return NULL;
@@ -723,7 +738,7 @@ static void test_flight_waiters_share_the_leader(void **state)
     struct waiter w[NWAITERS];
     struct pkt p;
     uint64_t now = clock_now_ms();
-    assert_int_equal(cache_flight_begin("sf.example", 1, now + 10000, &lead), 1);
+    assert_int_equal(cache_flight_begin(qn("sf.example"), 1, now + 10000, &lead), 1);
     assert_non_null(lead);
     for (int i = 0; i < NWAITERS; i++)
         start_waiter(&w[i], i % 2 ? "SF.example." : "sf.example", 1, now + 10000);
@@ -745,7 +760,7 @@ static void test_flight_waiters_share_the_leader(void **state)
                          CACHE_FRESH);
     }
     /* The flight is over: the next asker leads a new one. */
-    assert_int_equal(cache_flight_begin("sf.example", 1, clock_now_ms() + 1000, &again), 1);
+    assert_int_equal(cache_flight_begin(qn("sf.example"), 1, clock_now_ms() + 1000, &again), 1);
     cache_flight_end(again);
 }
 
@@ -754,7 +769,7 @@ static void test_flight_deadline(void **state)
     struct cache_flight *lead = NULL;
     struct waiter w, late;
     uint64_t now = clock_now_ms();
-    assert_int_equal(cache_flight_begin("slow.example", 28, now + 10000, &lead), 1);
+    assert_int_equal(cache_flight_begin(qn("slow.example"), 28, now + 10000, &lead), 1);
     /* A waiter whose own deadline comes first gives up at that deadline. */
     start_waiter(&w, "slow.example", 28, now + 300);
     /* A waiter whose deadline has already passed returns at once. */
@@ -774,10 +789,10 @@ static void test_flight_keys(void **state)
     struct cache_flight *a = NULL, *b = NULL, *c = NULL;
     struct waiter w;
     uint64_t now = clock_now_ms();
-    assert_int_equal(cache_flight_begin("k.example", 1, now + 5000, &a), 1);
+    assert_int_equal(cache_flight_begin(qn("k.example"), 1, now + 5000, &a), 1);
     /* Another name, or another question type (mode), is another flight. */
-    assert_int_equal(cache_flight_begin("k2.example", 1, now + 5000, &b), 1);
-    assert_int_equal(cache_flight_begin("k.example", 28, now + 5000, &c), 1);
+    assert_int_equal(cache_flight_begin(qn("k2.example"), 1, now + 5000, &b), 1);
+    assert_int_equal(cache_flight_begin(qn("k.example"), 28, now + 5000, &c), 1);
     /* The same name in other spelling joins (and here times out). */
     start_waiter(&w, "K.EXAMPLE.", 1, clock_now_ms() + 200);
     pthread_join(w.tid, NULL);
@@ -796,7 +811,7 @@ static void test_fork_child_keeps_entries_drops_flights(void **state)
     int status;
     reply_a(&p, "kept.example", 300, "192.0.2.7");
     assert_int_equal(put(&cp, "kept.example", DNS_T_A, &p, clock_now_ms()), 1);
-    assert_int_equal(cache_flight_begin("inflight.example", 1, clock_now_ms() + 10000, &lead), 1);
+    assert_int_equal(cache_flight_begin(qn("inflight.example"), 1, clock_now_ms() + 10000, &lead), 1);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -804,7 +819,7 @@ static void test_fork_child_keeps_entries_drops_flights(void **state)
         uint8_t *pkt = NULL;
         int len = 0;
         cache_fork_child();                      /* what state.c's atfork handler calls */
-        if (cache_get(&cp, SET, "kept.example", DNS_T_A, clock_now_ms(), 0, &pkt, &len, NULL, NULL)
+        if (cache_get(&cp, SET, qn("kept.example"), DNS_T_A, clock_now_ms(), 0, &pkt, &len, NULL, NULL)
             != CACHE_FRESH)
             _exit(10);
         if (len != (int)p.n || memcmp(pkt, p.b, p.n) != 0)
@@ -813,7 +828,7 @@ static void test_fork_child_keeps_entries_drops_flights(void **state)
         /* The parent's flight has no leader here: this child must lead its own
          * instead of waiting for a thread that does not exist. */
         uint64_t t0 = clock_now_ms();
-        int rc = cache_flight_begin("inflight.example", 1, t0 + 2000, &mine);
+        int rc = cache_flight_begin(qn("inflight.example"), 1, t0 + 2000, &mine);
         if (rc != 1)
             _exit(12);
         if (clock_now_ms() - t0 > 500)
