@@ -124,6 +124,7 @@ struct question {
 struct result {
     enum nss_status status;
     int err;
+    int herr;                      /* the h_errno out-parameter, as left */
     struct hostent he;
     struct gaih_addrtuple *at;
     char *buf;
@@ -131,15 +132,16 @@ struct result {
 
 static void glibc_ask(const struct question *q, size_t buflen, struct result *r)
 {
-    int herr = 0;
     memset(r, 0, sizeof *r);
+    r->herr = HOSTSFILE_HERRNO_UNTOUCHED;
     r->buf = malloc(buflen ? buflen : 1);
     if (q->kind == Q3)
-        r->status = glibc3(q->name, q->af, &r->he, r->buf, buflen, &r->err, &herr, NULL, NULL);
+        r->status = glibc3(q->name, q->af, &r->he, r->buf, buflen, &r->err, &r->herr, NULL, NULL);
     else if (q->kind == Q4)
-        r->status = glibc4(q->name, &r->at, r->buf, buflen, &r->err, &herr, NULL);
+        r->status = glibc4(q->name, &r->at, r->buf, buflen, &r->err, &r->herr, NULL);
     else
-        r->status = glibcaddr(q->addr, q->addrlen, q->af, &r->he, r->buf, buflen, &r->err, &herr);
+        r->status = glibcaddr(q->addr, q->addrlen, q->af, &r->he, r->buf, buflen, &r->err,
+                              &r->herr);
 }
 
 static enum hostsfile_verdict ours_ask(struct hostsfile *hf, const struct question *q,
@@ -147,14 +149,16 @@ static enum hostsfile_verdict ours_ask(struct hostsfile *hf, const struct questi
 {
     char *canon = NULL;
     memset(r, 0, sizeof *r);
+    r->herr = HOSTSFILE_HERRNO_UNTOUCHED;
     r->buf = malloc(buflen ? buflen : 1);
     enum hostsfile_verdict v;
     if (q->kind == Q3)
-        v = hostsfile_byname3(hf, q->name, q->af, &r->he, r->buf, buflen, &canon, st);
+        v = hostsfile_byname3(hf, q->name, q->af, &r->he, r->buf, buflen, &canon, &r->herr, st);
     else if (q->kind == Q4)
-        v = hostsfile_byname4(hf, q->name, &r->at, r->buf, buflen, st);
+        v = hostsfile_byname4(hf, q->name, &r->at, r->buf, buflen, &r->herr, st);
     else
-        v = hostsfile_byaddr(hf, q->addr, q->addrlen, q->af, &r->he, r->buf, buflen, st);
+        v = hostsfile_byaddr(hf, q->addr, q->addrlen, q->af, &r->he, r->buf, buflen, &r->herr,
+                             st);
     if (v == HOSTSFILE_ANSWERED && q->kind == Q3)
         FUZZ_CHECK(canon == r->he.h_name, "canonical name pointer");
     return v;
@@ -204,20 +208,21 @@ static void judge_question(struct hostsfile *hf, const struct hosts_index *idx,
         FUZZ_CHECK(v != HOSTSFILE_ABSENT || notfound, "%s: ABSENT, glibc says %d (errno %d)",
                    qtext(q), g.status, g.err);
         if (v == HOSTSFILE_ANSWERED)
-            FUZZ_CHECK(found && same_result(q, &o, &g), "%s: ANSWERED differs from glibc (%d) at %zu",
-                       qtext(q), g.status, buflen);
+            FUZZ_CHECK(found && same_result(q, &o, &g) && o.herr == g.herr,
+                       "%s: ANSWERED differs from glibc (%d, h_errno %d against %d) at %zu",
+                       qtext(q), g.status, o.herr, g.herr, buflen);
         if (v == HOSTSFILE_ASK && found && st.ok) {
             if (q->kind == Q3)
-                hostsfile_remember_byname3(hf, &st, q->name, q->af, &g.he);
+                hostsfile_remember_byname3(hf, &st, q->name, q->af, &g.he, g.herr);
             else if (q->kind == Q4)
-                hostsfile_remember_byname4(hf, &st, q->name, g.at);
+                hostsfile_remember_byname4(hf, &st, q->name, g.at, g.herr);
             else
-                hostsfile_remember_byaddr(hf, &st, q->addr, q->addrlen, q->af, &g.he);
+                hostsfile_remember_byaddr(hf, &st, q->addr, q->addrlen, q->af, &g.he, g.herr);
             enum hostsfile_verdict v2 = ours_ask(hf, q, buflen, &o2, &st2);
             FUZZ_CHECK(v2 != HOSTSFILE_ABSENT, "%s: ABSENT after glibc found it", qtext(q));
             if (v2 == HOSTSFILE_ANSWERED)
-                FUZZ_CHECK(same_result(q, &o2, &g), "%s: remembered answer differs from glibc's at %zu",
-                           qtext(q), buflen);
+                FUZZ_CHECK(same_result(q, &o2, &g) && o2.herr == g.herr,
+                           "%s: remembered answer differs from glibc's at %zu", qtext(q), buflen);
             free(o2.buf);
         }
         free(o.buf);
