@@ -70,6 +70,27 @@ int dnsmsg_header_ancount(const uint8_t *pkt, int len)
     return pkt != NULL && len >= DNSMSG_HFIXEDSZ ? get16(pkt + 6) : -1;
 }
 
+int dnsmsg_has_answers(const uint8_t *pkt, int len)
+{
+    return dnsmsg_header_rcode(pkt, len) == DNS_R_NOERROR && dnsmsg_header_ancount(pkt, len) > 0;
+}
+
+int dnsmsg_answers_question(const struct dnsmsg *m, const uint8_t *qwire, uint16_t qtype)
+{
+    return m->qtype == qtype && m->qclass == DNS_C_IN && dnsmsg_name_equal(m->qname, qwire);
+}
+
+int dnsmsg_records_whole(const struct dnsmsg *m)
+{
+    struct dnsmsg c = *m;
+    struct dnsmsg_rr rr;
+    unsigned total = (unsigned)c.ancount + c.nscount + c.arcount;
+    for (unsigned i = 0; i < total && !dnsmsg_at_end(&c); i++)
+        if (dnsmsg_next_rr(&c, &rr) < 0)
+            return 0;
+    return 1;
+}
+
 void dnsmsg_clear_rcode(uint8_t *buf, int len)
 {
     if (len >= 4)

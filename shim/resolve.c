@@ -285,8 +285,7 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
     else if (hp->len < DNSMSG_HFIXEDSZ)
         hp = hp2;
     int rc1 = dnsmsg_header_rcode(hp->pkt, hp->len), rc2 = dnsmsg_header_rcode(hp2->pkt, hp2->len);
-    if ((rc1 == DNS_R_NOERROR && dnsmsg_header_ancount(hp->pkt, hp->len) > 0)
-        || (rc2 == DNS_R_NOERROR && dnsmsg_header_ancount(hp2->pkt, hp2->len) > 0)) {
+    if (dnsmsg_has_answers(hp->pkt, hp->len) || dnsmsg_has_answers(hp2->pkt, hp2->len)) {
         free(under);
         *err = 0;
         return 0;

@@ -26,6 +26,7 @@
 #include "dnsf/memo.h"
 #include "dnsf/note.h"
 #include "dnsf/nsswitch.h"
+#include "dnsf/chanpool.h"
 #include "dnsf/transport.h"
 
 #define RESOLV_CONF "/etc/resolv.conf"
@@ -169,7 +170,7 @@ static void release_kept(void)
         nl_retry_ms = clock_now_coarse_ms() + NL_RETRY_MS;
     }
     pthread_mutex_unlock(&gen_lock);
-    transport_release_idle();
+    chanpool_release_idle();
 }
 
 static void on_fork_child(void)
@@ -188,7 +189,7 @@ static void on_fork_child(void)
     hostsfile_fork_child();
     health_fork_child();
     cache_fork_child();
-    transport_fork_child();
+    chanpool_fork_child();
 }
 
 static void identity(struct dnsf_identity *id, char *exe, size_t exelen)
@@ -607,5 +608,5 @@ void state_shutdown(void)
         log_stats();
     if (c != NULL)
         confsnap_release(c);
-    transport_release_idle();
+    chanpool_release_idle();
 }

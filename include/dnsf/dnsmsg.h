@@ -71,6 +71,20 @@ static inline int dnsmsg_at_end(const struct dnsmsg *m) { return m->cur == m->en
  * RCODE and ANCOUNT, or -1 when LEN is shorter than a header. */
 int dnsmsg_header_rcode(const uint8_t *pkt, int len);
 int dnsmsg_header_ancount(const uint8_t *pkt, int len);
+/* PKT (LEN octets) is NOERROR with at least one answer record: not NODATA,
+ * not NXDOMAIN. */
+int dnsmsg_has_answers(const uint8_t *pkt, int len);
+/* M answers the question QWIRE (wire form), QTYPE, class IN: compared in
+ * wire form, so escaped names match, case-insensitively (RFC 4343). */
+int dnsmsg_answers_question(const struct dnsmsg *m, const uint8_t *qwire, uint16_t qtype);
+/* Every record M holds after its question can be read. A message cut
+ * inside a record is garbage. One that ends cleanly after a record, before
+ * all that its section counts promise, is whole: broken proxies strip a
+ * record (an EDNS OPT RR, say) and leave ARCOUNT alone, and glibc takes
+ * such a reply (res_send checks only the header and question; nss_dns reads
+ * only the answer section, and a missing answer record makes it
+ * NO_RECOVERY there, not a server failure). M's cursor does not move. */
+int dnsmsg_records_whole(const struct dnsmsg *m);
 /* Edit the header of a caller's answer buffer BUF (LEN octets), as glibc's
  * res_* code does, where BUF is long enough to hold the field: clear the
  * RCODE (__res_context_query, before it sends), set TC (send_vc, on a TCP

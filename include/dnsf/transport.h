@@ -70,12 +70,5 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
                     struct dnsf_reply *out);
 void dnsf_reply_free(struct dnsf_reply *r);
 
-/* After fork, in the child: close the sockets shared with the parent and
- * forget the channels that hold them. */
-void transport_fork_child(void);
-/* Destroy idle channels, and with them the sockets that queries of ended
- * lookups keep open: on a descriptor shortage, and at exit (so leak
- * checkers see a clean heap). */
-void transport_release_idle(void);
 
 #endif

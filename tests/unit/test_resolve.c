@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dnsf/chanpool.h"
 #include "dnsf/clock.h"
 #include "dnsf/config.h"
 #include "dnsf/dnsmsg.h"
@@ -216,7 +217,7 @@ static int group_teardown(void **state)
     __atomic_store_n(&rsp.stop, 1, __ATOMIC_RELEASE);
     pthread_join(rsp.thread, NULL);
     close(rsp.fd);
-    transport_release_idle();
+    chanpool_release_idle();
     return 0;
 }
 
