@@ -61,12 +61,12 @@ HOOK int getaddrinfo(const char *node, const char *service, const struct addrinf
         cancel_restore(cs);
         return real_getaddrinfo(node, service, hints, res);
     }
-    if (!(state_memo_open(&mc) && memo_gai_get(&mc, node, service, hints, &rc, res))) {
-        state_memo_watch(&mc, NULL);
+    if (!(memo_call_open(&mc) && memo_gai_get(&mc, node, service, hints, &rc, res))) {
+        memo_call_watch(&mc, NULL);
         cancel_restore(cs);
         rc = real_getaddrinfo(node, service, hints, res);
         cs = cancel_off();
-        if (state_memo_close(&mc))
+        if (memo_call_close(&mc))
             memo_gai_put(&mc, node, service, hints, rc, rc == 0 ? *res : NULL);
     }
     cancel_restore(cs);
@@ -99,12 +99,12 @@ HOOK int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, soc
         cancel_restore(cs);
         return real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
     }
-    if (!(state_memo_open(&mc) && memo_nameinfo_get(&mc, &c, &rc))) {
-        state_memo_watch(&mc, NULL);
+    if (!(memo_call_open(&mc) && memo_nameinfo_get(&mc, &c, &rc))) {
+        memo_call_watch(&mc, NULL);
         cancel_restore(cs);
         rc = real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
         cs = cancel_off();
-        if (state_memo_close(&mc))
+        if (memo_call_close(&mc))
             memo_nameinfo_put(&mc, &c, rc);
     }
     cancel_restore(cs);
@@ -149,13 +149,13 @@ static int route_hostent_r(const struct hostent_call *c, const char *fn)
         cancel_restore(cs);
         return real_hostent_r(c);
     }
-    if (!(state_memo_open(&mc) && memo_hostent_get_r(&mc, c, &rc))) {
-        state_memo_watch(&mc, c->h_errnop);     /* NULL: left alone, not memoised */
+    if (!(memo_call_open(&mc) && memo_hostent_get_r(&mc, c, &rc))) {
+        memo_call_watch(&mc, c->h_errnop);     /* NULL: left alone, not memoised */
         cancel_restore(cs);
         rc = real_hostent_r(c);
         int err = errno;
         cs = cancel_off();
-        if (state_memo_close(&mc))
+        if (memo_call_close(&mc))
             memo_hostent_put_r(&mc, c, rc, err);
     }
     cancel_restore(cs);
@@ -173,13 +173,13 @@ static struct hostent *route_hostent(const struct hostent_call *c, const char *f
         cancel_restore(cs);
         return real_hostent(c);
     }
-    if (!(state_memo_open(&mc) && memo_hostent_get(&mc, c, &h))) {
-        state_memo_watch(&mc, NULL);
+    if (!(memo_call_open(&mc) && memo_hostent_get(&mc, c, &h))) {
+        memo_call_watch(&mc, NULL);
         cancel_restore(cs);
         h = real_hostent(c);
         int err = errno;
         cs = cancel_off();
-        if (state_memo_close(&mc))
+        if (memo_call_close(&mc))
             memo_hostent_put(&mc, c, h, err);
     }
     cancel_restore(cs);

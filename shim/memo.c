@@ -1,12 +1,19 @@
-/* memo — a sharded, bounded map from key bytes to a value blob (memo.h). */
+/* memo — a sharded, bounded map from key bytes to a value blob, and the
+ * policy that decides which calls may use it (memo.h). */
 #include "dnsf/memo.h"
 
+#include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <resolv.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsf/clock.h"
+#include "dnsf/confsnap.h"
+#include "dnsf/memogen.h"
+#include "dnsf/note.h"
 #include "dnsf/strutil.h"
 
 #define MEMO_SHARDS 16
@@ -161,4 +168,111 @@ void memo_replay_herrno(struct memo_herrno h)
         h_errno = h.global;
     if (h.res != MEMO_UNTOUCHED)
         _res.res_h_errno = h.res;
+}
+
+/* ---- admission: which calls the memo may answer and keep ---------------- */
+
+/* 1 once the hosts line is ours and only files come before us, and the
+ * generation is watched: written once by memo_admit (state.c's install,
+ * under the config lock), read by every hooked call. */
+static _Atomic int memo_admitted;
+/* The current config's "enabled && cache.enabled" and cache.max_entries:
+ * written by memo_configure after each publish (under the config lock),
+ * read by every hooked call, which must not even take a reference. */
+static _Atomic int config_memo_ok;
+static _Atomic int config_memo_max;
+
+void memo_admit(int on)
+{
+    atomic_store(&memo_admitted, on);
+}
+
+void memo_configure(int ok, int max_entries)
+{
+    atomic_store(&config_memo_ok, ok);
+    atomic_store(&config_memo_max, max_entries);
+}
+
+int memo_call_open(struct memo_call *mc)
+{
+    mc->on = 0;
+    mc->expire_ms = 0;
+    mc->h_errnop = NULL;
+    mc->herrno.global = mc->herrno.res = mc->herrnop = MEMO_UNTOUCHED;
+    /* glibc's nss_dns gethostbyaddr reads the caller's errno and answers
+     * otherwise when it is ECONNREFUSED (resolv/nss_dns/dns-host.c, kept in
+     * hostlookup.c): such a call is not the data's alone. */
+    if (!memo_admitted || !atomic_load_explicit(&config_memo_ok, memory_order_relaxed)
+        || errno == ECONNREFUSED)
+        return 0;
+    mc->now_ms = clock_now_coarse_ms();
+    mc->gen = memogen_at(mc->now_ms);
+    /* Without a netlink socket nobody watches addresses and routes (which
+     * glibc's RFC 6724 sort and AI_ADDRCONFIG read): no memo then. */
+    if (!memogen_watching())
+        return 0;
+    mc->max_entries = atomic_load_explicit(&config_memo_max, memory_order_relaxed);
+    mc->on = 1;
+    return 1;
+}
+
+/* A value no resolver stores in h_errno (they use -1 to 4). */
+#define HERRNO_SENTINEL (-0x5eed)
+
+void memo_call_watch(struct memo_call *mc, int *h_errnop)
+{
+    if (!mc->on)
+        return;
+    note_begin();
+    mc->herrno_caller = h_errno;
+    h_errno = HERRNO_SENTINEL;
+    mc->res_herrno_caller = _res.res_h_errno;
+    _res.res_h_errno = HERRNO_SENTINEL;
+    if ((mc->h_errnop = h_errnop) != NULL) {
+        mc->herrnop_caller = *h_errnop;
+        *h_errnop = HERRNO_SENTINEL;
+    }
+}
+
+/* What the call left at P: its value, or (still the sentinel) the caller's
+ * value put back and MEMO_UNTOUCHED. */
+static int herrno_left(int *p, int caller)
+{
+    if (*p != HERRNO_SENTINEL)
+        return *p;
+    *p = caller;
+    return MEMO_UNTOUCHED;
+}
+
+int memo_call_close(struct memo_call *mc)
+{
+    struct lookup_note n;
+    if (!mc->on)
+        return 0;
+    note_end(&n);
+    /* The out-parameter first: it may be the global itself (&h_errno). */
+    if (mc->h_errnop != NULL)
+        mc->herrnop = herrno_left(mc->h_errnop, mc->herrnop_caller);
+    mc->herrno.global = herrno_left(&h_errno, mc->herrno_caller);
+    if (mc->h_errnop == &h_errno)
+        mc->herrno.global = mc->herrnop;
+    mc->herrno.res = herrno_left(&_res.res_h_errno, mc->res_herrno_caller);
+    if (n.uncacheable || !atomic_load(&config_memo_ok)
+        || !memogen_watching())
+        return 0;
+    const struct dnsf_config *cfg = confsnap_acquire();
+    if (cfg == NULL)
+        return 0;
+    int max_ttl = cfg->cache.max_ttl;
+    confsnap_release(cfg);
+    /* No longer than the DNS data it was built from; without DNS data (the
+     * files step, numeric addresses) no longer than max_ttl: the generation
+     * drops it when a file changes. */
+    uint64_t now = clock_now_coarse_ms();
+    uint64_t cap = now + (uint64_t)max_ttl * 1000;
+    uint64_t expire = n.dns_called && n.expire_ms != UINT64_MAX ? n.expire_ms : cap;
+    if (expire > cap)
+        expire = cap;
+    mc->expire_ms = expire > now ? expire : 0;
+    return mc->expire_ms != 0;
 }

@@ -5,10 +5,13 @@
 #include "dnsf/resconf.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <resolv.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "dnsf/filestamp.h"
 
 static void server_from_sa(struct dnsf_server *s, const struct sockaddr *sa)
 {
@@ -54,4 +57,40 @@ int resconf_load(struct resconf *rc)
     rc->attempts = st.retry;
     res_nclose(&st);
     return 0;
+}
+
+/* ---- the snapshot every lookup copies ------------------------------------ */
+
+/* The latest resolv.conf read, and its stamp (ok = 0 until one is taken):
+ * written by resconf_current under rc_lock when the file changed, copied
+ * out under it by every lookup. */
+static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct resconf rc_snapshot;
+static struct file_stamp rc_stamp;
+
+int resconf_current(struct resconf *out)
+{
+    struct file_stamp st;
+    file_stamp_take("/etc/resolv.conf", &st);
+    pthread_mutex_lock(&rc_lock);
+    /* Without a resolv.conf there is nothing to be fresh against: re-read. */
+    int fresh = st.ok && file_stamp_equal(&st, &rc_stamp);
+    if (fresh)
+        memcpy(out, &rc_snapshot, sizeof *out);
+    pthread_mutex_unlock(&rc_lock);
+    if (fresh)
+        return 0;
+    /* Parse outside the lock. */
+    if (resconf_load(out) < 0)
+        return -1;
+    pthread_mutex_lock(&rc_lock);
+    memcpy(&rc_snapshot, out, sizeof *out);
+    rc_stamp = st;
+    pthread_mutex_unlock(&rc_lock);
+    return 0;
+}
+
+void resconf_fork_child(void)
+{
+    pthread_mutex_init(&rc_lock, NULL);
 }

@@ -16,7 +16,7 @@
  * was built from (the lookup note's expiry, note.h), and every entry is
  * dropped when anything else a result depends on changes (the generation:
  * /etc/hosts, resolv.conf, gai.conf, nsswitch.conf, services, host.conf,
- * the config, the nameservers, the host's addresses and routes; state.c). */
+ * the config, the nameservers, the host's addresses and routes; memogen.h). */
 #ifndef DNSF_MEMO_H
 #define DNSF_MEMO_H
 
@@ -41,7 +41,7 @@ struct memo_herrno {
     int global, res;
 };
 
-/* One hooked call as the memo sees it; state.c fills it (state.h). */
+/* One hooked call as the memo sees it; memo_call_open fills it. */
 struct memo_call {
     int on;                        /* the memo may answer and keep this call */
     uint64_t now_ms, gen;          /* hits must be valid at NOW_MS in GEN */
@@ -52,7 +52,7 @@ struct memo_call {
     uint64_t expire_ms;
     struct memo_herrno herrno;
     int herrnop;
-    /* The h_errno sentinels' bookkeeping (state_memo_watch). */
+    /* The h_errno sentinels' bookkeeping (memo_call_watch). */
     int *h_errnop;
     int herrno_caller, res_herrno_caller, herrnop_caller;
 };
@@ -76,5 +76,25 @@ void memo_fork_child(void);
 /* Replay what a call left in the thread's h_errno and _res.res_h_errno
  * (MEMO_UNTOUCHED: nothing). */
 void memo_replay_herrno(struct memo_herrno h);
+
+/* Admission. memo_admit: whether this process may memoise at all (only
+ * "files" before us on the hosts line, and the generation watched); set
+ * once, at install. memo_configure: the current config's "enabled &&
+ * cache.enabled" and cache.max_entries, after each publish. */
+void memo_admit(int on);
+void memo_configure(int ok, int max_entries);
+/* The memo for one hooked call, in three steps around the real call:
+ *   open:  1 when the memo may answer and keep this call (admitted, the
+ *          cache enabled); reads the generation (memogen_at);
+ *   watch: just before the real call: opens the lookup note, and sets the
+ *          global h_errno (and the _r out-parameter H_ERRNOP, if not NULL)
+ *          to a sentinel, so that close can tell what the call left there;
+ *   close: just after it: puts back what the call left alone, records what
+ *          it set, and returns 1 when its outcome may be kept: until
+ *          MC->expire_ms, the earliest expiry of the DNS data it used.
+ * watch and close do nothing when open returned 0. */
+int memo_call_open(struct memo_call *mc);
+void memo_call_watch(struct memo_call *mc, int *h_errnop);
+int memo_call_close(struct memo_call *mc);
 
 #endif

@@ -22,5 +22,12 @@ struct resconf {
 
 /* Load the current resolver configuration. Return 0 or -1. */
 int resconf_load(struct resconf *rc);
+/* The current resolver configuration into OUT: a copy of the snapshot,
+ * re-read (outside the lock) when resolv.conf's identity or mtime changed,
+ * as glibc does (resolv/resolv_conf.c checks on every lookup). Return 0 or
+ * -1. */
+int resconf_current(struct resconf *out);
+/* After fork, in the child: another thread may have held the lock. */
+void resconf_fork_child(void);
 
 #endif

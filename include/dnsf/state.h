@@ -1,10 +1,12 @@
-/* state — process-wide engine state: lazy init, the published config, the
- * resolv.conf snapshot, fork handling.
+/* state — the engine's bring-up and what every lookup starts from: lazy
+ * init, the take-over of the hosts database, fork handling, and one
+ * lookup's context (config snapshot, resolv.conf, servers).
  *
- * Invariants: each published config is immutable; a reload publishes a new
- * snapshot (confsnap.h) and readers hold a reference while they read it, no
- * lock. The resolv.conf snapshot is copied out under a short lock, never
- * across I/O. */
+ * Invariants: each published config is immutable, but the pointer to the
+ * current one is not: a reload (confload.c) publishes a new snapshot
+ * (confsnap.h), and readers hold a reference to the one they read, taken
+ * and given back without a lock. The resolv.conf snapshot is copied out
+ * under a short lock, never across I/O (resconf.h). */
 #ifndef DNSF_STATE_H
 #define DNSF_STATE_H
 
@@ -15,7 +17,6 @@
 
 #include "dnsf/config.h"
 #include "dnsf/hostsfile.h"
-#include "dnsf/memo.h"
 #include "dnsf/note.h"
 #include "dnsf/resconf.h"
 #include "dnsf/resolve.h"
@@ -23,10 +24,6 @@
 /* Run the one-time init (config, logging, nsswitch). Cheap after the first
  * call. Never fails: on any trouble the engine stays inactive (fail open). */
 void state_ensure_init(void);
-/* Look at the config file if NOW_MS (clock_now_coarse_ms) is past the next
- * check, which comes every 3 s; reload it when it changed (or appeared, or
- * vanished). state_active calls it; tests pass times of their own. */
-void state_config_poll(uint64_t now_ms);
 /* 1 when lookups go through dnsfailover, 0 when everything passes through. */
 int state_active(void);
 /* The published config, with a reference (confsnap.h): read it as long as
@@ -45,21 +42,6 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc);
 void state_lookup_end(struct resolve_ctx *ctx);
 /* The DNSFAILOVER_DISABLE switch (secure_getenv), read once. */
 int state_disabled_by_env(void);
-/* The memo (memo.h) for one hooked call, in three steps around the real
- * call:
- *   open:  1 when the memo may answer and keep this call (only "files"
- *          before us on the hosts line, the cache enabled); reads the
- *          generation, once a second the /etc files, every 100 ms netlink;
- *   watch: just before the real call: opens the lookup note, and sets the
- *          global h_errno (and the _r out-parameter H_ERRNOP, if not NULL)
- *          to a sentinel, so that close can tell what the call left there;
- *   close: just after it: puts back what the call left alone, records what
- *          it set, and returns 1 when its outcome may be kept: until
- *          MC->expire_ms, the earliest expiry of the DNS data it used.
- * watch and close do nothing when open returned 0. */
-int state_memo_open(struct memo_call *mc);
-void state_memo_watch(struct memo_call *mc, int *h_errnop);
-int state_memo_close(struct memo_call *mc);
 /* 1 when the hosts line's "files dns" was merged into our module, which
  * then takes the files step itself (nsswitch_merge_files). */
 int state_files_merged(void);

@@ -2,7 +2,7 @@
  * snapshot, and the old ones must not pile up (they did: about 11.5 KB per
  * reload, forever; 330 MB a day with a file whose mtime changes every 3 s).
  *
- * The running process looks at the file every 3 s; state_config_poll takes
+ * The running process looks at the file every 3 s; confload_poll takes
  * the time from the caller, so this test reloads thousands of times in a
  * second. The process's own config is a file of ours (DNSFAILOVER_CONF). */
 #include <setjmp.h>
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dnsf/clock.h"
+#include "dnsf/confload.h"
 #include "dnsf/confsnap.h"
 #include "dnsf/state.h"
 
@@ -91,7 +92,7 @@ static void test_reload_memory_bounded(void **state)
     long before = rss_kb();
     for (long k = 1; k <= RELOADS; k++) {
         write_conf(k % 2 ? 800 : 900, k);
-        state_config_poll(now);
+        confload_poll(now);
         now += 3001;
         if (current_timeout() != (k % 2 ? 800 : 900))
             fail_msg("reload %ld was not applied", k);
@@ -117,14 +118,14 @@ static void test_held_snapshot_survives_reloads(void **state)
      * neither change nor reuse it, and it is reused once given back. */
     uint64_t now = clock_now_coarse_ms() + 10 * 3001 * 4000;
     write_conf(1234, 900001);
-    state_config_poll(now);
+    confload_poll(now);
     const struct dnsf_config *held = state_config_acquire();
     assert_int_equal(held->timeout_ms, 1234);
     size_t n0 = confsnap_count();
     for (long k = 0; k < 100; k++) {
         write_conf(k % 2 ? 800 : 900, 900002 + k);
         now += 3001;
-        state_config_poll(now);
+        confload_poll(now);
         assert_int_equal(held->timeout_ms, 1234);
     }
     assert_true(confsnap_count() <= n0 + 1);

@@ -1,0 +1,133 @@
+/* confload — the running process's config: loaded, published, reloaded
+ * (confload.h). */
+#include "dnsf/confload.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "dnsf/clock.h"
+#include "dnsf/confsnap.h"
+#include "dnsf/filestamp.h"
+#include "dnsf/log.h"
+#include "dnsf/memo.h"
+#include "dnsf/memogen.h"
+
+/* How often a running process looks at its config file's mtime. */
+#define CONFIG_CHECK_MS 3000
+
+/* The current snapshot's "enabled": stored by the publisher right after
+ * each publish (under config_lock), read by state_active on every call. */
+static _Atomic int config_enabled;
+/* Held to publish, and by the one thread that checks the file. */
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Written once by confload_start ("" until then: nothing to poll). */
+static char config_path[PATH_MAX];
+/* Under config_lock: the file as it was when last loaded. */
+static struct file_stamp config_stamp;
+/* When the file is looked at next: written under config_lock. */
+static _Atomic uint64_t next_config_check_ms;
+/* Who we are (the config's per-application sections): written once by
+ * confload_start. */
+static struct dnsf_identity self_id;
+static char self_exe[PATH_MAX];
+/* DNSFAILOVER_LOG's level, or -1: written once by confload_level_from_env. */
+static int level_override = -1;
+/* state.c's install: written once by confload_start. */
+static void (*on_publish)(const struct dnsf_config *c);
+
+static void identity(struct dnsf_identity *id, char *exe, size_t exelen)
+{
+    ssize_t n = readlink("/proc/self/exe", exe, exelen - 1);
+    id->exe = NULL;
+    if (n > 0) {
+        exe[n] = 0;
+        id->exe = exe;
+    }
+    id->progname = program_invocation_short_name;
+}
+
+
+/* Build and publish a config from the file; return the new config (held
+ * by being current while config_lock is held), or NULL when out of memory
+ * (what was published stays). On error the config is the defaults with
+ * enabled = 0: the process passes everything through (fail open) and never
+ * half-applies a broken file. */
+static const struct dnsf_config *config_publish_nolock(void)
+{
+    char err[PATH_MAX + 300];
+    struct dnsf_config *c = confsnap_alloc();
+    if (c == NULL)
+        return NULL;
+    /* Stamp first: a change while we read shows at the next check. */
+    file_stamp_take(config_path, &config_stamp);
+    int rc = config_load_file(config_path, &self_id, c, err, sizeof err);
+    if (rc < 0) {
+        c->enabled = 0;
+        /* The log stays where the last good file put it (syslog if none):
+         * nothing reaches the program's stdout or stderr unless log.target
+         * named it. */
+        LOGE("%s; passing every lookup through to libc", err);
+    } else {
+        /* DNSFAILOVER_LOG overrides the level only; the target stays. */
+        log_configure(level_override >= 0 ? level_override : c->log_level, c->log_target);
+    }
+    confsnap_publish(c);
+    atomic_store(&config_enabled, c->enabled);
+    memo_configure(c->enabled && c->cache.enabled, c->cache.max_entries);
+    return c;
+}
+
+void confload_level_from_env(void)
+{
+    const char *env_level = secure_getenv("DNSFAILOVER_LOG");
+    level_override = env_level ? log_level_parse(env_level) : -1;
+    if (level_override >= 0)
+        log_configure(level_override, "syslog");
+}
+
+void confload_start(void (*publish_cb)(const struct dnsf_config *c))
+{
+    const char *path = secure_getenv("DNSFAILOVER_CONF");
+    snprintf(config_path, sizeof config_path, "%s",
+             path != NULL && path[0] != 0 ? path : DNSF_SYSTEM_CONF);
+    identity(&self_id, self_exe, sizeof self_exe);
+    on_publish = publish_cb;
+    pthread_mutex_lock(&config_lock);
+    const struct dnsf_config *c = config_publish_nolock();
+    if (c != NULL && !c->enabled && c->source[0])
+        LOGI("disabled for %s by %s%s%s", self_id.progname, config_path, c->app[0] ? " " : "",
+             c->app);
+    if (c != NULL)
+        on_publish(c);
+    pthread_mutex_unlock(&config_lock);
+    next_config_check_ms = clock_now_coarse_ms() + CONFIG_CHECK_MS;
+}
+
+void confload_poll(uint64_t now)
+{
+    if (config_path[0] == 0 || now < next_config_check_ms)
+        return;
+    if (pthread_mutex_trylock(&config_lock) != 0)
+        return;                     /* another thread is on it */
+    next_config_check_ms = now + CONFIG_CHECK_MS;
+    struct file_stamp st;
+    file_stamp_take(config_path, &st);
+    const struct dnsf_config *c;
+    if (!file_stamp_equal(&st, &config_stamp) && (c = config_publish_nolock()) != NULL) {
+        LOGI("configuration %s reloaded: %s", config_path,
+             c->enabled ? "enabled" : "passing through");
+        on_publish(c);
+        memogen_bump();             /* memoised results may depend on it */
+    }
+    pthread_mutex_unlock(&config_lock);
+}
+
+int confload_enabled(void)
+{
+    return atomic_load(&config_enabled);
+}
