@@ -9,18 +9,15 @@
  * capturing libconfig's internal calls, and RTLD_LOCAL keeps libconfig's
  * symbols from capturing the host's.
  *
- * The file is read here, not by libconfig: opened non-blocking, refused
- * unless it is a regular file of at most DNSF_CONFIG_MAX_BYTES, and its
- * bytes checked by confscan.c before libconfig parses them from memory.
+ * The file is read by conffile.c, not by libconfig: opened non-blocking,
+ * refused unless it is a regular file of at most DNSF_CONFIG_MAX_BYTES, and
+ * its bytes checked by confscan.c before libconfig parses them from memory.
  *
  * Every key is described once, in `schema` below: its type, range and where
  * it lands. The README's reference is checked against this table by a test. */
 #include "dnsf/config.h"
 
-#include <arpa/inet.h>
 #include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <libconfig.h>
 #include <pthread.h>
@@ -28,9 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "dnsf/conffile.h"
 #include "dnsf/confscan.h"
 #include "dnsf/log.h"
 
@@ -122,19 +118,6 @@ void config_schema_each(void (*fn)(const char *path, const char *type, long min,
     fn("apps", "apps", 0, 0, arg);
 }
 
-int config_same_addr(const struct sockaddr *a, const struct sockaddr *b)
-{
-    if (a->sa_family != b->sa_family)
-        return 0;
-    if (a->sa_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-    return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id
-        && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
-}
-
 const char *config_strategy_name(enum dnsf_strategy s)
 {
     return (unsigned)s < 3 ? strategies[s] : "?";
@@ -164,66 +147,6 @@ void config_defaults(struct dnsf_config *c)
     c->nsearch = -1;
     c->log_level = LOG_LVL_WARN;
     snprintf(c->log_target, sizeof c->log_target, "syslog");
-}
-
-int config_parse_server(const char *text, struct dnsf_server *s)
-{
-    char host[INET6_ADDRSTRLEN + 2];
-    const char *port = NULL;
-    unsigned long p = 53;
-    size_t n;
-
-    memset(s, 0, sizeof *s);
-    if (text == NULL || (n = strlen(text)) == 0 || n >= sizeof host + 6)
-        return -1;
-    if (text[0] == '[') {
-        const char *close = strchr(text, ']');
-        if (close == NULL || (size_t)(close - text - 1) >= sizeof host)
-            return -1;
-        memcpy(host, text + 1, (size_t)(close - text - 1));
-        host[close - text - 1] = 0;
-        if (close[1] == ':')
-            port = close + 2;
-        else if (close[1] != 0)
-            return -1;
-    } else {
-        const char *colon = strchr(text, ':');
-        if (colon != NULL && strchr(colon + 1, ':') == NULL) {   /* v4:port */
-            if ((size_t)(colon - text) >= sizeof host)
-                return -1;
-            memcpy(host, text, (size_t)(colon - text));
-            host[colon - text] = 0;
-            port = colon + 1;
-        } else {
-            if (n >= sizeof host)
-                return -1;
-            memcpy(host, text, n + 1);
-        }
-    }
-    if (port != NULL) {
-        /* Digits only: strtoul() alone would take "+53" and " 53". */
-        size_t nd = strspn(port, "0123456789");
-        if (nd == 0 || port[nd] != 0 || nd > 5)
-            return -1;
-        p = strtoul(port, NULL, 10);
-        if (p == 0 || p > 65535)
-            return -1;
-    }
-    struct sockaddr_in *in = (struct sockaddr_in *)&s->addr;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&s->addr;
-    if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
-        in->sin_family = AF_INET;
-        in->sin_port = htons((uint16_t)p);
-        s->addrlen = sizeof *in;
-        snprintf(s->text, sizeof s->text, "%s:%lu", host, p);
-    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)p);
-        s->addrlen = sizeof *in6;
-        snprintf(s->text, sizeof s->text, "[%s]:%lu", host, p);
-    } else
-        return -1;
-    return 0;
 }
 
 /* ---- applying a group of settings -------------------------------------- */
@@ -620,70 +543,6 @@ int config_load_buffer(const char *buf, size_t len, const char *name,
     return settle(c, name, rc);
 }
 
-static const char *file_kind(mode_t m)
-{
-    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
-         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a plain file";
-}
-
-/* Read PATH into a new buffer (*BUF, *LEN). Return 0, 1 if it does not
- * exist, or -1 with ERR set. */
-static int read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
-{
-    struct stat st;
-    /* Look before opening: opening some devices does something (a tape
-     * rewinds, a watchdog arms), and a FIFO would block a plain open. */
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT)
-            return 1;
-        snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s:0: not a regular file (%s)", path, file_kind(st.st_mode));
-        return -1;
-    }
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 1;              /* gone since the stat */
-        snprintf(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    /* And again on what was opened: the path may have changed meanwhile. */
-    if (fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s:0: not a regular file (%s)", path, file_kind(st.st_mode));
-        close(fd);
-        return -1;
-    }
-    size_t cap = DNSF_CONFIG_MAX_BYTES + 1, got = 0;   /* one more: "too big" */
-    char *b = st.st_size < (off_t)cap ? malloc(cap) : NULL;
-    ssize_t n = 0;
-    while (b != NULL && got < cap && ((n = read(fd, b + got, cap - got)) > 0
-                                      || (n < 0 && errno == EINTR)))
-        got += n > 0 ? (size_t)n : 0;
-    int saved = errno;
-    close(fd);
-    if (st.st_size >= (off_t)cap || got >= cap) {
-        snprintf(err, errlen, "%s:0: larger than %d bytes", path, DNSF_CONFIG_MAX_BYTES);
-        free(b);
-        return -1;
-    }
-    if (b == NULL || n < 0) {
-        snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(b ? saved : ENOMEM));
-        free(b);
-        return -1;
-    }
-    *buf = b;
-    *len = got;
-    return 0;
-}
-
 int config_load_file(const char *path, const struct dnsf_identity *id,
                      struct dnsf_config *c, char *err, size_t errlen)
 {
@@ -691,7 +550,7 @@ int config_load_file(const char *path, const struct dnsf_identity *id,
     size_t len = 0;
     config_defaults(c);
     err[0] = 0;
-    int rc = read_file(path, &buf, &len, err, errlen);
+    int rc = conffile_read(path, &buf, &len, err, errlen);
     if (rc == 1)
         return 1;
     if (rc < 0)

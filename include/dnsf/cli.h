@@ -23,6 +23,18 @@ int cli_preload_listed(char *path, size_t len);
  * library names. */
 int cli_is_dnsfailover_lib(const char *name, size_t len);
 
+/* What separates entries of /etc/ld.so.preload (glibc 2.36 elf/rtld.c,
+ * dl_main); a path holding one cannot be listed. */
+#define CLI_PRELOAD_SEPARATORS " \t\n:"
+/* Prove LIB in child processes before it goes near /etc/ld.so.preload
+ * (cli_prove.c): print each step, return 0, or -1 with the reason on
+ * stderr. CHECK_NAME, if not NULL, is the name the child resolves. */
+int cli_preload_prove(const char *lib, const char *check_name);
+/* `preload --probe LIB [NAME]`, the child side of the proof, run under
+ * LD_PRELOAD=LIB: every hook binds into LIB, and NAME resolves. Return the
+ * exit status. */
+int cli_preload_probe(const char *lib, const char *name);
+
 /* For `check`: print which mode is in effect ("mode ..." on OUT) and warn on
  * WARN when dnsfailover would do nothing. */
 void cli_mode_report(FILE *out, FILE *warn);
