@@ -8,13 +8,13 @@
 #include <time.h>
 
 #include "dnsf/dnsmsg.h"
+#include "dnsf/htab.h"
 #include "dnsf/strutil.h"
 
 struct centry {
-    struct centry *hnext;          /* hash chain */
+    struct htab_node node;         /* first: the table's chain and hash */
     struct centry *lprev, *lnext;  /* LRU list, most recent first */
     uint64_t set;                  /* the server set it came from (serverset.h) */
-    uint32_t hash;
     uint16_t qtype;
     uint8_t via_tcp;               /* the reply's transport (struct dnsf_reply) */
     int len;
@@ -40,7 +40,7 @@ struct cache_flight {
 
 struct shard {
     pthread_mutex_t lock;
-    struct centry *buckets[NBUCKETS];
+    struct htab_node *buckets[NBUCKETS];
     struct centry *lru_head, *lru_tail;
     int count;
     struct cache_flight *flights;
@@ -94,29 +94,40 @@ static void lru_push_front(struct shard *s, struct centry *e)
         s->lru_tail = e;
 }
 
-/* The slot holding the entry for (SET, the lower-cased wire NAME of NLEN
- * octets, QTYPE) whose hash is H, or the empty slot at its chain's end. */
-static struct centry **find_nolock(struct shard *s, uint32_t h, uint64_t set,
-                                   const uint8_t *name, int nlen, uint16_t qtype)
+/* A question as the table compares it: server set, lower-cased wire name, type. */
+struct ckey {
+    uint64_t set;
+    const uint8_t *name;
+    int nlen;
+    uint16_t qtype;
+};
+
+static int key_matches(const struct htab_node *n, const void *arg)
 {
-    struct centry **pp = &s->buckets[(h / CACHE_SHARDS) % NBUCKETS];
-    for (; *pp != NULL; pp = &(*pp)->hnext)
-        if ((*pp)->hash == h && (*pp)->set == set && (*pp)->qtype == qtype
-            && (*pp)->nlen == nlen && memcmp((*pp)->name, name, (size_t)nlen) == 0)
-            return pp;
-    return pp;
+    const struct centry *e = htab_entry(n, const struct centry, node);
+    const struct ckey *k = arg;
+    return e->set == k->set && e->qtype == k->qtype && e->nlen == k->nlen
+        && memcmp(e->name, k->name, (size_t)k->nlen) == 0;
 }
 
-/* The slot that holds E (it is in the table). */
-static struct centry **slot_nolock(struct shard *s, const struct centry *e)
+/* The link to the entry for (SET, the lower-cased wire NAME of NLEN octets,
+ * QTYPE) whose hash is H, or the empty link at its chain's end. */
+static struct htab_node **find_nolock(struct shard *s, uint32_t h, uint64_t set,
+                                      const uint8_t *name, int nlen, uint16_t qtype)
 {
-    return find_nolock(s, e->hash, e->set, e->name, e->nlen, e->qtype);
+    const struct ckey k = { set, name, nlen, qtype };
+    return htab_find(htab_bucket(s->buckets, NBUCKETS, CACHE_SHARDS, h), h, key_matches, &k);
 }
 
-static void remove_nolock(struct shard *s, struct centry **pp)
+/* The link to E (it is in the table). */
+static struct htab_node **slot_nolock(struct shard *s, const struct centry *e)
 {
-    struct centry *e = *pp;
-    *pp = e->hnext;
+    return find_nolock(s, e->node.hash, e->set, e->name, e->nlen, e->qtype);
+}
+
+static void remove_nolock(struct shard *s, struct htab_node **pp)
+{
+    struct centry *e = htab_entry(htab_unlink(pp), struct centry, node);
     lru_unlink(s, e);
     s->count--;
     s->bytes -= (uint64_t)e->len;
@@ -178,8 +189,8 @@ enum cache_hit cache_get(const struct dnsf_cache_config *p, uint64_t set,
     uint32_t h = entry_hash(set, name, qtype);
     struct shard *s = &shards[h % CACHE_SHARDS];
     pthread_mutex_lock(&s->lock);
-    struct centry **pp = find_nolock(s, h, set, name->lower, name->len, qtype);
-    struct centry *e = *pp;
+    struct htab_node **pp = find_nolock(s, h, set, name->lower, name->len, qtype);
+    struct centry *e = *pp != NULL ? htab_entry(*pp, struct centry, node) : NULL;
     if (e != NULL) {
         if (now_ms < e->expire_ms || now_ms < e->stale_window_ms)
             hit = CACHE_FRESH;
@@ -243,21 +254,21 @@ uint64_t cache_put(const struct dnsf_cache_config *p, uint64_t set,
     e->via_tcp = via_tcp != 0;
     e->qtype = qtype;
     e->set = set;
-    e->hash = entry_hash(set, name, qtype);
+    e->node.hash = entry_hash(set, name, qtype);
     e->expire_ms = now_ms + (uint64_t)life * 1000;
     e->stale_limit_ms = e->expire_ms + (uint64_t)p->max_stale * 1000;
     uint64_t expire = e->expire_ms;   /* E may be evicted at once (a cap of 0) */
     /* The shards' shares add up to exactly max_entries. */
-    unsigned sh = e->hash % CACHE_SHARDS;
+    unsigned sh = e->node.hash % CACHE_SHARDS;
     int cap = p->max_entries / CACHE_SHARDS + ((int)sh < p->max_entries % CACHE_SHARDS);
 
-    struct shard *s = &shards[e->hash % CACHE_SHARDS];
+    struct shard *s = &shards[sh];
     pthread_mutex_lock(&s->lock);
-    struct centry **pp = find_nolock(s, e->hash, set, e->name, e->nlen, qtype);
+    struct htab_node **pp = find_nolock(s, e->node.hash, set, e->name, e->nlen, qtype);
     if (*pp != NULL)
         remove_nolock(s, pp);              /* a refresh replaces the old entry */
-    pp = find_nolock(s, e->hash, set, e->name, e->nlen, qtype);
-    *pp = e;
+    pp = find_nolock(s, e->node.hash, set, e->name, e->nlen, qtype);
+    htab_push(pp, &e->node);
     lru_push_front(s, e);
     s->count++;
     s->bytes += (uint64_t)len;

@@ -15,6 +15,7 @@
 
 #include "dnsf/allocbuf.h"
 #include "dnsf/fdkeep.h"
+#include "dnsf/htab.h"
 #include "dnsf/strutil.h"
 
 /* A file larger than this is not indexed: glibc answers (no real hosts
@@ -41,8 +42,7 @@ struct ans_addr {
 
 /* One remembered SUCCESS of glibc's files module: every field it returned. */
 struct hosts_answer {
-    struct hosts_answer *next;
-    uint32_t hash;
+    struct htab_node node;       /* first: the table's chain and hash */
     int kind, af;                /* af: the question's (byname3, byaddr) */
     int addrtype, addrlen;       /* hostent's h_addrtype / h_length */
     size_t naddrs, naliases;
@@ -59,7 +59,7 @@ struct hostsfile {
     pthread_rwlock_t lock;       /* guards idx, stamp, ans; never held across I/O */
     struct hosts_index *idx;     /* NULL until the first load */
     struct file_stamp stamp;  /* what idx (and ans) were built from */
-    struct hosts_answer *ans[ANS_BUCKETS];
+    struct htab_node *ans[ANS_BUCKETS];
     size_t nans;
     atomic_int loading;          /* one thread reads the file at a time */
     atomic_ulong loads;
@@ -127,27 +127,20 @@ static void answer_free(struct hosts_answer *a)
 }
 
 /* Unlink every remembered answer (under the write lock); return the list. */
-static struct hosts_answer *answers_take_nolock(struct hostsfile *hf)
+static struct htab_node *answers_take_nolock(struct hostsfile *hf)
 {
-    struct hosts_answer *all = NULL;
+    struct htab_node *all = NULL;
     for (int b = 0; b < ANS_BUCKETS; b++)
-        while (hf->ans[b] != NULL) {
-            struct hosts_answer *a = hf->ans[b];
-            hf->ans[b] = a->next;
-            a->next = all;
-            all = a;
-        }
+        while (hf->ans[b] != NULL)
+            htab_push(&all, htab_unlink(&hf->ans[b]));
     hf->nans = 0;
     return all;
 }
 
-static void answers_free(struct hosts_answer *a)
+static void answers_free(struct htab_node *all)
 {
-    while (a != NULL) {
-        struct hosts_answer *next = a->next;
-        answer_free(a);
-        a = next;
-    }
+    while (all != NULL)
+        answer_free(htab_entry(htab_unlink(&all), struct hosts_answer, node));
 }
 
 /* Index the file as it is now (STAMP was taken before reading, so a change
@@ -164,7 +157,7 @@ static void reload(struct hostsfile *hf, const struct file_stamp *stamp)
     if (nx != NULL) {
         pthread_rwlock_wrlock(&hf->lock);
         struct hosts_index *old = hf->idx;
-        struct hosts_answer *dead = answers_take_nolock(hf);
+        struct htab_node *dead = answers_take_nolock(hf);
         hf->idx = nx;
         hf->stamp = *stamp;
         pthread_rwlock_unlock(&hf->lock);
@@ -180,15 +173,30 @@ static uint32_t hash_bytes(int kind, int af, const void *k, size_t n)
     return dnsf_fnv1a(DNSF_FNV1A_INIT ^ (uint32_t)(kind * 31 + af), k, n);
 }
 
+/* A question as the table compares it. */
+struct akey {
+    int kind, af;
+    const void *key;
+    size_t keylen;
+};
+
+static int key_matches(const struct htab_node *n, const void *arg)
+{
+    const struct hosts_answer *a = htab_entry(n, const struct hosts_answer, node);
+    const struct akey *k = arg;
+    return a->kind == k->kind && a->af == k->af && a->keylen == k->keylen
+        && memcmp(a->key, k->key, k->keylen) == 0;
+}
+
 /* The remembered answer for this question, under the read lock. */
 static const struct hosts_answer *find_nolock(const struct hostsfile *hf, int kind, int af,
                                               const void *key, size_t keylen, uint32_t h)
 {
-    for (const struct hosts_answer *a = hf->ans[h % ANS_BUCKETS]; a != NULL; a = a->next)
-        if (a->hash == h && a->kind == kind && a->af == af && a->keylen == keylen
-            && memcmp(a->key, key, keylen) == 0)
-            return a;
-    return NULL;
+    const struct akey k = { kind, af, key, keylen };
+    /* The table is only read here: the cast lends htab_find its links. */
+    struct htab_node **head = htab_bucket((struct htab_node **)hf->ans, ANS_BUCKETS, 1, h);
+    struct htab_node *n = *htab_find(head, h, key_matches, &k);
+    return n != NULL ? htab_entry(n, const struct hosts_answer, node) : NULL;
 }
 
 /* ---- writing a remembered answer into a caller's buffer ----------------- */
@@ -397,7 +405,7 @@ static struct hosts_answer *answer_new(int kind, int af, const void *key, size_t
     a->herrno_left = herrno_left;
     a->keylen = keylen;
     memcpy(a->key, key, keylen);
-    a->hash = hash_bytes(kind, af, key, keylen);
+    a->node.hash = hash_bytes(kind, af, key, keylen);
     return a;
 }
 
@@ -455,9 +463,8 @@ static void remember(struct hostsfile *hf, const struct file_stamp *stamp,
 {
     pthread_rwlock_wrlock(&hf->lock);
     if (hf->idx != NULL && stamp_same(&hf->stamp, stamp) && hf->nans < ANS_MAX
-        && find_nolock(hf, a->kind, a->af, a->key, a->keylen, a->hash) == NULL) {
-        a->next = hf->ans[a->hash % ANS_BUCKETS];
-        hf->ans[a->hash % ANS_BUCKETS] = a;
+        && find_nolock(hf, a->kind, a->af, a->key, a->keylen, a->node.hash) == NULL) {
+        htab_push(htab_bucket(hf->ans, ANS_BUCKETS, 1, a->node.hash), &a->node);
         hf->nans++;
         a = NULL;
     }

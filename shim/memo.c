@@ -12,6 +12,7 @@
 
 #include "dnsf/clock.h"
 #include "dnsf/confsnap.h"
+#include "dnsf/htab.h"
 #include "dnsf/memogen.h"
 #include "dnsf/note.h"
 #include "dnsf/strutil.h"
@@ -22,8 +23,7 @@
 /* One allocation: the header, the key, then the value (aligned for the
  * encoders, which read their fixed fields straight from it). */
 struct mentry {
-    struct mentry *next;
-    uint32_t hash;
+    struct htab_node node;         /* first: the table's chain and hash */
     uint32_t klen;
     uint64_t expire_ms, gen;
     size_t vlen;
@@ -33,7 +33,7 @@ struct mentry {
 
 struct mshard {
     pthread_rwlock_t lock;
-    struct mentry *buckets[MEMO_BUCKETS];
+    struct htab_node *buckets[MEMO_BUCKETS];
     int count;
 };
 
@@ -51,9 +51,21 @@ static uint32_t hash_key(const void *k, size_t n)
     return dnsf_fnv1a(DNSF_FNV1A_INIT, k, n);
 }
 
-static struct mentry **bucket(struct mshard *s, uint32_t h)
+static struct htab_node **bucket(struct mshard *s, uint32_t h)
 {
-    return &s->buckets[(h / MEMO_SHARDS) % MEMO_BUCKETS];
+    return htab_bucket(s->buckets, MEMO_BUCKETS, MEMO_SHARDS, h);
+}
+
+struct mkey {
+    const void *key;
+    size_t klen;
+};
+
+static int key_matches(const struct htab_node *n, const void *arg)
+{
+    const struct mentry *e = htab_entry(n, const struct mentry, node);
+    const struct mkey *k = arg;
+    return e->klen == k->klen && memcmp(e->key, k->key, k->klen) == 0;
 }
 
 int memo_get(const struct memo_call *mc, const void *key, size_t klen, memo_read_fn read,
@@ -64,14 +76,14 @@ int memo_get(const struct memo_call *mc, const void *key, size_t klen, memo_read
     pthread_once(&mshards_once, mshards_init);
     uint32_t h = hash_key(key, klen);
     struct mshard *s = &mshards[h % MEMO_SHARDS];
+    const struct mkey k = { key, klen };
     int hit = 0;
     pthread_rwlock_rdlock(&s->lock);
-    for (struct mentry *e = *bucket(s, h); e; e = e->next) {
-        if (e->hash != h || e->klen != klen || memcmp(e->key, key, klen) != 0)
-            continue;
+    struct htab_node *n = *htab_find(bucket(s, h), h, key_matches, &k);
+    if (n != NULL) {
+        const struct mentry *e = htab_entry(n, const struct mentry, node);
         if (e->gen == mc->gen && mc->now_ms < e->expire_ms)
             hit = read(e->val, e->vlen, arg) == 0;
-        break;
     }
     pthread_rwlock_unlock(&s->lock);
     return hit;
@@ -86,8 +98,8 @@ void memo_put(const struct memo_call *mc, const void *key, size_t klen, const vo
     struct mentry *e = malloc(voff + vlen);
     if (e == NULL)
         return;
-    e->next = NULL;
-    e->hash = hash_key(key, klen);
+    e->node.next = NULL;
+    e->node.hash = hash_key(key, klen);
     e->klen = (uint32_t)klen;
     e->expire_ms = mc->expire_ms;
     e->gen = mc->gen;
@@ -97,7 +109,7 @@ void memo_put(const struct memo_call *mc, const void *key, size_t klen, const vo
     memcpy(e->val, val, vlen);
 
     pthread_once(&mshards_once, mshards_init);
-    unsigned sh = e->hash % MEMO_SHARDS;
+    unsigned sh = e->node.hash % MEMO_SHARDS;
     struct mshard *s = &mshards[sh];
     /* The shards' shares add up to exactly max_entries. */
     int cap = mc->max_entries / MEMO_SHARDS + ((int)sh < mc->max_entries % MEMO_SHARDS);
@@ -105,38 +117,28 @@ void memo_put(const struct memo_call *mc, const void *key, size_t klen, const vo
         free(e);
         return;
     }
-    struct mentry *dead = NULL;
+    const struct mkey k = { key, klen };
+    struct htab_node *dead = NULL;
     pthread_rwlock_wrlock(&s->lock);
-    for (struct mentry **pp = bucket(s, e->hash); *pp != NULL; pp = &(*pp)->next)
-        if ((*pp)->hash == e->hash && (*pp)->klen == klen && memcmp((*pp)->key, key, klen) == 0) {
-            dead = *pp;            /* replace the old result */
-            *pp = dead->next;
-            dead->next = NULL;
-            s->count--;
-            break;
-        }
+    struct htab_node **old = htab_find(bucket(s, e->node.hash), e->node.hash, key_matches, &k);
+    if (*old != NULL) {
+        dead = htab_unlink(old);   /* replace the old result */
+        s->count--;
+    }
     /* Bound: when full, drop a whole bucket chain, starting at the new key's
      * neighbour; cheap, and a stream of unique names cannot grow the memo. */
-    for (unsigned b = (e->hash / MEMO_SHARDS + 1) % MEMO_BUCKETS; s->count >= cap;
+    for (unsigned b = (e->node.hash / MEMO_SHARDS + 1) % MEMO_BUCKETS; s->count >= cap;
          b = (b + 1) % MEMO_BUCKETS) {
         while (s->buckets[b] != NULL && s->count >= cap) {
-            struct mentry *v = s->buckets[b];
-            s->buckets[b] = v->next;
+            htab_push(&dead, htab_unlink(&s->buckets[b]));
             s->count--;
-            v->next = dead;
-            dead = v;
         }
     }
-    struct mentry **head = bucket(s, e->hash);
-    e->next = *head;
-    *head = e;
+    htab_push(bucket(s, e->node.hash), &e->node);
     s->count++;
     pthread_rwlock_unlock(&s->lock);
-    while (dead != NULL) {
-        struct mentry *next = dead->next;
-        free(dead);
-        dead = next;
-    }
+    while (dead != NULL)
+        free(htab_entry(htab_unlink(&dead), struct mentry, node));
 }
 
 void memo_flush(void)
@@ -146,11 +148,8 @@ void memo_flush(void)
         struct mshard *s = &mshards[i];
         pthread_rwlock_wrlock(&s->lock);
         for (int b = 0; b < MEMO_BUCKETS; b++)
-            while (s->buckets[b] != NULL) {
-                struct mentry *e = s->buckets[b];
-                s->buckets[b] = e->next;
-                free(e);
-            }
+            while (s->buckets[b] != NULL)
+                free(htab_entry(htab_unlink(&s->buckets[b]), struct mentry, node));
         s->count = 0;
         pthread_rwlock_unlock(&s->lock);
     }
