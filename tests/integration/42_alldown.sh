@@ -18,8 +18,8 @@
 # `options timeout:1 attempts:1`, so it takes 2 s, not 20).
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=tests/tools/fault_lib.sh
-. "$DNSF_ROOT/tests/tools/fault_lib.sh"
+# shellcheck source=tests/lib/fault_lib.sh
+. "$DNSF_ROOT/tests/lib/fault_lib.sh"
 
 require_root
 require_cmd nsd "$DNSF_PYTHON"

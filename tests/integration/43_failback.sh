@@ -30,8 +30,8 @@
 # FB_RUNS=N repeats the whole run N times (the issue asks for 20 in a row).
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=tests/tools/fault_lib.sh
-. "$DNSF_ROOT/tests/tools/fault_lib.sh"
+# shellcheck source=tests/lib/fault_lib.sh
+. "$DNSF_ROOT/tests/lib/fault_lib.sh"
 
 require_root
 require_cmd nsd

@@ -25,8 +25,8 @@
 #             zero-timeout poll: about 60 ms of CPU per lookup.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=tests/tools/fault_lib.sh
-. "$DNSF_ROOT/tests/tools/fault_lib.sh"
+# shellcheck source=tests/lib/fault_lib.sh
+. "$DNSF_ROOT/tests/lib/fault_lib.sh"
 
 require_root
 require_cmd nsd

@@ -24,8 +24,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source=tests/lib/difftable.sh
 . "$DNSF_ROOT/tests/lib/difftable.sh"
-# shellcheck source=tests/tools/fault_lib.sh
-. "$DNSF_ROOT/tests/tools/fault_lib.sh"
+# shellcheck source=tests/lib/fault_lib.sh
+. "$DNSF_ROOT/tests/lib/fault_lib.sh"
 
 require_root
 require_cmd nsd unshare xargs diff

@@ -20,8 +20,8 @@
 # Time points leave >= 400 ms on each side of an expiry.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=tests/tools/cache_lib.sh
-. "$DNSF_ROOT/tests/tools/cache_lib.sh"
+# shellcheck source=tests/lib/cache_lib.sh
+. "$DNSF_ROOT/tests/lib/cache_lib.sh"
 
 require_root
 require_cmd nsd

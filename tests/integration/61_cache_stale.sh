@@ -23,8 +23,8 @@
 # the other scenarios run while that client waits, idle (it sends nothing then).
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=tests/tools/cache_lib.sh
-. "$DNSF_ROOT/tests/tools/cache_lib.sh"
+# shellcheck source=tests/lib/cache_lib.sh
+. "$DNSF_ROOT/tests/lib/cache_lib.sh"
 
 require_root
 require_cmd nsd

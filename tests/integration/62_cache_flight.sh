@@ -17,8 +17,8 @@
 #                   growth over 5000 names stays far below that of an unbounded cache
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=tests/tools/cache_lib.sh
-. "$DNSF_ROOT/tests/tools/cache_lib.sh"
+# shellcheck source=tests/lib/cache_lib.sh
+. "$DNSF_ROOT/tests/lib/cache_lib.sh"
 
 require_root
 require_cmd nsd

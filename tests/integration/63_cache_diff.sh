@@ -30,8 +30,8 @@
 # each once: the memo answered every repeat.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=tests/tools/cache_lib.sh
-. "$DNSF_ROOT/tests/tools/cache_lib.sh"
+# shellcheck source=tests/lib/cache_lib.sh
+. "$DNSF_ROOT/tests/lib/cache_lib.sh"
 
 require_root
 require_cmd nsd diff

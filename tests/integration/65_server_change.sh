@@ -22,8 +22,8 @@
 # C (it did before the fix); name.switch.test, cached from B, is still answered.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=tests/tools/cache_lib.sh
-. "$DNSF_ROOT/tests/tools/cache_lib.sh"
+# shellcheck source=tests/lib/cache_lib.sh
+. "$DNSF_ROOT/tests/lib/cache_lib.sh"
 
 require_root
 require_cmd nsd

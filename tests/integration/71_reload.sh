@@ -27,8 +27,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 # shellcheck source=tests/lib/shimrun.sh
 . "$DNSF_ROOT/tests/lib/shimrun.sh"
-# shellcheck source=tests/tools/fault_lib.sh
-. "$DNSF_ROOT/tests/tools/fault_lib.sh"
+# shellcheck source=tests/lib/fault_lib.sh
+. "$DNSF_ROOT/tests/lib/fault_lib.sh"
 
 require_root
 require_cmd nsd "$DNSF_PYTHON"

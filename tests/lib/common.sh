@@ -181,6 +181,21 @@ now_ms() {
 	echo $((t / 1000))
 }
 
+# dnsf_wait_until MS CMD...: run CMD until it succeeds (status 0), every 10 ms, for at
+# most MS milliseconds (status 1 then). The one "wait until it is ready" loop: servers
+# (dnsf_server_start), the syslog sink, faultdns's stats and mode switches, clients.
+dnsf_wait_until() {
+	local t_end=$(($(now_ms) + $1))
+	shift
+	until "$@"; do
+		(($(now_ms) < t_end)) || return 1
+		sleep 0.01
+	done
+}
+
+# dnsf_pid_gone PID: true once PID has exited (for dnsf_wait_until).
+dnsf_pid_gone() { ! dnsf_pid_alive "$1"; }
+
 # finish: exit 1 if any assertion failed, else 0.
 finish() {
 	if ((DNSF_FAILS > 0)); then
@@ -505,7 +520,7 @@ dnsq() { "$DNSF_PYTHON" -I "$DNSF_ROOT/tests/lib/dnsq.py" "$@"; }
 
 # nsd_write_conf FILE DIR ADDR PORT [ZONE=ZONEFILE...]: an NSD config serving the
 # fixture zones (plus the extra ones) on ADDR:PORT, with its state files in DIR.
-# Shared by ns_start, tests/tools/bench_nsd.sh and tests/tools/cache_lib.sh.
+# Shared by ns_start, tests/tools/bench_nsd.sh and tests/lib/cache_lib.sh.
 nsd_write_conf() {
 	local file=$1 dir=$2 addr=$3 port=$4 ip4=yes ip6=no z extra
 	shift 4
@@ -566,7 +581,7 @@ ns_start() {
 # nsd_start ADDR PORT DIR QNAME [ZONE=ZONEFILE...]: NSD serving the fixture zones (and
 # the extra ones) on ADDR:PORT, its files in DIR, ready once it answers QNAME. Registered
 # as ns_start's are (ns_pid, ns_stop, the exit cleanup). Returns 1, saying why in "#"
-# lines, when it does not come up. Shared by ns_start, tests/tools/cache_lib.sh and
+# lines, when it does not come up. Shared by ns_start, tests/lib/cache_lib.sh and
 # tests/tools/bench_nsd.sh.
 nsd_start() {
 	local addr=$1 port=$2 dir=$3 qname=$4

@@ -136,7 +136,7 @@ sr_ns_start() {
 SR_SINK=$DNSF_TMP/syslog.out
 SR_DEVD=$DNSF_TMP/dev
 sr_syslog_start() {
-	local d i
+	local d
 	mkdir -p "$SR_DEVD"
 	for d in null:3 zero:5 random:8 urandom:9; do
 		mknod -m 666 "$SR_DEVD/${d%:*}" c 1 "${d#*:}" || skip "cannot mknod in $SR_DEVD (nodev?)"
@@ -145,11 +145,8 @@ sr_syslog_start() {
 	dnsf_on_exit "touch '$DNSF_TMP/sink.stop'"
 	dnsf_spawn "$DNSF_TMP/sink.log" "$DNSF_PYTHON" -I "$DNSF_ROOT/tests/tools/cli_syslog_sink.py" \
 		"$SR_DEVD/log" "$SR_SINK" "$DNSF_TMP/sink.stop" 900
-	for ((i = 0; i < 100; i++)); do
-		grep -qx ready "$DNSF_TMP/sink.log" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	bail "the syslog sink did not start: $(cat "$DNSF_TMP/sink.log")"
+	dnsf_wait_until 5000 grep -qx ready "$DNSF_TMP/sink.log" 2>/dev/null ||
+		bail "the syslog sink did not start: $(cat "$DNSF_TMP/sink.log")"
 }
 
 sr_shim_syslog() {

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # SC2034: FL_* variables are read by the scripts that source this file.
 # shellcheck disable=SC2034
-# tests/tools/fault_lib.sh -- shared by the failover tests 40_faults.sh, 41_health.sh and
+# tests/lib/fault_lib.sh -- shared by the failover tests 40_faults.sh, 41_health.sh and
 # 42_alldown.sh. Source it after tests/lib/common.sh, then call fl_init.
 #
 # The picture every test builds:
@@ -49,6 +49,9 @@
 #   fl_first_ask LOG NAME TYPE [SERVER]  "SERVER WHY +MS" of the first query (debug log)
 #   fl_winner LOG NAME TYPE       the server whose reply won
 #   fl_count_log LOG ERE          matching lines of the log
+
+# shellcheck source=tests/lib/faultdns_ctl.sh
+. "$DNSF_ROOT/tests/lib/faultdns_ctl.sh"
 
 FL_DIR=""
 FL_ETC=""
@@ -127,33 +130,15 @@ fl_proxy_stop() {
 	for pid in "${pids[@]}"; do dnsf_untrack_pid "$pid"; done
 }
 
-fl_stats() {
-	local f=$FL_DIR/$1.stats i
-	rm -f "$f"
-	kill -USR2 "${FL_PID[$1]}" 2>/dev/null || return 1
-	for ((i = 0; i < 200; i++)); do
-		[ -s "$f" ] && return 0
-		sleep 0.01
-	done
-	return 1
-}
+fl_stats() { fdc_stats "${FL_PID[$1]}" "$FL_DIR/$1.stats"; }
 
-fl_stat() {
-	awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }' "$FL_DIR/$1.stats" 2>/dev/null
-}
+fl_stat() { fdc_stat "$FL_DIR/$1.stats" "$2"; }
 
 fl_setmode() {
-	local name=$1 mode=$2 before i
+	local name=$1 mode=$2
 	fl_stats "$name" || bail "faultdns $name: no stats"
-	before=$(fl_stat "$name" mode_switches)
-	printf '%s\n' "$mode" >"$FL_DIR/$name.mode"
-	kill -USR1 "${FL_PID[$name]}"
-	for ((i = 0; i < 100; i++)); do
-		fl_stats "$name" || break
-		[ "$(fl_stat "$name" mode_switches)" -gt "$before" ] && return 0
-		sleep 0.01
-	done
-	bail "faultdns $name did not switch to mode $mode"
+	fdc_setmode "${FL_PID[$name]}" "$FL_DIR/$name.mode" "$FL_DIR/$name.stats" "$mode" ||
+		bail "faultdns $name did not switch to mode $mode"
 }
 
 # Failure knobs used by fl_conf (tests set them before calling it).
@@ -174,7 +159,7 @@ fl_conf() {
 	done
 	[ "${1:-}" = -- ] && shift
 	{
-		echo "# written by tests/tools/fault_lib.sh"
+		echo "# written by tests/lib/fault_lib.sh"
 		if [ -n "$list" ]; then echo "nameservers = [ $list ];"; fi
 		echo "strategy = \"$strategy\";"
 		echo "timeout_ms = $FL_TIMEOUT;"

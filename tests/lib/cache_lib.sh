@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# tests/tools/cache_lib.sh -- shared by the cache tests tests/integration/6*_cache*.sh.
+# tests/lib/cache_lib.sh -- shared by the cache tests tests/integration/6*_cache*.sh.
 # Source it after tests/lib/common.sh.
 #
 # The picture:
@@ -36,6 +36,9 @@
 #                               (ADDRS in any order: see cl_same_addrs)
 #   cl_same_addrs A B           the comma lists A and B hold the same addresses, in any order
 #   cl_stop NAME                quit the client and wait for it (its log is then complete)
+
+# shellcheck source=tests/lib/faultdns_ctl.sh
+. "$DNSF_ROOT/tests/lib/faultdns_ctl.sh"
 
 CL_NS=127.53.0.5
 CL_PROXY=127.53.0.2
@@ -92,18 +95,12 @@ cl_proxy_stop() {
 
 # cl_stats: a fresh stats file (SIGUSR2; waits until written).
 cl_stats() {
-	local f=$CL_DIR/proxy.stats i
-	rm -f "$f"
-	kill -USR2 "$CL_PROXY_PID" 2>/dev/null || bail "the proxy (pid $CL_PROXY_PID) is gone"
-	for ((i = 0; i < 500; i++)); do
-		[ -s "$f" ] && return 0
-		sleep 0.01
-	done
-	bail "the proxy wrote no stats file"
+	dnsf_pid_alive "$CL_PROXY_PID" || bail "the proxy (pid $CL_PROXY_PID) is gone"
+	fdc_stats "$CL_PROXY_PID" "$CL_DIR/proxy.stats" || bail "the proxy wrote no stats file"
 }
 
 # cl_stat KEY: a counter from the last stats file.
-cl_stat() { awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }' "$CL_DIR/proxy.stats"; }
+cl_stat() { fdc_stat "$CL_DIR/proxy.stats" "$1"; }
 
 cl_queries() {
 	cl_stats
@@ -114,17 +111,8 @@ cl_qmark() { CL_QMARK=$(cl_queries); }
 cl_qdelta() { echo $(($(cl_queries) - CL_QMARK)); }
 
 cl_setmode() {
-	local mode=$1 before i
-	cl_stats
-	before=$(cl_stat mode_switches)
-	printf '%s\n' "$mode" >"$CL_DIR/proxy.mode"
-	kill -USR1 "$CL_PROXY_PID"
-	for ((i = 0; i < 200; i++)); do
-		cl_stats
-		[ "$(cl_stat mode_switches)" -gt "$before" ] && return 0
-		sleep 0.01
-	done
-	bail "the proxy did not switch to mode $mode"
+	fdc_setmode "$CL_PROXY_PID" "$CL_DIR/proxy.mode" "$CL_DIR/proxy.stats" "$1" ||
+		bail "the proxy did not switch to mode $1"
 }
 
 # cl_etc DIR: resolv.conf naming a dead address, the fixtures' hosts and nsswitch.conf.
@@ -137,7 +125,7 @@ cl_conf() {
 	local f=$1 log=$2 s ns=${CL_NAMESERVERS-\"$CL_PROXY:53\"}
 	shift 2
 	{
-		echo "# written by tests/tools/cache_lib.sh"
+		echo "# written by tests/lib/cache_lib.sh"
 		if [ -n "$ns" ]; then echo "nameservers = [ $ns ];"; fi
 		echo "strategy = \"sequence\";"
 		echo "timeout_ms = ${CL_TIMEOUT:-300};"
@@ -214,11 +202,7 @@ cl_stop() {
 	fi
 	exec {fdin}>&- {fdout}<&-
 	# EOF on stdin ends it too; a client stuck in a lookup gets up to 30 s.
-	local i
-	for ((i = 0; i < 300; i++)); do
-		dnsf_pid_alive "$pid" || break
-		sleep 0.1
-	done
+	dnsf_wait_until 30000 dnsf_pid_gone "$pid" || true
 	wait "$pid" 2>/dev/null
 	unset "CL_PID[$name]" "CL_IN[$name]" "CL_OUT[$name]"
 }
