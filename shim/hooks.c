@@ -9,7 +9,13 @@
  *      (nss_module.c) for the DNS step. glibc therefore produces every
  *      field, flag, error code and sort order itself.
  * errno is left as the caller had it when the call succeeds. Our own work
- * runs with cancellation off, libc's with the caller's state (cancel.h). */
+ * runs with cancellation off, libc's with the caller's state (cancel.h).
+ *
+ * Where the two halves meet: a lookup enters here (the hook half) and
+ * comes back to us inside glibc through nss_module.c (the NSS half), which
+ * state.c plugged in place of "dns" (nsswitch_install). The calls here
+ * reach the engine only through the memo; the NSS half runs hostlookup.c.
+ * (The res_* hooks, hooks_res.c, have no NSS half: they call rawquery.c.) */
 #include <errno.h>
 #include <netdb.h>
 #include <stdatomic.h>

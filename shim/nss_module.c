@@ -11,7 +11,14 @@
  *      glibc's own DNS module does; how long its answer stays valid is not
  *      ours to know, so the memo keeps nothing built from it (note.h).
  * Both steps run with cancellation off; glibc's DNS module with the
- * caller's state (cancel.h). */
+ * caller's state (cancel.h).
+ *
+ * Where the two halves meet: the hook half (hooks.c, hooks_res.c) takes
+ * the program's call, sets up the memo and calls libc's own function;
+ * glibc's NSS dispatch then calls these, because state.c's install put
+ * "dnsfailover" on the hosts line (__nss_configure_lookup, nsswitch.c).
+ * In NSS-only mode (no preload) glibc loads this file alone, from
+ * nsswitch.conf. */
 #include <errno.h>
 #include <netdb.h>
 #include <nss.h>
