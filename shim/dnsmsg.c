@@ -65,14 +65,15 @@ int dnsmsg_header_rcode(const uint8_t *pkt, int len)
     return pkt != NULL && len >= DNSMSG_HFIXEDSZ ? pkt[3] & 0xf : -1;
 }
 
-int dnsmsg_header_ancount(const uint8_t *pkt, int len)
+/* ANCOUNT of PKT, or -1 when LEN is shorter than a header. */
+static int header_ancount(const uint8_t *pkt, int len)
 {
     return pkt != NULL && len >= DNSMSG_HFIXEDSZ ? get16(pkt + 6) : -1;
 }
 
 int dnsmsg_has_answers(const uint8_t *pkt, int len)
 {
-    return dnsmsg_header_rcode(pkt, len) == DNS_R_NOERROR && dnsmsg_header_ancount(pkt, len) > 0;
+    return dnsmsg_header_rcode(pkt, len) == DNS_R_NOERROR && header_ancount(pkt, len) > 0;
 }
 
 int dnsmsg_answers_question(const struct dnsmsg *m, const uint8_t *qwire, uint16_t qtype)

@@ -53,8 +53,6 @@ int resconf_load(struct resconf *rc)
     }
     rc->ndots = st.ndots;
     rc->options = st.options;
-    rc->timeout_s = st.retrans;
-    rc->attempts = st.retry;
     res_nclose(&st);
     return 0;
 }

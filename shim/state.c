@@ -44,7 +44,8 @@ static char hosts_line[1024];
  * other servers. */
 static _Atomic uint64_t current_server_set;
 
-int state_disabled_by_env(void)
+/* The DNSFAILOVER_DISABLE switch (secure_getenv), read once, at init. */
+static int disabled_by_env(void)
 {
     const char *v = secure_getenv("DNSFAILOVER_DISABLE");
     return v != NULL && v[0] != 0 && strcmp(v, "0") != 0;
@@ -113,7 +114,7 @@ static void init_once_routine(void)
 {
     int saved = errno;
     confload_level_from_env();
-    if (!state_disabled_by_env())
+    if (!disabled_by_env())
         confload_start(install_nolock);
     errno = saved;
 }

@@ -67,10 +67,9 @@ static inline int dnsmsg_is_response(const struct dnsmsg *m) { return (m->flags 
 /* The cursor has read the whole message: no record follows. */
 static inline int dnsmsg_at_end(const struct dnsmsg *m) { return m->cur == m->end; }
 
-/* Header fields of a whole message PKT (LEN octets) without a cursor: its
- * RCODE and ANCOUNT, or -1 when LEN is shorter than a header. */
+/* A header field of a whole message PKT (LEN octets) without a cursor: its
+ * RCODE, or -1 when LEN is shorter than a header. */
 int dnsmsg_header_rcode(const uint8_t *pkt, int len);
-int dnsmsg_header_ancount(const uint8_t *pkt, int len);
 /* PKT (LEN octets) is NOERROR with at least one answer record: not NODATA,
  * not NXDOMAIN. */
 int dnsmsg_has_answers(const uint8_t *pkt, int len);

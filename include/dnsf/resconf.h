@@ -17,7 +17,6 @@ struct resconf {
     char search[RESCONF_MAXDNSRCH][256];
     int ndots;
     unsigned long options;         /* RES_* bits from <resolv.h> */
-    int timeout_s, attempts;       /* glibc's, for documentation and the CLI */
 };
 
 /* Load the current resolver configuration. Return 0 or -1. */

@@ -40,8 +40,6 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc);
  * its snapshot. Harmless to call twice. Usable as a cleanup attribute:
  *   struct resolve_ctx ctx __attribute__((cleanup(state_lookup_end))) = { 0 }; */
 void state_lookup_end(struct resolve_ctx *ctx);
-/* The DNSFAILOVER_DISABLE switch (secure_getenv), read once. */
-int state_disabled_by_env(void);
 /* 1 when the hosts line's "files dns" was merged into our module, which
  * then takes the files step itself (nsswitch_merge_files). */
 int state_files_merged(void);
