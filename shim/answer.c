@@ -67,6 +67,28 @@ static int store_alias(const uint8_t *wire, struct alloc_buffer *ab, struct ptrl
     return 1;
 }
 
+/* Read the next answer record of M into RR the way glibc's nss_dns walks a
+ * CNAME chain (resolv/nss_dns/dns-host.c, getanswer_r, getanswer_ptr and
+ * gaih_getanswer_slice): -1 when it cannot be read; 0 when it is to be
+ * skipped (IN_ONLY and not class IN; gaih_getanswer_slice does not look at
+ * the class); else 1. A CNAME or QTYPE record lowers *TTLP (if not NULL) to
+ * its TTL; a CNAME moves EXPECTED to its target, with no owner check, as
+ * glibc does. */
+static int next_answer(struct dnsmsg *m, struct dnsmsg_rr *rr, int qtype, int in_only,
+                       uint8_t *expected, int32_t *ttlp)
+{
+    if (dnsmsg_next_rr(m, rr) < 0)
+        return -1;
+    if (in_only && rr->rclass != DNS_C_IN)
+        return 0;
+    if ((rr->type == DNS_T_CNAME || rr->type == qtype) && ttlp != NULL
+        && (uint32_t)*ttlp > rr->ttl)
+        *ttlp = (int32_t)rr->ttl;
+    if (rr->type == DNS_T_CNAME && dnsmsg_unpack_name(m, rr->rdata, expected) < 0)
+        return -1;
+    return 1;
+}
+
 static enum nss_status getanswer_r(const uint8_t *pkt, int len, int qtype, struct alloc_buffer *ab,
                                    struct ptrlist *addrs, struct ptrlist *aliases,
                                    int *errnop, int *h_errnop, int32_t *ttlp)
@@ -87,19 +109,14 @@ static enum nss_status getanswer_r(const uint8_t *pkt, int len, int qtype, struc
     }
     memcpy(expected, m.qname, dnsmsg_name_len(m.qname));
     for (int an = m.ancount; an > 0; an--) {
-        if (dnsmsg_next_rr(&m, &rr) < 0)
+        int use = next_answer(&m, &rr, qtype, 1, expected, ttlp);
+        if (use < 0)
             return malformed(errnop, h_errnop);
-        if (rr.rclass != DNS_C_IN)
+        if (use == 0)
             continue;
-        if ((rr.type == DNS_T_CNAME || rr.type == qtype) && ttlp != NULL
-            && (uint32_t)*ttlp > rr.ttl)
-            *ttlp = (int32_t)rr.ttl;
-        if (rr.type == DNS_T_CNAME) {
-            /* Like glibc: no owner check; the target becomes expected. */
-            if (dnsmsg_unpack_name(&m, rr.rdata, expected) < 0)
-                return malformed(errnop, h_errnop);
+        if (rr.type == DNS_T_CNAME)
             store_alias(expected, ab, aliases);
-        } else if (rr.type == qtype && dnsmsg_name_equal(rr.name, expected)
+        else if (rr.type == qtype && dnsmsg_name_equal(rr.name, expected)
                    && rr.rdlength == rdata_len_for(qtype)) {
             /* Addresses are 4-aligned, as glibc does for old callers. */
             ptrlist_add(addrs, alloc_buffer_next(ab, 4));
@@ -177,17 +194,10 @@ enum nss_status answer_ptr(const uint8_t *pkt, int len, struct alloc_buffer *ab,
      * name: Debian's glibc 2.36-9+deb12u14 carries these fixes
      * (CVE-2026-4437, CVE-2026-4438); upstream 2.36 did neither. */
     for (int an = m.ancount; an > 0; an--) {
-        if (dnsmsg_next_rr(&m, &rr) < 0)
+        int use = next_answer(&m, &rr, DNS_T_PTR, 1, expected, ttlp);
+        if (use < 0)
             return malformed(errnop, h_errnop);
-        if (rr.rclass != DNS_C_IN)
-            continue;
-        if ((rr.type == DNS_T_CNAME || rr.type == DNS_T_PTR) && ttlp != NULL
-            && (uint32_t)*ttlp > rr.ttl)
-            *ttlp = (int32_t)rr.ttl;
-        if (rr.type == DNS_T_CNAME) {
-            if (dnsmsg_unpack_name(&m, rr.rdata, expected) < 0)
-                return malformed(errnop, h_errnop);
-        } else if (rr.type == DNS_T_PTR && dnsmsg_name_equal(rr.name, expected)) {
+        if (use > 0 && rr.type == DNS_T_PTR && dnsmsg_name_equal(rr.name, expected)) {
             char text[HOSTNAME_TEXT_MAX + 1];
             if (dnsmsg_unpack_name(&m, rr.rdata, target) < 0 || !dnsmsg_binary_hnok(target)
                 || dnsmsg_name_ntop(target, text, sizeof text) < 0) {
@@ -224,14 +234,9 @@ static enum nss_status gaih_slice(const uint8_t *pkt, int len, struct alloc_buff
         return NSS_STATUS_NOTFOUND;
     }
     for (int an = m.ancount; an > 0; an--) {
-        if (dnsmsg_next_rr(&m, &rr) < 0)
+        if (next_answer(&m, &rr, m.qtype, 0, expected, ttlp) < 0)
             return malformed(errnop, h_errnop);
-        if ((rr.type == DNS_T_CNAME || rr.type == m.qtype) && ttlp != NULL
-            && (uint32_t)*ttlp > rr.ttl)
-            *ttlp = (int32_t)rr.ttl;
         if (rr.type == DNS_T_CNAME) {
-            if (dnsmsg_unpack_name(&m, rr.rdata, expected) < 0)
-                return malformed(errnop, h_errnop);
             /* A usable CNAME target is the canonical name so far. */
             if (store_canon && dnsmsg_binary_hnok(expected))
                 memcpy(canon, expected, dnsmsg_name_len(expected));

@@ -34,6 +34,18 @@ static void publish_h_errno(int herrno)
     resolve_set_h_errno(&_res, herrno);
 }
 
+/* nss_dns's res_* call returned N, leaving HERRNO: errno as glibc leaves
+ * it (restored to OLDERR on failure; a successful search leaves the 0 that
+ * res_search set, and the _r callers can return errno) and, unless we fail
+ * open, h_errno published. Return N. */
+static int query_over(int n, int herrno, int olderr)
+{
+    errno = n == 0 ? 0 : olderr;
+    if (n != DNSF_FAIL_OPEN)
+        publish_h_errno(herrno);
+    return n;
+}
+
 /* The errno switch nss_dns applies after a failed res_search. It assigns
  * the thread's h_errno itself for ESRCH and EMFILE/ENFILE. */
 static enum nss_status search_failure(int herrno, int err, int olderr, int *errnop,
@@ -89,14 +101,8 @@ int hostlookup_byname4(const char *name, struct gaih_addrtuple **pat, char *buff
     alloc_buffer_init(&ab, buffer, buflen);
     int noaaaa = (ctx.options & RES_NOAAAA) != 0;
     n = resolve_search(&ctx, name, noaaaa ? DNS_T_A : RESOLVE_A_AND_AAAA, &ans, &herrno, &err);
-    if (n == DNSF_FAIL_OPEN) {
-        errno = olderr;
+    if (query_over(n, herrno, olderr) == DNSF_FAIL_OPEN)
         return DNSF_FAIL_OPEN;
-    }
-    publish_h_errno(herrno);
-    /* glibc restores errno only on failure; a successful search leaves the
-     * 0 that res_search set (the _r callers can return errno). */
-    errno = n == 0 ? 0 : olderr;
     if (n == 0) {
         *status = answer_gaih(ans.r[0].pkt, ans.r[0].len, noaaaa ? NULL : ans.r[1].pkt,
                               noaaaa ? 0 : ans.r[1].len, &ab, pat, errnop, herrnop, ttlp);
@@ -146,10 +152,8 @@ int hostlookup_byname3(const char *name, int af, struct hostent *result, char *b
             name = cp;
     }
     n = resolve_search(&ctx, name, (uint16_t)type, &ans, &herrno, &err);
-    errno = n == 0 ? 0 : olderr;
-    if (n == DNSF_FAIL_OPEN)
+    if (query_over(n, herrno, olderr) == DNSF_FAIL_OPEN)
         return DNSF_FAIL_OPEN;
-    publish_h_errno(herrno);
     if (n < 0) {
         *status = search_failure(herrno, err, olderr, errnop, h_errnop);
         return 0;
@@ -247,10 +251,8 @@ int hostlookup_byaddr2(const void *addr, socklen_t len, int af, struct hostent *
         strcpy(q, "ip6.arpa");
     }
     int n = resolve_query(&ctx, qbuf, DNS_T_PTR, &ans, &herrno, &err);
-    errno = n == 0 ? 0 : olderr;
-    if (n == DNSF_FAIL_OPEN)
+    if (query_over(n, herrno, olderr) == DNSF_FAIL_OPEN)
         return DNSF_FAIL_OPEN;
-    publish_h_errno(herrno);
     if (n < 0) {
         *h_errnop = herrno;
         /* glibc tests errno after restoring it, so this is the caller's
