@@ -24,6 +24,7 @@
 
 #include "dnsf/config.h"
 #include "dnsf/log.h"
+#include "fixture.h"
 
 /* ---- fixtures ----------------------------------------------------------- */
 
@@ -31,34 +32,10 @@ static char fixdir[PATH_MAX];
 static char tmpdir[PATH_MAX];
 static int ntmp;
 
-/* The fixture directory, relative to the source tree: found from the
- * current directory (tests/run.sh runs from the top) or from the binary's
- * location (build/tests/, build/asan/tests/). */
+/* The fixture directory (fixture.h). */
 static int find_fixtures(void)
 {
-    if (access("tests/fixtures/config/full.conf", R_OK) == 0) {
-        snprintf(fixdir, sizeof fixdir, "tests/fixtures/config");
-        return 0;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = 0;
-    for (int up = 0; up < 6; up++) {
-        char *slash = strrchr(exe, '/');
-        if (slash == NULL)
-            break;
-        *slash = 0;
-        char probe[PATH_MAX + 64];
-        snprintf(probe, sizeof probe, "%s/tests/fixtures/config/full.conf", exe);
-        if (access(probe, R_OK) == 0) {
-            snprintf(fixdir, sizeof fixdir, "%.*s/tests/fixtures/config",
-                     (int)(sizeof fixdir - 32), exe);
-            return 0;
-        }
-    }
-    return -1;
+    return fixture_dir("config", "full.conf", fixdir, sizeof fixdir);
 }
 
 static int group_setup(void **state)

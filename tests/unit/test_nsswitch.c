@@ -16,38 +16,14 @@
 #include <unistd.h>
 
 #include "dnsf/nsswitch.h"
+#include "fixture.h"
 
 static char fixdir[PATH_MAX];
 
 static int group_setup(void **state)
 {
     (void)state;
-    if (access("tests/fixtures/config/nsswitch-debian.conf", R_OK) == 0) {
-        snprintf(fixdir, sizeof fixdir, "tests/fixtures/config");
-        return 0;
-    }
-    /* Run from elsewhere: find the tree from the binary (build/tests/,
-     * build/asan/tests/). */
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = 0;
-    for (int up = 0; up < 6; up++) {
-        char *slash = strrchr(exe, '/');
-        if (slash == NULL)
-            break;
-        *slash = 0;
-        char probe[PATH_MAX + 64];
-        snprintf(probe, sizeof probe, "%s/tests/fixtures/config/nsswitch-debian.conf", exe);
-        if (access(probe, R_OK) == 0) {
-            snprintf(fixdir, sizeof fixdir, "%.*s/tests/fixtures/config",
-                     (int)(sizeof fixdir - 32), exe);
-            return 0;
-        }
-    }
-    fprintf(stderr, "test_nsswitch: cannot find tests/fixtures/config\n");
-    return -1;
+    return fixture_dir("config", "nsswitch-debian.conf", fixdir, sizeof fixdir);
 }
 
 static const char *fixture(const char *name)
