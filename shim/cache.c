@@ -47,6 +47,8 @@ struct shard {
     uint64_t hits, misses, stale, inserts, evictions, bytes;
 };
 
+/* Each shard is written under its own lock, by cache_get (LRU, stale
+ * marks), cache_put, the flights and the drops; locks renewed at fork. */
 static struct shard shards[CACHE_SHARDS];
 static pthread_once_t shards_once = PTHREAD_ONCE_INIT;
 

@@ -13,14 +13,22 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* Guards the three below; held only to push or pop, never across I/O. */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Idle channels: pushed by chan_checkin, popped by chan_checkout and
+ * chanpool_drain_orphans, emptied by chanpool_release_idle. */
 static struct chan *pool_idle;
-static struct chan *pool_all;      /* every channel, idle or checked out (for fork) */
+/* Every channel, idle or checked out (for fork): chan_create adds,
+ * chan_destroy removes. */
+static struct chan *pool_all;
+/* Bumped only in a fork child (chanpool_fork_child): channels of an older
+ * generation are the parent's. */
 static unsigned pool_gen;
 /* More idle channels than this are destroyed rather than kept. */
 #define POOL_MAX_IDLE 64
 
 static pthread_once_t ares_once = PTHREAD_ONCE_INIT;
+/* Written once, by ares_global_init under ares_once. */
 static int ares_ready;
 static void ares_global_init(void)
 {

@@ -37,6 +37,8 @@ struct mshard {
     int count;
 };
 
+/* Each shard is written under its own write lock, by memo_put and
+ * memo_flush; read under its read lock by memo_get. */
 static struct mshard mshards[MEMO_SHARDS];
 static pthread_once_t mshards_once = PTHREAD_ONCE_INIT;
 
