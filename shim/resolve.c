@@ -16,6 +16,7 @@
 #include "dnsf/clock.h"
 #include "dnsf/dnsmsg.h"
 #include "dnsf/log.h"
+#include "dnsf/logevent.h"
 #include "dnsf/note.h"
 #include "dnsf/serverset.h"
 
@@ -111,6 +112,22 @@ static int header_ancount(const struct dnsf_reply *r)
     return r->len >= DNSMSG_HFIXEDSZ ? (r->pkt[6] << 8 | r->pkt[7]) : 0;
 }
 
+/* The servers CTX asks, as one subject for log_event: "A B ...". */
+static const char *server_list(const struct resolve_ctx *ctx, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int i = 0; i < ctx->plan.nservers && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? " " : "", ctx->plan.servers[i].text);
+    return buf;
+}
+
+static const char *failure_name(enum reply_status st)
+{
+    return st == REPLY_TIMEOUT ? "timeout" : st == REPLY_CONNREFUSED ? "unreachable"
+                                                                     : "error replies";
+}
+
 /* Ask the servers for the qtypes QT[MISSING[..]] and store what is usable;
  * where every server failed, serve a stale entry if allowed (RFC 8767). */
 static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *qt,
@@ -120,6 +137,7 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
     struct dnsf_reply got[2];
     uint16_t mq[2];
     uint64_t now = clock_now_ms();
+    char servers[DNSF_MAX_SERVERS * 64];
 
     for (int k = 0; k < nm; k++)
         mq[k] = qt[missing[k]];
@@ -148,6 +166,9 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
         struct dnsf_reply *r = &out->r[missing[k]];
         if (r->status == REPLY_OK)
             continue;
+        log_event(LOGEV_ALL_FAILED, server_list(ctx, servers, sizeof servers),
+                  "every server failed for %s type %u (%s): %s", name, mq[k],
+                  failure_name(r->status), servers);
         if (!ctx->cache.serve_stale) {
             note_uncacheable();
             continue;
@@ -161,8 +182,9 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
             note_uncacheable();
         } else {
             note_expiry(exp);
-            LOGI("%s type %u: every server failed; serving a stale answer (RFC 8767)", name,
-                 mq[k]);
+            log_event(LOGEV_STALE, servers,
+                      "%s type %u: every server failed; serving a stale answer (RFC 8767)", name,
+                      mq[k]);
             r->pkt = pkt;
             r->len = len;
             r->via_tcp = via_tcp;
