@@ -154,6 +154,8 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
         for (int k = 0; k < nm; k++) {
             out->r[missing[k]] = got[k];
             if (got[k].status == REPLY_OK) {
+                note_step(NOTE_STEP_SERVER, mq[k], got[k].rcode,
+                          got[k].server >= 0 ? ctx->plan.servers[got[k].server].text : NULL);
                 long life = cache_lifetime(got[k].pkt, got[k].len, mq[k], &ctx->cache);
                 note_expiry(life > 0 && ctx->cache.enabled ? now + (uint64_t)life * 1000 : 0);
                 cache_put(&ctx->cache, ctx->server_set, name, mq[k], got[k].pkt, got[k].len,
@@ -191,6 +193,7 @@ static int ask(const struct resolve_ctx *ctx, const char *name, const uint16_t *
             r->status = REPLY_OK;
             r->rcode = pkt[3] & 0xf;
             r->server = -1;
+            note_step(NOTE_STEP_STALE, mq[k], r->rcode, NULL);
         }
     }
     return 0;
@@ -217,6 +220,7 @@ static int fetch(const struct resolve_ctx *ctx, const char *name, const uint16_t
                 out->r[i].status = REPLY_OK;
                 out->r[i].rcode = out->r[i].pkt[3] & 0xf;
                 out->r[i].server = -1;
+                note_step(NOTE_STEP_CACHE, qt[i], out->r[i].rcode, NULL);
                 LOGD("%s type %u: cache hit", name, qt[i]);
             } else {
                 if (pass == 0 && cp->enabled)
