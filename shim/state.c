@@ -189,11 +189,16 @@ static void on_fork_child(void)
     transport_fork_child();
 }
 
+/* Set by the diagnostic command (resolve --app /path) before its first
+ * lookup; NULL in every host program. */
+const char *state_exe_override;
+
 static void identity(struct dnsf_identity *id, char *exe, size_t exelen)
 {
-    ssize_t n = readlink("/proc/self/exe", exe, exelen - 1);
+    ssize_t n = state_exe_override ? snprintf(exe, exelen, "%s", state_exe_override)
+                                   : readlink("/proc/self/exe", exe, exelen - 1);
     id->exe = NULL;
-    if (n > 0) {
+    if (n > 0 && (size_t)n < exelen) {
         exe[n] = 0;
         id->exe = exe;
     }
