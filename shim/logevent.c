@@ -109,6 +109,7 @@ void log_event_tick(void)
     log_event_tick_at(clock_now_coarse_ms());
 }
 
+__attribute__((format(printf, 4, 0)))
 static void vevent(uint64_t now, enum log_event kind, const char *subject, const char *fmt,
                    va_list ap)
 {
