@@ -67,10 +67,10 @@ CORE_SRC    := shim/log.c shim/dnsmsg.c shim/resconf.c shim/config.c shim/conffi
                shim/state.c shim/confload.c shim/memogen.c shim/stats.c shim/clock.c shim/hostlookup.c shim/health.c shim/cache.c shim/memo.c shim/note.c shim/rawquery.c \
                shim/memo_gai.c shim/memo_hostent.c shim/memo_nameinfo.c \
                shim/hostsfile.c shim/hostsindex.c shim/filestamp.c shim/serverset.c shim/confscan.c shim/confsnap.c \
-               shim/fdkeep.c shim/allocbuf.c
+               shim/fdkeep.c shim/allocbuf.c shim/logevent.c
 # The preload layer: thin routers and libc thunks.
 PRELOAD_SRC := shim/hooks.c shim/hooks_res.c shim/real.c shim/nss_module.c
-CLI_SRC     := shim/cli.c shim/cli_preload.c shim/cli_prove.c shim/cli_mode.c
+CLI_SRC     := shim/cli.c shim/cli_preload.c shim/cli_prove.c shim/cli_mode.c shim/cli_resolve.c
 
 CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/obj/%.o)
@@ -139,8 +139,15 @@ $(BUILD)/obj/shim/cli_preload.o: CPPFLAGS += -DDNSF_INSTALLED_LIB='"$(LIBDIR)/li
 $(LIB): $(PRELOAD_OBJ) $(VERSION_OBJ) $(CORE_A) shim/exports.map
 	$(CC) $(CFLAGS) $(LDSAN) $(SO_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(VERSION_OBJ) $(CORE_A) $(SO_LIBS)
 
-$(CLI): $(CLI_OBJ) $(VERSION_OBJ) $(CORE_A)
-	$(CC) $(CFLAGS) $(LDSAN) -o $@ $(CLI_OBJ) $(VERSION_OBJ) $(CORE_A) $(CARES_A) -ldl -lpthread
+# The command is our NSS module too (cli_resolve.c): it carries the
+# library's soname, which glibc's NSS loader asks ld.so for, and exports
+# the module's entry points; real.o holds the thunks to glibc's own modules.
+CLI_NSS_OBJ := $(BUILD)/obj/shim/nss_module.o $(BUILD)/obj/shim/real.o
+CLI_LDFLAGS := -Wl,-soname,libnss_dnsfailover.so.2 \
+               -Wl,--export-dynamic-symbol='_nss_dnsfailover_*'
+$(CLI): $(CLI_OBJ) $(CLI_NSS_OBJ) $(VERSION_OBJ) $(CORE_A)
+	$(CC) $(CFLAGS) $(LDSAN) $(CLI_LDFLAGS) -o $@ $(CLI_OBJ) $(CLI_NSS_OBJ) $(VERSION_OBJ) \
+	    $(CORE_A) $(CARES_A) -ldl -lpthread
 
 $(BUILD)/man/%: conf/% VERSION
 	@mkdir -p $(dir $@)

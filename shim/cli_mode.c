@@ -9,10 +9,13 @@
  * A preloaded library takes over only a "dns" source (state.c), so a hosts
  * line with neither "dns" nor "dnsfailover" leaves it nothing to do. */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dnsf/cli.h"
@@ -38,9 +41,59 @@ static int env_preload(char *path, size_t len)
     return 0;
 }
 
+/* Where another program's ld.so finds NSS_SONAME, asked the way ldd asks:
+ * /bin/true with LD_TRACE_LOADED_OBJECTS=1 lists what it would load,
+ * NSS_SONAME preloaded by name (searched as a dlopen by name is), without
+ * running. Into PATH, or why not. Return 1 if found. */
+static int traced_module_path(char *path, size_t len)
+{
+    char *const argv[] = { "true", NULL };
+    char *envp[] = { "LD_TRACE_LOADED_OBJECTS=1", "LD_PRELOAD=" NSS_SONAME, NULL, NULL };
+    char lib_path[PATH_MAX + 20];
+    const char *lp = getenv("LD_LIBRARY_PATH");
+    if (lp != NULL) {
+        snprintf(lib_path, sizeof lib_path, "LD_LIBRARY_PATH=%s", lp);
+        envp[2] = lib_path;
+    }
+    int fds[2];
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    snprintf(path, len, "not found");
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return 0;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    int rc = posix_spawn(&pid, "/bin/true", &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    FILE *f = rc == 0 ? fdopen(fds[0], "r") : NULL;
+    char line[PATH_MAX + 100];
+    int found = 0;
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        /* "\tlibnss_dnsfailover.so.2 => /usr/lib/.../libnss_dnsfailover.so.2 (0x...)" */
+        char *p = strstr(line, NSS_SONAME " => /");
+        if (p != NULL && !found) {
+            p += strlen(NSS_SONAME " => ");
+            p[strcspn(p, " \n")] = 0;
+            snprintf(path, len, "%s", p);
+            found = 1;
+        }
+    }
+    if (f != NULL)
+        fclose(f);
+    else
+        close(fds[0]);
+    if (rc == 0)
+        waitpid(pid, NULL, 0);
+    return found;
+}
+
 /* Where glibc's NSS loader finds our module (it dlopens NSS_SONAME the same
  * way: nss/nss_module.c), into PATH; or why not, into PATH. Return 1 if
- * it loads. */
+ * it loads. This command itself carries NSS_SONAME (so that `resolve` runs
+ * glibc's path with our module: cli_resolve.c), so a dlopen here finds the
+ * command; another program's view is asked for then. */
 static int nss_module_path(char *path, size_t len)
 {
     void *h = dlopen(NSS_SONAME, RTLD_LAZY | RTLD_LOCAL);
@@ -50,12 +103,16 @@ static int nss_module_path(char *path, size_t len)
         snprintf(path, len, "%s", e ? e : "not found");
         return 0;
     }
-    if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm != NULL && lm->l_name != NULL)
+    int r = 1;
+    if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm != NULL && lm->l_name != NULL
+        && lm->l_name[0] != 0)
         snprintf(path, len, "%s", lm->l_name);
+    else if (lm != NULL && lm->l_name != NULL)
+        r = traced_module_path(path, len);       /* the main program: this command */
     else
         snprintf(path, len, "%s", NSS_SONAME);
     dlclose(h);
-    return 1;
+    return r;
 }
 
 void cli_mode_report(FILE *out, FILE *warn)

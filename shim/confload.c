@@ -16,6 +16,7 @@
 #include "dnsf/log.h"
 #include "dnsf/memo.h"
 #include "dnsf/memogen.h"
+#include "dnsf/state.h"
 
 /* How often a running process looks at its config file's mtime. */
 #define CONFIG_CHECK_MS 3000
@@ -40,11 +41,16 @@ static int level_override = -1;
 /* state.c's install: written once by confload_start. */
 static void (*on_publish)(const struct dnsf_config *c);
 
+/* Set by the diagnostic command (resolve --app /path) before its first
+ * lookup; NULL in every host program. */
+const char *state_exe_override;
+
 static void identity(struct dnsf_identity *id, char *exe, size_t exelen)
 {
-    ssize_t n = readlink("/proc/self/exe", exe, exelen - 1);
+    ssize_t n = state_exe_override ? snprintf(exe, exelen, "%s", state_exe_override)
+                                   : readlink("/proc/self/exe", exe, exelen - 1);
     id->exe = NULL;
-    if (n > 0) {
+    if (n > 0 && (size_t)n < exelen) {
         exe[n] = 0;
         id->exe = exe;
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dnsf/log.h"
+#include "dnsf/logevent.h"
 
 struct slot {
     int used;
@@ -75,6 +76,7 @@ void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_con
     memset(out, 0, sizeof *out);
     out->n = n;
     out->probe = -1;
+    log_event_tick();              /* events waiting for their window to end */
     pthread_mutex_lock(&lock);
     for (int i = 0; i < n; i++) {
         int si = slot_for_nolock(&servers[i]);
@@ -141,6 +143,10 @@ void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_val
     const struct dnsf_health_config *h = &cfg->health;
     if (slot < 0 || slot >= HEALTH_MAX_SLOTS)
         return;
+    /* A change of state, logged once the lock is released. */
+    enum { NO_EVENT, WAS_DOWN, WAS_SUSPECT, NOW_DOWN } ev = NO_EVENT;
+    char text[sizeof slots[0].text];
+    int fails = 0;
     pthread_mutex_lock(&lock);
     struct slot *sl = &slots[slot];
     if (o == HEALTH_OK) {
@@ -148,7 +154,7 @@ void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_val
         if (sent_ms > sl->ok_sent_ms)
             sl->ok_sent_ms = sent_ms;
         if (sl->down || sl->fails > 0)
-            LOGI("server %s answers again (%s)", sl->text, sl->down ? "was down" : "was suspect");
+            ev = sl->down ? WAS_DOWN : WAS_SUSPECT;
         sl->fails = 0;
         sl->down = 0;
         if (rtt_valid > 0) {
@@ -198,10 +204,22 @@ void health_report(int slot, enum health_outcome o, uint32_t rtt_us, int rtt_val
             sl->down = 1;
             sl->down_since_ms = now_ms;
             sl->next_probe_ms = now_ms + (uint64_t)h->probe_interval_ms;
-            LOGW("server %s marked down after %d consecutive failures", sl->text, sl->fails);
+            ev = NOW_DOWN;
+            fails = sl->fails;
         }
     }
+    memcpy(text, sl->text, sizeof text);
     pthread_mutex_unlock(&lock);
+    /* An outage's end matters as much as its start: both at warn. A
+     * suspect server (failures below the threshold) answering again is
+     * routine: info. */
+    if (ev == NOW_DOWN)
+        log_event(LOGEV_SERVER_DOWN, text, "server %s marked down after %d consecutive failures",
+                  text, fails);
+    else if (ev == WAS_DOWN)
+        log_event(LOGEV_SERVER_UP, text, "server %s is up again: it answers (was down)", text);
+    else if (ev == WAS_SUSPECT)
+        LOGI("server %s answers again (was suspect)", text);
 }
 
 void health_count(int slot, int hedges, int skips, int queries)

@@ -37,6 +37,8 @@
  * nss/getXXbyYY_r.c and getaddrinfo: retry with a larger buffer). */
 static int files_final(enum nss_status st, const int *errnop, const int *herrnop)
 {
+    if (st == NSS_STATUS_SUCCESS)
+        note_step(NOTE_STEP_FILES, 0, -1, NULL);
     return st == NSS_STATUS_SUCCESS
         || (st == NSS_STATUS_TRYAGAIN && *errnop == ERANGE && *herrnop == NETDB_INTERNAL);
 }
@@ -47,6 +49,7 @@ static int files_final(enum nss_status st, const int *errnop, const int *herrnop
 static int files_verdict(enum hostsfile_verdict v, int *herrnop, enum nss_status *st)
 {
     if (v == HOSTSFILE_ANSWERED) {
+        note_step(NOTE_STEP_FILES, 0, -1, NULL);
         *st = NSS_STATUS_SUCCESS;
         return 1;
     }
@@ -160,6 +163,14 @@ static int answered(int done, int cs)
     return 0;
 }
 
+/* Our engine cannot answer: glibc's own DNS module will, and the memo
+ * keeps nothing built from its answer (note.h). */
+static void failing_open(void)
+{
+    note_uncacheable();
+    note_step(NOTE_STEP_GLIBC_DNS, 0, -1, NULL);
+}
+
 NSS_EXPORT enum nss_status
 _nss_dnsfailover_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat, char *buffer,
                                   size_t buflen, int *errnop, int *herrnop, int32_t *ttlp)
@@ -171,7 +182,7 @@ _nss_dnsfailover_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
                                            &st) == 0,
                  cs))
         return st;
-    note_uncacheable();
+    failing_open();
     return real_nss_dns_gethostbyname4_r(name, pat, buffer, buflen, errnop, herrnop, ttlp);
 }
 
@@ -188,7 +199,7 @@ _nss_dnsfailover_gethostbyname3_r(const char *name, int af, struct hostent *resu
                                            ttlp, canonp, &st) == 0,
                  cs))
         return st;
-    note_uncacheable();
+    failing_open();
     return real_nss_dns_gethostbyname3_r(name, af, result, buffer, buflen, errnop, h_errnop,
                                          ttlp, canonp);
 }
@@ -205,7 +216,7 @@ _nss_dnsfailover_gethostbyname2_r(const char *name, int af, struct hostent *resu
                                            &st) == 0,
                  cs))
         return st;
-    note_uncacheable();
+    failing_open();
     return real_nss_dns_gethostbyname2_r(name, af, result, buffer, buflen, errnop, h_errnop);
 }
 
@@ -221,7 +232,7 @@ _nss_dnsfailover_gethostbyname_r(const char *name, struct hostent *result, char 
                             == 0,
                  cs))
         return st;
-    note_uncacheable();
+    failing_open();
     return real_nss_dns_gethostbyname_r(name, result, buffer, buflen, errnop, h_errnop);
 }
 
@@ -237,7 +248,7 @@ _nss_dnsfailover_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
                                            h_errnop, ttlp, &st) == 0,
                  cs))
         return st;
-    note_uncacheable();
+    failing_open();
     return real_nss_dns_gethostbyaddr2_r(addr, len, af, result, buffer, buflen, errnop,
                                          h_errnop, ttlp);
 }

@@ -16,6 +16,7 @@
 #include "dnsf/clock.h"
 #include "dnsf/dnsmsg.h"
 #include "dnsf/log.h"
+#include "dnsf/logevent.h"
 #include "dnsf/note.h"
 #include "dnsf/serverset.h"
 
@@ -91,6 +92,22 @@ const char *resolve_hostalias(const struct resolve_ctx *ctx, const char *name,
     return found;
 }
 
+/* The servers CTX asks, as one subject for log_event: "A B ...". */
+static const char *server_list(const struct resolve_ctx *ctx, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int i = 0; i < ctx->ask.nservers && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? " " : "", ctx->ask.servers[i].text);
+    return buf;
+}
+
+static const char *failure_name(enum reply_status st)
+{
+    return st == REPLY_TIMEOUT ? "timeout" : st == REPLY_CONNREFUSED ? "unreachable"
+                                                                     : "error replies";
+}
+
 /* Ask the servers for the qtypes QT[MISSING[..]] and store what is usable;
  * where every server failed, serve a stale entry if allowed (RFC 8767). */
 static int ask(const struct resolve_ctx *ctx, const struct dnsmsg_name *name, const uint16_t *qt,
@@ -100,6 +117,7 @@ static int ask(const struct resolve_ctx *ctx, const struct dnsmsg_name *name, co
     struct dnsf_reply got[2];
     uint16_t mq[2];
     uint64_t now = clock_now_ms();
+    char servers[DNSF_MAX_SERVERS * 64];
 
     for (int k = 0; k < nm; k++)
         mq[k] = qt[missing[k]];
@@ -113,15 +131,21 @@ static int ask(const struct resolve_ctx *ctx, const struct dnsmsg_name *name, co
         now = clock_now_ms();
         for (int k = 0; k < nm; k++) {
             out->r[missing[k]] = got[k];
-            if (got[k].status == REPLY_OK)
+            if (got[k].status == REPLY_OK) {
+                note_step(NOTE_STEP_SERVER, mq[k], got[k].rcode,
+                          got[k].server >= 0 ? ctx->ask.servers[got[k].server].text : NULL);
                 note_expiry(cache_put(cc, ctx->server_set, name, mq[k], got[k].pkt, got[k].len,
                                       got[k].via_tcp, now));
+            }
         }
     }
     for (int k = 0; k < nm; k++) {
         struct dnsf_reply *r = &out->r[missing[k]];
         if (r->status == REPLY_OK)
             continue;
+        log_event(LOGEV_ALL_FAILED, server_list(ctx, servers, sizeof servers),
+                  "every server failed for %s type %u (%s): %s", name->text, mq[k],
+                  failure_name(r->status), servers);
         if (!cc->serve_stale) {
             note_uncacheable();
             continue;
@@ -135,14 +159,16 @@ static int ask(const struct resolve_ctx *ctx, const struct dnsmsg_name *name, co
             note_uncacheable();
         } else {
             note_expiry(exp);
-            LOGI("%s type %u: every server failed; serving a stale answer (RFC 8767)",
-                 name->text, mq[k]);
+            log_event(LOGEV_STALE, servers,
+                      "%s type %u: every server failed; serving a stale answer (RFC 8767)",
+                      name->text, mq[k]);
             r->pkt = pkt;
             r->len = len;
             r->via_tcp = via_tcp;
             r->status = REPLY_OK;
             r->rcode = dnsmsg_header_rcode(pkt, len);
             r->server = -1;
+            note_step(NOTE_STEP_STALE, mq[k], r->rcode, NULL);
         }
     }
     return 0;
@@ -170,6 +196,7 @@ static int fetch(const struct resolve_ctx *ctx, const struct dnsmsg_name *name,
                 out->r[i].status = REPLY_OK;
                 out->r[i].rcode = dnsmsg_header_rcode(out->r[i].pkt, out->r[i].len);
                 out->r[i].server = -1;
+                note_step(NOTE_STEP_CACHE, qt[i], out->r[i].rcode, NULL);
                 LOGD("%s type %u: cache hit", name->text, qt[i]);
             } else {
                 if (pass == 0 && cp->enabled)

@@ -5,6 +5,19 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "dnsf/config.h"
+
+/* The usage text, on F. */
+void cli_usage(FILE *f);
+/* Load the configuration PATH (NULL: $DNSFAILOVER_CONF, else the system
+ * file) as the program APP (a name, or an absolute path for path globs;
+ * NULL: "dnsfailover") sees it, into C. Return 0, or -1 having said why on
+ * stderr. */
+int cli_load_config(const char *path, const char *app, struct dnsf_config *c);
+/* `dnsfailover resolve ...`; ARGV[0] is "resolve". Exit codes: 0 answered,
+ * 1 lookup failed, 2 usage, 3 bad configuration. */
+int cli_resolve(int argc, char **argv);
+
 /* The library dnsfailover preloads: the one ld.so.preload names, or else the
  * installed one (compiled in from the Makefile's LIBDIR). */
 extern const char cli_installed_lib[];

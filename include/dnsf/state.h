@@ -46,6 +46,10 @@ int state_files_merged(void);
 /* The in-memory /etc/hosts (hostsfile.h) for the merged files step; NULL
  * while the engine passes through (then glibc's files module answers). */
 struct hostsfile *state_hostsfile(void);
+/* The path apps entries' globs are matched against instead of
+ * /proc/self/exe (program names: program_invocation_short_name). Only the
+ * diagnostic command sets it, before its first lookup. */
+extern const char *state_exe_override;
 /* Release what can be released at exit. */
 void state_shutdown(void);
 

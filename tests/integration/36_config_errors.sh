@@ -83,7 +83,7 @@ bad_case() {
 	sr_syslog_wait
 	msg=$(grep -F ': error: ' "$SR_SINK")
 	assert_eq 1 "$(grep -cF ': error: ' "$SR_SINK")" "$name: exactly one error message, in syslog"
-	if grep -qxE "<27>.* dnsfailover\[[0-9]+\]: error: ${file//./\\.}:$line: $re; passing every lookup through to libc" <<<"$msg"; then
+	if grep -qxE "<27>.* dnsfailover: [^ []+\[[0-9]+\]: error: ${file//./\\.}:$line: $re; passing every lookup through to libc" <<<"$msg"; then
 		ok "$name: the message (daemon.err) names $file, line $line and the problem"
 	else
 		not_ok "$name: the message names $file, line $line and matches /$re/"

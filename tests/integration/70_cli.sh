@@ -17,6 +17,17 @@
 #   resolve          against NSD: A and AAAA, -4/-6, CNAME chains, the search list, PTR
 #                    for IPv4 and IPv6 (exit 0); NXDOMAIN, NODATA, no PTR, every server
 #                    dead (exit 1); the trace shows each "ask", each reply and the winner
+#   resolve (path)   the default: what a preloaded program's getaddrinfo (or getnameinfo
+#                    for an address) gets, through the same route (memo, glibc, our NSS
+#                    module), and which step answered: "server 127.53.0.1:53 (A NOERROR)",
+#                    /etc/hosts, the memo for a repeat (--repeat), the cache for a repeat
+#                    when the hosts line keeps the memo off, a numeric address, and
+#                    NXDOMAIN by name (exit 1); with the primary blackholed the secondary
+#                    answers; --app picks the apps entry (enabled = false: libc alone)
+#   --json           one valid JSON object (python3 -m json.tool) with the same facts,
+#                    in the default and --dns-only modes, the trace as a list
+#   resolve --dns-only  the engine alone, as before (the cases below); type and rcode
+#                    by name ("www.dnsf.test A from ... NOERROR")
 #   the done-when    primary blackholed (faultdns on 127.53.0.2, first in resolv.conf),
 #                    NSD second: the trace shows the hedge to 127.53.0.1:53 and its
 #                    winning reply, in well under a second; "race" asks both at +0 ms,
@@ -114,6 +125,8 @@ usage_case "resolve with two NAMEs" resolve www.dnsf.test v4only.dnsf.test
 usage_case "unknown option" check --verbose
 usage_case "--config without its FILE" check --config
 usage_case "--app without its NAME" resolve www.dnsf.test --app
+usage_case "--repeat 0" resolve www.dnsf.test --repeat 0
+usage_case "--repeat with --dns-only" resolve www.dnsf.test --repeat 2 --dns-only
 
 # ---------------------------------------------------------------- check
 
@@ -235,7 +248,7 @@ apps = (
 );
 EOF
 bad_case badapp 4 'strategy: ' --app curl
-cli "$GOOD" resolve www.dnsf.test --config "$DNSF_TMP/syntax.conf"
+cli "$GOOD" resolve --dns-only www.dnsf.test --config "$DNSF_TMP/syntax.conf"
 assert_eq "3|" "$SR_RC|$(out)" "resolve with a broken config: exit 3, no query, no trace"
 sr_conf include >/dev/null <<EOF
 strategy = "race";
@@ -307,7 +320,7 @@ assert_eq "0|app section (none matched)" "$SR_RC|$(line app)" "check without --a
 
 # ---------------------------------------------------------------- resolve against NSD
 
-cli "$GOOD" resolve www.dnsf.test
+cli "$GOOD" resolve --dns-only www.dnsf.test
 expect_rc 0 "resolve www.dnsf.test"
 assert_eq ";; www.dnsf.test via /etc/resolv.conf's nameservers, strategy hedge" "$(head -n 1 "$O")" \
 	"resolve www: the first line says what is asked, of whom, how"
@@ -317,70 +330,70 @@ assert_contains "$(out)" "debug: ask $NS for www.dnsf.test type 1 (first, try 1,
 assert_contains "$(out)" "debug: ask $NS for www.dnsf.test type 28 (first, try 1, +" "resolve www: trace: AAAA asked of NSD"
 assert_eq 2 "$(grep -cE "debug: $NS: www\.dnsf\.test type (1|28) rcode 0 in [0-9.]+ ms \(winner\)$" "$O")" \
 	"resolve www: trace: NSD's two replies, rcode and latency, winners"
-assert_contains "$(out)" ";; www.dnsf.test type 1 from $NS in " "resolve www: who answered A"
+assert_contains "$(out)" ";; www.dnsf.test A from $NS in " "resolve www: who answered A"
 within 0 1000 "$(total_ms)" "resolve www: ';; total' latency (ms)"
 assert_eq "" "$(err)" "resolve www: nothing on stderr"
 
-cli "$GOOD" resolve www.dnsf.test -4
+cli "$GOOD" resolve --dns-only www.dnsf.test -4
 assert_eq "0|1|0|0" "$SR_RC|$(grep -c $'\tA\t192.0.2.10' "$O")|$(grep -c AAAA "$O")|$(grep -c 'type 28' "$O")" \
 	"resolve -4: the A record only, no AAAA asked"
-cli "$GOOD" resolve www.dnsf.test -6
+cli "$GOOD" resolve --dns-only www.dnsf.test -6
 assert_eq "0|0|1|0" "$SR_RC|$(grep -c $'\tA\t' "$O")|$(grep -c $'\tAAAA\t2001:db8::10' "$O")|$(grep -c 'type 1 ' "$O")" \
 	"resolve -6: the AAAA record only, no A asked"
 
-cli "$GOOD" resolve alias1.dnsf.test -4
+cli "$GOOD" resolve --dns-only alias1.dnsf.test -4
 expect_rc 0 "resolve alias1 (CNAME chain)"
 assert_contains "$(out)" "$(printf 'alias1.dnsf.test\t60\tCNAME\talias2.dnsf.test')" "resolve alias1: the first CNAME"
 assert_eq 6 "$(grep -c "$(printf '^multi.dnsf.test\t120\tA\t192.0.2.2[1-6]$')" "$O")" \
 	"resolve alias1: the chain ends at multi's 6 A records"
 
-cli "$SEARCH" resolve www -4
+cli "$SEARCH" resolve --dns-only www -4
 expect_rc 0 "resolve www with 'search other.test dnsf.test'"
 assert_contains "$(out)" "ask $NS for www.other.test type 1" "resolve www (search): tried www.other.test first"
 assert_contains "$(out)" "$(printf 'www.dnsf.test\t300\tA\t192.0.2.10')" "resolve www (search): answered by www.dnsf.test"
 
-cli "$GOOD" resolve nosuchname.dnsf.test
+cli "$GOOD" resolve --dns-only nosuchname.dnsf.test
 expect_rc 1 "resolve nosuchname (NXDOMAIN)"
 assert_contains "$(out)" "nosuchname.dnsf.test: Unknown host" "resolve NXDOMAIN: says so"
 assert_contains "$(out)" "debug: $NS: nosuchname.dnsf.test type 1 rcode 3 in" "resolve NXDOMAIN: trace shows rcode 3"
-cli "$GOOD" resolve nodata.dnsf.test
+cli "$GOOD" resolve --dns-only nodata.dnsf.test
 expect_rc 1 "resolve nodata (NODATA)"
 assert_contains "$(out)" "nodata.dnsf.test: No address associated with name" "resolve NODATA: says so"
 
-cli "$GOOD" resolve 192.0.2.10
+cli "$GOOD" resolve --dns-only 192.0.2.10
 expect_rc 0 "resolve 192.0.2.10"
 assert_contains "$(out)" "$(printf '10.2.0.192.in-addr.arpa\t300\tPTR\twww.dnsf.test')" "resolve 192.0.2.10: the PTR"
 assert_contains "$(out)" "ask $NS for 10.2.0.192.in-addr.arpa type 12" "resolve 192.0.2.10: trace of the PTR query"
-cli "$GOOD" resolve 2001:db8::10
+cli "$GOOD" resolve --dns-only 2001:db8::10
 expect_rc 0 "resolve 2001:db8::10"
 assert_contains "$(out)" "$(printf '0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa\t300\tPTR\twww.dnsf.test')" \
 	"resolve 2001:db8::10: the ip6.arpa PTR"
-cli "$GOOD" resolve 192.0.2.11
+cli "$GOOD" resolve --dns-only 192.0.2.11
 expect_rc 1 "resolve 192.0.2.11 (no PTR)"
 
 # The config's nameservers, not resolv.conf's (which names only the black hole here).
 NSCONF=$(sr_conf nsconf <<<"nameservers = [ \"$DNSF_NS_ADDR\" ];")
-cli "$BHONLY" resolve www.dnsf.test -4 --config "$NSCONF"
+cli "$BHONLY" resolve --dns-only www.dnsf.test -4 --config "$NSCONF"
 expect_rc 0 "resolve with nameservers in the config"
 assert_contains "$(head -n 1 "$O")" "via the configured nameservers" "resolve --config: the header says whose servers"
 assert_eq 0 "$(grep -c "ask $BHS" "$O")" "resolve --config: resolv.conf's server was not asked"
 
 # Every server dead: exit 1 within the deadline.
 DEADCONF=$(sr_conf dead <<<'deadline_ms = 400; timeout_ms = 150;')
-cli "$BHONLY" resolve www.dnsf.test -4 --config "$DEADCONF"
+cli "$BHONLY" resolve --dns-only www.dnsf.test -4 --config "$DEADCONF"
 expect_rc 1 "resolve with every server blackholed"
 assert_contains "$(out)" "timeout after" "resolve, all dead: the trace shows the timeouts"
 within 0 1200 "$SR_MS" "resolve, all dead (deadline_ms 400): wall time (ms)"
 
 # A server that fails fast: its rcode is in the trace, and the next one answers.
-cli "$SF" resolve www.dnsf.test -4
+cli "$SF" resolve --dns-only www.dnsf.test -4
 expect_rc 0 "resolve with a SERVFAIL primary"
 assert_contains "$(out)" "debug: 127.53.0.4:53: www.dnsf.test type 1 rcode 2" "resolve, SERVFAIL: the primary's rcode 2 in the trace"
 assert_contains "$(out)" "debug: $NS: www.dnsf.test type 1 rcode 0 in" "resolve, SERVFAIL: the secondary won"
 
 # ---------------------------------------------------------------- the done-when: a blackholed primary
 
-cli "$BH" resolve www.dnsf.test
+cli "$BH" resolve --dns-only www.dnsf.test
 expect_rc 0 "blackholed primary: resolve www.dnsf.test"
 diag "trace with the primary blackholed:"
 sed 's/^/#   /' "$O"
@@ -396,7 +409,7 @@ within 10 200 "$(trace_ms "$NS" www.dnsf.test 1)" "blackholed primary: the hedge
 assert_eq 2 "$(grep -cE "debug: $NS: www\.dnsf\.test type (1|28) rcode 0 in [0-9.]+ ms \(winner\)$" "$O")" \
 	"blackholed primary: the secondary's replies won (A and AAAA)"
 assert_eq 0 "$(grep -c "$BHS: www.dnsf.test .*(winner)" "$O")" "blackholed primary: nothing won from the primary"
-assert_contains "$(out)" ";; www.dnsf.test type 1 from $NS in" "blackholed primary: the answer is the secondary's"
+assert_contains "$(out)" ";; www.dnsf.test A from $NS in" "blackholed primary: the answer is the secondary's"
 assert_contains "$(out)" "$(printf 'www.dnsf.test\t300\tA\t192.0.2.10')" "blackholed primary: the A record"
 assert_contains "$(out)" "$(printf 'www.dnsf.test\t600\tAAAA\t2001:db8::10')" "blackholed primary: the AAAA record"
 within 0 400 "$(total_ms)" "blackholed primary: ';; total' latency (ms), well under a second"
@@ -405,7 +418,7 @@ diag "figure: dnsfailover resolve www.dnsf.test, primary blackholed: total $(tot
 
 # race: both servers at +0 ms (a few ms of slack on a busy machine; a hedge comes
 # after hedge_min_ms = 10 at the earliest, and says "hedge").
-cli "$BH" resolve www.dnsf.test --config "$RACE"
+cli "$BH" resolve --dns-only www.dnsf.test --config "$RACE"
 expect_rc 0 "race: resolve"
 assert_contains "$(head -n 1 "$O")" "strategy race" "race: the header names the strategy"
 for t in 1 28; do
@@ -419,7 +432,7 @@ within 0 200 "$(total_ms)" "race: total latency (ms)"
 
 # sequence: the secondary only after the primary timed out (timeout_ms 300).
 SEQT=$(sr_conf seqt <<<'strategy = "sequence"; timeout_ms = 300;')
-cli "$BH" resolve www.dnsf.test -4 --config "$SEQT"
+cli "$BH" resolve --dns-only www.dnsf.test -4 --config "$SEQT"
 expect_rc 0 "sequence: resolve"
 diag "trace with strategy sequence:"
 sed 's/^/#   /' "$O"
@@ -434,8 +447,68 @@ within 290 1000 "$(trace_ms "$NS" www.dnsf.test 1)" "sequence: the secondary was
 assert_eq 0 "$(grep -cE '\((hedge|race)' "$O")" "sequence: no hedge, no race"
 assert_contains "$(out)" "debug: $NS: www.dnsf.test type 1 rcode 0 in" "sequence: the secondary answered"
 
+# ---------------------------------------------------------------- resolve: a program's path
+
+# jq_py EXPR: EXPR (python, over the JSON object J) evaluated on the last run's stdout.
+jq_py() { "$DNSF_PYTHON" -I -c 'import json, sys; J = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$O" "$1" 2>&1; }
+
+cli "$GOOD" resolve www.dnsf.test
+expect_rc 0 "resolve (path) www.dnsf.test"
+assert_eq ";; www.dnsf.test: getaddrinfo AF_UNSPEC, as a preloaded program's call" "$(head -n 1 "$O")" \
+	"resolve (path): the first line says which call is made"
+assert_eq "1|1" "$(grep -c $'^www.dnsf.test\tA\t192.0.2.10$' "$O")|$(grep -c $'^www.dnsf.test\tAAAA\t2001:db8::10$' "$O")" \
+	"resolve (path): getaddrinfo's addresses, by type name"
+assert_contains "$(out)" ";; answered by: server $NS (A NOERROR), server $NS (AAAA NOERROR) (" \
+	"resolve (path): which server answered each query, type and rcode by name"
+assert_contains "$(out)" "debug: ask $NS for www.dnsf.test type 1 (first, try 1, +" "resolve (path): with the engine's trace"
+assert_eq "" "$(err)" "resolve (path): nothing on stderr"
+
+cli "$GOOD" resolve www.dnsf.test -4 --repeat 3
+assert_eq "0|2|1" "$SR_RC|$(grep -c '^;; repeat: answered by: the memo' "$O")|$(grep -c 'debug: ask ' "$O")" \
+	"resolve (path) --repeat 3: asked once, the repeats answered by the memo"
+NOMEMO=$(sr_etc nomemo "$DNSF_NS_ADDR")
+echo 'hosts: files myhostname dns' >"$NOMEMO/nsswitch.conf"
+cli "$NOMEMO" resolve www.dnsf.test -4 --repeat 2
+assert_contains "$(out)" ";; repeat: answered by: the cache (A NOERROR)" \
+	"resolve (path), a hosts line that keeps the memo off: the repeat is answered by the cache"
+cli "$GOOD" resolve hostsonly.dnsf.test -4
+assert_eq "0|1|1" "$SR_RC|$(grep -c $'^hostsonly.dnsf.test\tA\t192.0.2.200$' "$O")|$(grep -c '^;; answered by: /etc/hosts (' "$O")" \
+	"resolve (path) hostsonly.dnsf.test: answered by /etc/hosts"
+cli "$GOOD" resolve 192.0.2.10
+assert_eq "0|1|1" "$SR_RC|$(grep -c $'^192.0.2.10\tPTR\twww.dnsf.test$' "$O")|$(grep -c "^;; answered by: server $NS (PTR NOERROR)" "$O")" \
+	"resolve (path) 192.0.2.10: getnameinfo's name, answered by NSD's PTR"
+cli "$GOOD" resolve nosuchname.dnsf.test -4
+assert_eq "1|1|1" "$SR_RC|$(grep -c '^nosuchname.dnsf.test: Name or service not known (EAI_NONAME)$' "$O")|$(grep -c "^;; answered by: server $NS (A NXDOMAIN)" "$O")" \
+	"resolve (path) NXDOMAIN: exit 1, glibc's error and EAI name, the server's NXDOMAIN"
+cli "$BH" resolve www.dnsf.test -4
+assert_eq "0|1" "$SR_RC|$(grep -c "^;; answered by: server $NS (A NOERROR)" "$O")" \
+	"resolve (path), primary blackholed: the secondary answered"
+cli "$GOOD" resolve www.dnsf.test -4 --config "$APPS" --app named
+assert_eq "0|1|0" "$SR_RC|$(grep -c '^;; answered by: libc alone' "$O")|$(grep -c 'debug: ask' "$O")" \
+	"resolve (path) --app named (enabled = false): libc alone answers, nothing of ours asked"
+
+# --json: valid, and the same facts.
+cli "$GOOD" resolve www.dnsf.test --json --repeat 2
+if "$DNSF_PYTHON" -m json.tool "$O" >/dev/null 2>"$E"; then ok "resolve --json: valid JSON (python3 -m json.tool)"
+else not_ok "resolve --json: not valid JSON: $(cat "$E")"; show; fi
+assert_eq "ok|server|$NS|A|NOERROR|AAAA|memo|192.0.2.10" \
+	"$(jq_py "'|'.join([J['status'], J['answered_by'][0]['step'], J['answered_by'][0]['server'], J['answered_by'][0]['type'], J['answered_by'][0]['rcode'], J['answered_by'][1]['type'], J['repeats'][0]['answered_by'][0]['step'], J['addresses'][0]['address']])")" \
+	"resolve --json: status, answered_by (step, server, type, rcode), the repeat's memo, the addresses"
+assert_contains "$(jq_py "J['trace'][0]")" "debug: " "resolve --json: the trace is a list of the engine's lines"
+cli "$GOOD" resolve nosuchname.dnsf.test --json -4
+assert_eq "1|error|NXDOMAIN" "$SR_RC|$(jq_py "J['status'] + '|' + J['answered_by'][0]['rcode']")" \
+	"resolve --json NXDOMAIN: exit 1, status error, rcode NXDOMAIN"
+cli "$GOOD" resolve www.dnsf.test --dns-only --json -4
+if "$DNSF_PYTHON" -m json.tool "$O" >/dev/null 2>"$E"; then ok "resolve --dns-only --json: valid JSON"
+else not_ok "resolve --dns-only --json: not valid JSON: $(cat "$E")"; show; fi
+assert_eq "dns-only|A|server|$NS|NOERROR|192.0.2.10|300" \
+	"$(jq_py "'|'.join([J['mode'], J['replies'][0]['type'], J['replies'][0]['source'], J['replies'][0]['server'], J['replies'][0]['rcode'], J['replies'][0]['answers'][0]['data'], str(J['replies'][0]['answers'][0]['ttl'])])")" \
+	"resolve --dns-only --json: the reply's type, source, server, rcode and records"
+cli "$GOOD" resolve --dns-only nosuchname.dnsf.test -4
+assert_contains "$(out)" "nosuchname.dnsf.test: Unknown host" "resolve --dns-only NXDOMAIN: as before"
+
 # --app picks the entry for resolve too.
-cli "$BH" resolve www.dnsf.test -4 --config "$APPS" --app curl
+cli "$BH" resolve --dns-only www.dnsf.test -4 --config "$APPS" --app curl
 assert_eq "0|1" "$SR_RC|$(grep -c "ask $NS for www.dnsf.test type 1 (race" "$O")" \
 	"resolve --app curl: the curl entry's race strategy is used"
 

@@ -197,7 +197,7 @@ wait "$spid"
 dnsf_untrack_pid "$spid"
 assert_eq "first 192.0.2.10|second 192.0.2.10" "$(paste -sd'|' "$O")" \
 	"serve-stale: both lookups answered, the second after the server went dark and the entry expired"
-assert_contains "$(logf)" "info: www.dnsf.test type 1: every server failed; serving a stale answer" \
+assert_contains "$(logf)" "warn: www.dnsf.test type 1: every server failed; serving a stale answer" \
 	"serve-stale: the log says the answer was stale"
 assert_contains "$(logf)" "${FL_SRV[P]}: www.dnsf.test type 1 timeout after" "serve-stale: after the server's timeout"
 assert_contains "$(grep 'stats:' "$SHIMLOG")" " stale=1 " "serve-stale: the stats count it (stale=1)"
@@ -260,23 +260,23 @@ sunk() { grep -cE -- "$1" "$SR_SINK" || true; }
 C=$(sr_conf syslog_debug <<<'stats_on_exit = true;')
 run_syslog "$GOOD" "$C" env DNSFAILOVER_LOG=debug "${CMD[@]}"
 resolved "syslog"
-assert_eq 1 "$(sunk "^<31>.* lookup: dnsfailover\[[0-9]+\]: debug: ask $NS for www\.dnsf\.test type 1 ")" \
-	"syslog: the query reaches /dev/log as daemon.debug (<31>), ident 'lookup'"
-assert_eq 1 "$(sunk "^<30>.* dnsfailover\[[0-9]+\]: info: stats: $NS queries=1 ")" \
+assert_eq 1 "$(sunk "^<31>.* dnsfailover: lookup\[[0-9]+\]: debug: ask $NS for www\.dnsf\.test type 1 ")" \
+	"syslog: the query reaches /dev/log as daemon.debug (<31>), tag 'dnsfailover', program 'lookup'"
+assert_eq 1 "$(sunk "^<30>.* dnsfailover: lookup\[[0-9]+\]: info: stats: $NS queries=1 ")" \
 	"syslog: the stats line as daemon.info (<30>)"
 assert_eq "" "$(cat "$E")" "syslog: nothing on stderr"
 
 C=$(sr_conf syslog_warn <<<'health: { fail_threshold = 1; };')
 run_syslog "$BH" "$C" "${CMD[@]}"
 resolved "syslog, default level"
-assert_eq 1 "$(sunk "^<28>.* dnsfailover\[[0-9]+\]: warn: server 127\.53\.0\.2:53 marked down after 1 consecutive failures")" \
+assert_eq 1 "$(sunk "^<28>.* dnsfailover: lookup\[[0-9]+\]: warn: server 127\.53\.0\.2:53 marked down after 1 consecutive failures")" \
 	"syslog, default level warn: the warning as daemon.warning (<28>)"
 assert_eq 0 "$(sunk 'debug:|info:')" "syslog, default level warn: no info or debug message"
 
 C=$(sr_conf syslog_broken <<<'timeout_ms = "fast";')
 run_syslog "$GOOD" "$C" "${CMD[@]}"
 resolved "syslog, broken config"
-assert_eq 1 "$(sunk "^<27>.* dnsfailover\[[0-9]+\]: error: ${C//./\\.}:1: timeout_ms: ")" \
+assert_eq 1 "$(sunk "^<27>.* dnsfailover: lookup\[[0-9]+\]: error: ${C//./\\.}:1: timeout_ms: ")" \
 	"syslog, broken config: the message as daemon.err (<27>) names FILE:1 and the key"
 assert_eq "" "$(cat "$E")" "syslog, broken config: nothing on the program's stderr (no log.target names it)"
 
@@ -293,7 +293,7 @@ C=$(conf link debug "$WW/shim.log")
 run_syslog "$GOOD" "$C" "${CMD[@]}"
 resolved "symlinked target"
 assert_eq "secret" "$(cat "$VICTIM")" "symlinked target: the file it points at is untouched (O_NOFOLLOW)"
-assert_eq 1 "$(sunk "dnsfailover\[[0-9]+\]: info: log\.target $WW/shim\.log: a symbolic link \(not followed\); logging to syslog")" \
+assert_eq 1 "$(sunk "dnsfailover: lookup\[[0-9]+\]: info: log\.target $WW/shim\.log: a symbolic link \(not followed\); logging to syslog")" \
 	"symlinked target: says so in syslog"
 assert_eq "1|" "$(sunk "debug: ask $NS for www\.dnsf\.test type 1 ")|$(cat "$E")" \
 	"symlinked target: the trace goes to syslog instead, nothing to stderr"

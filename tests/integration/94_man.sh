@@ -56,6 +56,8 @@ assert_eq "preload" "$(comp dnsfailover pr)" "completion: a prefix"
 assert_eq "enable disable status --help" "$(comp dnsfailover preload '')" "completion: preload's verbs"
 assert_eq "--lib --check-name" "$(comp dnsfailover preload enable --)" "completion: enable's options"
 assert_eq "--config --app" "$(comp dnsfailover check --)" "completion: check's options"
+assert_eq "--dns-only" "$(comp dnsfailover resolve www.example.org --d)" "completion: resolve's --dns-only"
+assert_eq "--json" "$(comp dnsfailover resolve x --j)" "completion: resolve's --json"
 assert_contains "$(comp dnsfailover check --config "$DNSF_ROOT/conf/dnsfailover.c")" \
 	"conf/dnsfailover.conf" "completion: --config completes a file name"
 bash -n "$DNSF_ROOT/conf/dnsfailover.bash-completion" && ok "the completion script parses" ||
