@@ -391,8 +391,10 @@ int shfile_lookup(const struct shfile *f, const struct shkey *k, const struct he
     h->down = failing && h->fails >= (uint32_t)p->fail_threshold
            && age < (uint64_t)p->max_down_ms;
     h->suspect = failing && !h->down;
-    h->probe_due = h->down && (h->next_probe_ms <= now_ms
-                               || h->next_probe_ms > now_ms + (uint64_t)p->probe_interval_ms);
+    /* A probe time further ahead than one interval is not believed: due. */
+    if (h->next_probe_ms > now_ms + (uint64_t)p->probe_interval_ms)
+        h->next_probe_ms = now_ms;
+    h->probe_due = h->down && h->next_probe_ms <= now_ms;
     return 1;
 }
 
