@@ -53,8 +53,9 @@ struct shstate {
     _Atomic uint64_t born_ms, next_slot_try_ms;
 };
 
-/* Set by the first problem logged, in any handle: at most one line per
- * process (a host-wide preload must not fill the log). */
+/* Set by the first problem logged, in any handle (and cleared only by
+ * shstate_log_reset, for tests): at most one line per process (a
+ * host-wide preload must not fill the log). */
 static _Atomic int problem_logged;
 
 static void problem(int level, const char *dir, const char *name, const char *what)
@@ -62,6 +63,11 @@ static void problem(int level, const char *dir, const char *name, const char *wh
     if (atomic_exchange(&problem_logged, 1) == 0 && log_on(level))
         log_msg(level, "state_dir %s%s%s: %s; health is not shared with other processes",
                 dir, name ? "/" : "", name ? name : "", what);
+}
+
+void shstate_log_reset(void)
+{
+    atomic_store(&problem_logged, 0);
 }
 
 void shstate_file_name(uid_t uid, char *buf, size_t len)
@@ -256,7 +262,11 @@ static void install(struct shstate *st, _Atomic(struct shmap *) *slot, struct sh
 static void refresh_nolock(struct shstate *st, uint64_t now_ms)
 {
     enum trust_why why;
-    int dirfd = trust_dir_open(st->dir, st->o.euid, st->o.create_dir, &why);
+    /* AT_SECURE: only root's directory, as only root's file (a directory
+     * of the invoking user's would let that user rename root's file away
+     * and put back any root-owned file of the right size). */
+    uid_t dir_owner = st->o.at_secure ? 0 : st->o.euid;
+    int dirfd = trust_dir_open(st->dir, dir_owner, st->o.create_dir && !st->o.at_secure, &why);
     if (dirfd < 0) {
         problem(LOG_LVL_INFO, st->dir, NULL, trust_why_text(why));
         install(st, &st->own, NULL);
@@ -448,8 +458,8 @@ void shstate_proc_publish(struct shstate *st, const struct shproc_counters *c,
             atomic_store(&st->slot, -1);  /* reclaimed by someone: take another later */
         return;
     }
-    if ((now_ms - atomic_load(&st->born_ms) < SHSTATE_PUBLISH_AFTER_MS
-         && c->lookups < SHSTATE_PUBLISH_AFTER_LOOKUPS)
+    uint64_t born = atomic_load(&st->born_ms);
+    if ((now_ms < born + SHSTATE_PUBLISH_AFTER_MS && c->lookups < SHSTATE_PUBLISH_AFTER_LOOKUPS)
         || now_ms < atomic_load(&st->next_slot_try_ms) || atomic_exchange(&st->slot_busy, 1))
         return;
     int cancel;

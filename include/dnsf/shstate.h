@@ -196,6 +196,9 @@ int shstate_proc_each(const struct shstate *st,
  * The mappings stay (MAP_SHARED: the child shares the same health). */
 void shstate_fork_child(struct shstate *st, uint64_t now_ms);
 
+/* Forget that a problem was logged (tests: each may see its one line). */
+void shstate_log_reset(void);
+
 /* The file name of UID's health file ("health-v1.UID") in BUF. */
 void shstate_file_name(uid_t uid, char *buf, size_t len);
 
