@@ -102,7 +102,50 @@
  *
  * Threads: every call may be made from any thread at any time, except
  * shstate_close. Calls that may do I/O (open, refresh, proc_publish when it
- * takes a slot) disable thread cancellation while they run. */
+ * takes a slot) disable thread cancellation while they run.
+ *
+ * ---- The wiring contract: who calls what, and when ----------------------
+ * Costs: open and a due refresh do file I/O (a few syscalls, no more than
+ * once a SHSTATE_RECHECK_MS); every other call is atomics on a mapping.
+ *  1. Init (state.c, once the config is published): shstate_default_opts,
+ *     then shstate_open(config's state_dir, ...). NULL: sharing is off (""),
+ *     and every call below accepts NULL and reports "nothing shared". One
+ *     handle per process; a reload that changes state_dir opens a new one
+ *     and keeps the old one alive (never shstate_close while threads run).
+ *     Never from the constructor: open only when the first lookup needs it.
+ *  2. Lookup start, before health_plan: shstate_refresh(st, now, 0) (one
+ *     atomic load when not due), then shstate_flush_gen: when it differs
+ *     from the value this process saw last (its first value is a baseline),
+ *     drop the cache and the memo (dnsfailover flush).
+ *  3. Ranking (health_plan's inputs): for each CONFIGURED server of the
+ *     lookup (the sockaddr the transport sends to, port included; never an
+ *     address from anywhere else), shstate_lookup with the lookup's own
+ *     health params. h.down: rank it last, as a per-process down mark does,
+ *     but still ask it before the lookup fails (see the rules above);
+ *     h.suspect: after the up servers (hedge, race); h.have_rtt: seeds the
+ *     hedge delay when this process has no sample of its own. The process's
+ *     own evidence, when newer than h's ok_ms / fail_ms, wins.
+ *  4. Probing: when h.probe_due, shstate_claim_probe. 1: send the probe
+ *     beside the real query (health_plan's probe slot), never delaying the
+ *     answer; 0: another process probes, send none; -1: no shared schedule,
+ *     probe on the per-process schedule as without sharing.
+ *  5. Evidence: beside every health_report call, shstate_report with the
+ *     same arguments, when each query ends (an answer with its RTT, a
+ *     timeout, an error reply, a hedge lost to another server, a probe's
+ *     result), not at exit. HEALTH_LOCAL (our own failure) is ignored.
+ *  6. Lookup end: shstate_proc_publish with this process's counters.
+ *  7. fork: shstate_fork_child in the child's atfork handler.
+ *  8. Exit: shstate_proc_release, optional.
+ *  9. The command: `dnsfailover flush` opens with the invoker's opts and
+ *     calls shstate_flush (root's file reaches every process, a user's that
+ *     user's); `status`/`metrics` call shstate_lookup for each configured
+ *     server (the hint carries state, RTT, failures, last change and the
+ *     answers/timeouts/errors/lost_races counters) and shstate_proc_each.
+ *     A root status sees root's processes; every user's file is
+ *     "health-v1.UID" in the same format, so listing them all is a loop
+ *     over the directory with shfile_proc_read, whenever status needs it.
+ * 10. Tests that preload the library set state_dir in their config (or
+ *     mount a tmpfs over /run): they share no health with each other. */
 #ifndef DNSF_SHSTATE_H
 #define DNSF_SHSTATE_H
 
