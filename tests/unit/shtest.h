@@ -152,14 +152,20 @@ static inline int as_nobody(void (*fn)(void *), void *arg, const char *log)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Root's file in D, with SA marked down by a root process. */
+static inline void root_marks_down(const char *d, const struct sockaddr_in *sa)
+{
+    struct shstate_opts o = opts(0, 0);
+    struct shstate *st = shstate_open(d, &o, clock_now_ms());
+    assert_true(shstate_writable(st));
+    mark_down(st, sa);
+    shstate_close(st);
+}
+
 /* A valid root file at good/health-v1.0 that marks srv1 down. */
 static inline void make_good_root_file(void)
 {
-    struct shstate_opts o = opts(0, 0);
-    struct shstate *st = shstate_open(good, &o, clock_now_ms());
-    assert_true(shstate_writable(st));
-    mark_down(st, &srv1);
-    shstate_close(st);
+    root_marks_down(good, &srv1);
 }
 
 static inline void copy_file(const char *from, const char *to)

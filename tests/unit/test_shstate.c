@@ -175,10 +175,7 @@ static void test_squatted_own_name(void **state)
     for (int kind = 0; kind < 6; kind++) {
         teardown(NULL);
         setup(NULL);
-        struct shstate_opts o = opts(0, 0);
-        struct shstate *root = shstate_open(dir, &o, clock_now_ms());
-        mark_down(root, &srv1);
-        shstate_close(root);
+        root_marks_down(dir, &srv1);
         char p[256], log[256];
         path_in(p, sizeof p, dir, USERFILE);
         path_in(log, sizeof log, base, "log");
@@ -277,10 +274,7 @@ static void user_root_replaced(void *arg)
 static void test_user_sees_root_replaced(void **state)
 {
     (void)state;
-    struct shstate_opts o = opts(0, 0);
-    struct shstate *root = shstate_open(dir, &o, clock_now_ms());
-    mark_down(root, &srv1);
-    shstate_close(root);
+    root_marks_down(dir, &srv1);
     char p[256], junk[256];
     path_in(p, sizeof p, dir, ROOTFILE);
     path_in(junk, sizeof junk, dir, ".junk");
@@ -356,10 +350,7 @@ static void user_unwritable(void *arg)
 static void test_unwritable_or_missing_dir(void **state)
 {
     (void)state;
-    struct shstate_opts o = opts(0, 0);
-    struct shstate *root = shstate_open(dir, &o, clock_now_ms());
-    mark_down(root, &srv1);
-    shstate_close(root);
+    root_marks_down(dir, &srv1);
     assert_int_equal(chmod(dir, 0755), 0);     /* root's, not the users' */
     char log[256], missing[256];
     path_in(log, sizeof log, base, "log");
