@@ -127,6 +127,9 @@ if [ -f "$pkg" ] && [ "$pkg" -nt "$DNSF_ROOT/VERSION" ]; then
 	assert_eq "/etc/dnsfailover.conf" "$(cat "$x/DEBIAN/conffiles")" "/etc/dnsfailover.conf is a conffile"
 	[ -e "$x/DEBIAN/postinst" ] && grep -q 'ld\.so\.preload' "$x/DEBIAN/postinst" &&
 		not_ok "the packaged postinst touches ld.so.preload" || ok "no packaged postinst touches ld.so.preload"
+	grep -q 'systemd-tmpfiles.*--create dnsfailover.conf' "$x/DEBIAN/postinst" 2>/dev/null &&
+		ok "postinst makes /run/dnsfailover from the tmpfiles.d entry (dh_installtmpfiles)" ||
+		not_ok "postinst does not run systemd-tmpfiles --create"
 	assert_contains "$("$x/usr/bin/dnsfailover" preload --help)" "defaults to /usr/lib/$ma/libdnsfailover.so" \
 		"the packaged command's default library is the packaged one"
 	assert_eq "dnsfailover $version" "$("$x/usr/bin/dnsfailover" --version)" "the packaged command's version"
