@@ -20,15 +20,17 @@ struct shf_entry {
     uint64_t key;
     uint64_t addr[3];
     uint64_t ok_sent_ms, ok_ms, fail_ms, down_since_ms, next_probe_ms, rtt, last_change_ms;
-    uint32_t fails, pad;
+    uint32_t fails, unanswered;
     uint64_t answers, timeouts, errors, lost_races;
+    uint64_t unanswered_ms;
+    uint64_t reserved[7];
 };
 
 struct shf_proc {
     uint64_t owner, started_ms, updated_ms;
     uint64_t comm[2];
     uint64_t lookups, cache_hits, failovers, stale, hedges, budget_milli;
-    uint64_t reserved[5];
+    uint64_t reserved[13];
 };
 
 /* The layout is the file format: pinned here, on every target. */
@@ -38,9 +40,10 @@ _Static_assert(offsetof(struct shf_header, flush_gen) == 48, "header layout");
 _Static_assert(sizeof(struct shf_entry) == SHFILE_ENTRY_SIZE, "entry layout");
 _Static_assert(offsetof(struct shf_entry, fails) == 88, "entry layout");
 _Static_assert(offsetof(struct shf_entry, lost_races) == 120, "entry layout");
+_Static_assert(offsetof(struct shf_entry, unanswered_ms) == 128, "entry layout");
 _Static_assert(sizeof(struct shf_proc) == SHFILE_ENTRY_SIZE, "proc layout");
 _Static_assert(offsetof(struct shf_proc, budget_milli) == 80, "proc layout");
-_Static_assert(SHFILE_SIZE == 20480, "file size");
+_Static_assert(SHFILE_SIZE == 28672, "file size");
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
@@ -186,10 +189,11 @@ static struct shf_entry *recycle(struct shf_entry *e, uint64_t old, const struct
         return old == k->hash ? e : NULL;
     uint64_t *words[] = { &e->ok_sent_ms, &e->ok_ms, &e->fail_ms, &e->down_since_ms,
                           &e->next_probe_ms, &e->rtt, &e->last_change_ms, &e->answers,
-                          &e->timeouts, &e->errors, &e->lost_races };
+                          &e->timeouts, &e->errors, &e->lost_races, &e->unanswered_ms };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         STORE(words[i], 0);
     STORE(&e->fails, 0);
+    STORE(&e->unanswered, 0);
     addr_store(e, k);
     return e;
 }
@@ -382,6 +386,10 @@ int shfile_lookup(const struct shfile *f, const struct shkey *k,
     h->timeouts = LOAD(&e->timeouts);
     h->errors = LOAD(&e->errors);
     h->lost_races = LOAD(&e->lost_races);
+    h->unanswered = LOAD(&e->unanswered);
+    h->unanswered_ms = time_in(&e->unanswered_ms, now_ms);
+    if (h->unanswered > SHFILE_FAILS_MAX)
+        h->unanswered = SHFILE_FAILS_MAX;
     /* Failing: counted failures, the latest seen no earlier than the latest
      * answer. The mark's age counts from the down mark, or from the latest
      * failure when this reader's threshold is below the writer's. */
@@ -414,6 +422,51 @@ int shfile_claim_probe(struct shfile *f, const struct shkey *k,
         if (CAS(&e->next_probe_ms, &cur, next))
             return 1;
     return 0;
+}
+
+void shfile_unanswered(struct shfile *f, const struct shkey *k, uint64_t sent_ms,
+                       uint64_t now_ms)
+{
+    if (!f->writable)
+        return;
+    struct shf_entry *e = find(f, k, 1, now_ms);
+    if (e == NULL)
+        return;
+    if (sent_ms == 0 || sent_ms > now_ms)
+        sent_ms = now_ms;
+    uint64_t cur = LOAD(&e->unanswered_ms);
+    while ((cur == 0 || cur > sent_ms) && !CAS(&e->unanswered_ms, &cur, sent_ms))
+        ;
+    if (LOAD(&e->unanswered) < SHFILE_FAILS_MAX)
+        ADD(&e->unanswered, 1);
+}
+
+void shfile_settle(struct shfile *f, const struct shkey *k, uint64_t judge_ms,
+                   const struct dnsf_health_config *hc, uint64_t now_ms)
+{
+    if (!f->writable)
+        return;
+    struct shf_entry *e = find(f, k, 0, now_ms);
+    if (e == NULL)
+        return;
+    uint64_t t = LOAD(&e->unanswered_ms);
+    if (t == 0)
+        return;
+    /* Answered since the oldest was sent: the server was alive, and those
+     * answers were only missed because their processes had ended. A time
+     * from the future is not believed: dropped too. */
+    int alive = t > now_ms + SHFILE_FUTURE_SLACK_MS || time_in(&e->ok_ms, now_ms) >= t;
+    if (!alive && (t > now_ms || now_ms - t < judge_ms))
+        return;
+    if (!CAS(&e->unanswered_ms, &t, 0))
+        return;                       /* another process took them */
+    uint32_t n = __atomic_exchange_n(&e->unanswered, 0, __ATOMIC_ACQ_REL);
+    if (alive)
+        return;
+    /* Each one lost to the servers that did answer its lookup: counted as
+     * the lost races they are, no more than a mark needs. */
+    for (uint32_t i = 0; i < n && i < (uint32_t)hc->fail_threshold; i++)
+        report_failure(e, HEALTH_LOST_RACE, 0, 0, t, hc, now_ms);
 }
 
 /* ---- process slots -------------------------------------------------------- */

@@ -365,12 +365,17 @@ int shstate_lookup(const struct shstate *st, const struct sockaddr *sa,
     int fb = b != NULL && shfile_lookup(&b->f, &k, &cfg->health, now_ms, &other);
     if (!fb)
         return fa;
-    /* Both know it: the newer evidence wins; an RTT fills a gap. */
+    /* Both know it: the newer evidence wins; an RTT fills a gap. Only the
+     * own file's unanswered queries are ours to judge. */
+    uint32_t own_unanswered = fa ? h->unanswered : 0;
+    uint64_t own_unanswered_ms = fa ? h->unanswered_ms : 0;
     if (!fa || newest(&other) > newest(h)) {
         struct shhint t = *h;
         *h = other;
         other = t;
     }
+    h->unanswered = own_unanswered;
+    h->unanswered_ms = own_unanswered_ms;
     if (!h->have_rtt && other.have_rtt) {
         h->have_rtt = 1;
         h->srtt_us = other.srtt_us;
@@ -392,6 +397,24 @@ void shstate_report(struct shstate *st, const struct sockaddr *sa, enum health_o
     struct shmap *m = own_map(st);
     if (m != NULL && shkey_from_addr(sa, &k) == 0)
         shfile_report(&m->f, &k, o, rtt_us, rtt_valid, sent_ms, &cfg->health, now_ms);
+}
+
+void shstate_unanswered(struct shstate *st, const struct sockaddr *sa, uint64_t sent_ms,
+                        uint64_t now_ms)
+{
+    struct shkey k;
+    struct shmap *m = own_map(st);
+    if (m != NULL && shkey_from_addr(sa, &k) == 0)
+        shfile_unanswered(&m->f, &k, sent_ms, now_ms);
+}
+
+void shstate_settle(struct shstate *st, const struct sockaddr *sa, uint64_t judge_ms,
+                    const struct dnsf_config *cfg, uint64_t now_ms)
+{
+    struct shkey k;
+    struct shmap *m = own_map(st);
+    if (m != NULL && shkey_from_addr(sa, &k) == 0)
+        shfile_settle(&m->f, &k, judge_ms, &cfg->health, now_ms);
 }
 
 int shstate_claim_probe(struct shstate *st, const struct sockaddr *sa,

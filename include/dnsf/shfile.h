@@ -21,9 +21,9 @@
  *
  *   0      header, 4096 bytes (struct shf_header; the rest of the page is
  *          zero and unused)
- *   4096   SHFILE_SERVERS server entries of 128 bytes (struct shf_entry)
- *   12288  SHFILE_PROCS process slots of 128 bytes (struct shf_proc)
- *   20480  end
+ *   4096   SHFILE_SERVERS server entries of 192 bytes (struct shf_entry)
+ *   16384  SHFILE_PROCS process slots of 192 bytes (struct shf_proc)
+ *   28672  end
  *
  * Header: magic "DNSFHLTH", version 1, the size, the owner's uid (equal to
  * the file's owner), the table sizes, the boot id of the boot whose
@@ -46,6 +46,9 @@
  *   last_change_ms the latest up/down transition
  *   fails          consecutive counted failures since the latest answer
  *   answers, timeouts, errors, lost_races: counters, for status
+ *   unanswered     queries that processes left unanswered when their
+ *                  lookups ended (another server answered first), not yet
+ *                  judged, and unanswered_ms, the oldest one's send time
  * Times are CLOCK_MONOTONIC milliseconds (clock_now_ms): system-wide and
  * boot-relative on Linux, so every process of the boot reads them alike.
  *
@@ -68,7 +71,7 @@
 #define SHFILE_HEADER_SIZE 4096
 #define SHFILE_SERVERS 64           /* 8 configs of 8 servers per uid, at least */
 #define SHFILE_PROCS 64
-#define SHFILE_ENTRY_SIZE 128       /* two cache lines: no false sharing */
+#define SHFILE_ENTRY_SIZE 192       /* three cache lines: no false sharing */
 #define SHFILE_SIZE (SHFILE_HEADER_SIZE + (SHFILE_SERVERS + SHFILE_PROCS) * SHFILE_ENTRY_SIZE)
 /* A server is found within this many entries of its hash's home. */
 #define SHFILE_PROBES 8
@@ -111,6 +114,8 @@ struct shhint {
     uint32_t srtt_us, rttvar_us;
     uint64_t ok_sent_ms, ok_ms, fail_ms, down_since_ms, next_probe_ms, last_change_ms;
     uint64_t answers, timeouts, errors, lost_races;
+    uint32_t unanswered;            /* not judged yet (shfile_settle) */
+    uint64_t unanswered_ms;         /* the oldest one's send time */
 };
 
 /* Is the image at BASE (LEN bytes) a health file this code can use, owned
@@ -146,6 +151,20 @@ void shfile_report(struct shfile *f, const struct shkey *k, enum health_outcome 
  * believed and is claimable. Return 0 when the table has no room for K. */
 int shfile_claim_probe(struct shfile *f, const struct shkey *k,
                        const struct dnsf_health_config *hc, uint64_t now_ms);
+
+/* A query to K, sent at SENT_MS, was still unanswered when its lookup
+ * ended because another server answered first, too soon to call it a lost
+ * race (health.h). A short-lived process exits before it could learn more,
+ * so the verdict is left to whichever process looks next (shfile_settle). */
+void shfile_unanswered(struct shfile *f, const struct shkey *k, uint64_t sent_ms,
+                       uint64_t now_ms);
+/* Judge K's unanswered queries at NOW_MS: once the oldest was sent JUDGE_MS
+ * (the reader's hedge delay for K: the wait that makes a lost race) or more
+ * ago and no answer from K has been seen since, they count as lost races,
+ * at most HC->fail_threshold of them; an answer since forgets them. Each
+ * batch is judged by one process (a compare-and-swap). */
+void shfile_settle(struct shfile *f, const struct shkey *k, uint64_t judge_ms,
+                   const struct dnsf_health_config *hc, uint64_t now_ms);
 
 /* The flush generation: one atomic load. */
 uint64_t shfile_flush_gen(const struct shfile *f);

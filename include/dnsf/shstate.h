@@ -203,6 +203,14 @@ int shstate_lookup(const struct shstate *st, const struct sockaddr *sa,
 void shstate_report(struct shstate *st, const struct sockaddr *sa, enum health_outcome o,
                     uint32_t rtt_us, int rtt_valid, uint64_t sent_ms,
                     const struct dnsf_config *cfg, uint64_t now_ms);
+/* A query to SA sent at SENT_MS was left unanswered when its lookup ended
+ * (shfile_unanswered): the judgement is left to later lookups. */
+void shstate_unanswered(struct shstate *st, const struct sockaddr *sa, uint64_t sent_ms,
+                        uint64_t now_ms);
+/* Before reading SA's hint: judge its unanswered queries (shfile_settle)
+ * with JUDGE_MS, this lookup's hedge delay for SA. */
+void shstate_settle(struct shstate *st, const struct sockaddr *sa, uint64_t judge_ms,
+                    const struct dnsf_config *cfg, uint64_t now_ms);
 /* A probe of SA is due (its hint says so): claim it for this process.
  * Return 1 (probe now), 0 (another process has it, or it is not due), or
  * -1 when there is no shared schedule (no own file, AT_SECURE): the caller

@@ -12,8 +12,9 @@
  *     now, failures and RTT bounded, a probe at most one interval ahead,
  *     never down and suspect at once);
  *   - a read-only image is never written (compared before and after);
- *   - writing evidence into a copy (as a process of the owner would) and
- *     reading again keeps those ranges, and an answer clears the mark;
+ *   - writing evidence into a copy (as a process of the owner would),
+ *     judging forged unanswered queries among it, and reading again keeps
+ *     those ranges, and an answer clears the mark;
  *   - every process slot reads as printable text and a bounded budget. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -110,6 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_hint(&h, now, "read");
         FUZZ_CHECK(shfile_claim_probe(&ro, &keys[k], &par, now) == 0, "read-only claim");
         shfile_report(&ro, &keys[k], HEALTH_TIMEOUT, 0, -1, now, &par, now);
+        shfile_unanswered(&ro, &keys[k], now, now);
+        shfile_settle(&ro, &keys[k], 10, &par, now);
     }
     for (int s = 0; s < SHFILE_PROCS; s++) {
         struct shproc_info info;
@@ -129,6 +132,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct shfile rw = { img, 1 };
     for (int k = 0; k < 4; k++) {
         struct shhint h;
+        /* Forged unanswered queries: judged within range. */
+        shfile_settle(&rw, &keys[k], 10, &par, now);
+        if (shfile_lookup(&rw, &keys[k], &par, now, &h))
+            check_hint(&h, now, "after settling");
         for (int i = 0; i < 3; i++)
             shfile_report(&rw, &keys[k], HEALTH_TIMEOUT, 0, -1, now, &par, now);
         if (shfile_lookup(&rw, &keys[k], &par, now, &h)) {

@@ -30,6 +30,7 @@
 #define E_RTT 72
 #define E_FAILS 88
 #define E_FAIL_MS 48
+#define E_UNANSWERED_MS 128
 
 static const struct dnsf_health_config par = { .fail_threshold = 3, .probe_interval_ms = 1000,
                                               .max_down_ms = 300000 };
@@ -208,6 +209,42 @@ static void test_down_then_back(void **state)
         shfile_report(&img, &k, HEALTH_ERROR, 0, -1, NOW + 2000, &par, NOW + 2000);
     shfile_lookup(&img, &k, &par, NOW + 2000 + 300000, &h);
     assert_false(h.down);
+}
+
+/* Queries left unanswered by ended lookups: judged by a later reader once
+ * the oldest is a judge delay old, unless the server answered since. */
+static void test_unanswered_settled(void **state)
+{
+    (void)state;
+    struct shkey k = key4("192.0.2.1", 53), alive = key4("192.0.2.2", 53);
+    struct shhint h;
+    for (int i = 0; i < 4; i++)
+        shfile_unanswered(&img, &k, NOW + i, NOW + i);
+    shfile_settle(&img, &k, 10, &par, NOW + 9);         /* too young */
+    shfile_lookup(&img, &k, &par, NOW + 9, &h);
+    assert_int_equal(h.fails, 0);
+    shfile_settle(&img, &k, 10, &par, NOW + 10);
+    shfile_lookup(&img, &k, &par, NOW + 10, &h);
+    assert_true(h.down);
+    assert_int_equal(h.fails, (uint32_t)par.fail_threshold);  /* no more than a mark needs */
+    assert_int_equal(h.lost_races, (uint64_t)par.fail_threshold);
+    shfile_settle(&img, &k, 10, &par, NOW + 100);        /* judged once */
+    shfile_lookup(&img, &k, &par, NOW + 100, &h);
+    assert_int_equal(h.fails, (uint32_t)par.fail_threshold);
+    /* An answer seen after the oldest was sent: forgotten, not counted. */
+    shfile_unanswered(&img, &alive, NOW, NOW);
+    shfile_report(&img, &alive, HEALTH_OK, 500, 1, NOW + 1, &par, NOW + 2);
+    shfile_settle(&img, &alive, 10, &par, NOW + 50);
+    shfile_lookup(&img, &alive, &par, NOW + 50, &h);
+    assert_false(h.down || h.suspect);
+    assert_int_equal(h.lost_races, 0);
+    /* A send time from the future is not believed: dropped, not counted. */
+    shfile_unanswered(&img, &alive, NOW + 100, NOW + 100);
+    put64(entry_of(&alive) + E_UNANSWERED_MS, UINT64_MAX);
+    shfile_settle(&img, &alive, 10, &par, NOW + 200);
+    shfile_lookup(&img, &alive, &par, NOW + 200, &h);
+    assert_int_equal(h.fails, 0);
+    assert_int_equal(h.lost_races, 0);
 }
 
 /* Entries are keyed by the whole address: another port, address or family
@@ -473,6 +510,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_images, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_then_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unanswered_settled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keyed_by_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readonly_not_written, setup, teardown),
