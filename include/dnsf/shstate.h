@@ -133,6 +133,10 @@
  *     same arguments, when each query ends (an answer with its RTT, a
  *     timeout, an error reply, a hedge lost to another server, a probe's
  *     result), not at exit. HEALTH_LOCAL (our own failure) is ignored.
+ *     A query still unanswered when another server answered its lookup,
+ *     too soon to be a lost race: shstate_unanswered (the process may
+ *     exit first); each lookup judges those of its servers with
+ *     shstate_settle before reading their hints (health_plan does both).
  *  6. Lookup end: shstate_proc_publish with this process's counters.
  *  7. fork: shstate_fork_child in the child's atfork handler.
  *  8. Exit: shstate_proc_release, optional.
