@@ -31,6 +31,12 @@ LIBDIR      ?= $(PREFIX)/lib
 MANDIR      ?= $(PREFIX)/share/man
 DOCDIR      ?= $(PREFIX)/share/doc/dnsfailover
 COMPLDIR    ?= $(PREFIX)/share/bash-completion/completions
+# systemd-tmpfiles reads /usr/lib/tmpfiles.d (the package's, PREFIX=/usr) and
+# /usr/local/lib/tmpfiles.d (make install's default PREFIX): both are in the
+# search path compiled into Debian 12's systemd 252, beside /etc and /run's.
+# For another PREFIX, set TMPFILESDIR=/etc/tmpfiles.d, or rely on the first
+# root process, which creates the state directory itself.
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 # Run after a real install or uninstall (never with DESTDIR): glibc's NSS
 # loader finds libnss_dnsfailover.so.2 only through ld.so's cache or its
 # default directories.
@@ -67,7 +73,8 @@ CORE_SRC    := shim/log.c shim/dnsmsg.c shim/resconf.c shim/config.c shim/conffi
                shim/state.c shim/confload.c shim/memogen.c shim/stats.c shim/clock.c shim/hostlookup.c shim/health.c shim/cache.c shim/memo.c shim/note.c shim/rawquery.c \
                shim/memo_gai.c shim/memo_hostent.c shim/memo_nameinfo.c \
                shim/hostsfile.c shim/hostsindex.c shim/filestamp.c shim/serverset.c shim/confscan.c shim/confsnap.c \
-               shim/fdkeep.c shim/allocbuf.c shim/logevent.c
+               shim/fdkeep.c shim/allocbuf.c shim/sysident.c shim/trustfile.c shim/shfile.c shim/shstate.c shim/sharing.c \
+               shim/logevent.c
 # The preload layer: thin routers and libc thunks.
 PRELOAD_SRC := shim/hooks.c shim/hooks_res.c shim/real.c shim/nss_module.c
 CLI_SRC     := shim/cli.c shim/cli_preload.c shim/cli_prove.c shim/cli_mode.c shim/cli_resolve.c
@@ -251,9 +258,13 @@ check-fresh:
 # the running system: it refreshes ld.so's cache, first naming LIBDIR in
 # ld.so.conf.d when ld.so does not search it yet. The preload is never
 # enabled here: `dnsfailover preload enable` does that, after checking.
+# The state directory is not made here (it is /run's, made at boot from
+# TMPFILESDIR's entry, or by the first root process that resolves a name);
+# `systemd-tmpfiles --create dnsfailover.conf` makes it at once.
 install: all $(MAN_OUT)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) \
-	           $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(COMPLDIR)
+	           $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(COMPLDIR) \
+	           $(DESTDIR)$(TMPFILESDIR)
 	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libdnsfailover.so
 	ln -sf libdnsfailover.so $(DESTDIR)$(LIBDIR)/libnss_dnsfailover.so.2
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/dnsfailover
@@ -261,6 +272,7 @@ install: all $(MAN_OUT)
 	install -m 0644 $(BUILD)/man/dnsfailover.conf.5 $(DESTDIR)$(MANDIR)/man5/dnsfailover.conf.5
 	install -m 0644 conf/dnsfailover.bash-completion $(DESTDIR)$(COMPLDIR)/dnsfailover
 	install -m 0644 conf/dnsfailover.conf $(DESTDIR)$(DOCDIR)/dnsfailover.conf.example
+	install -m 0644 conf/tmpfiles.d/dnsfailover.conf $(DESTDIR)$(TMPFILESDIR)/dnsfailover.conf
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/dnsfailover.conf ]; then \
 	  echo "install -m 0644 conf/dnsfailover.conf $(DESTDIR)$(SYSCONFDIR)/dnsfailover.conf"; \
 	  install -d $(DESTDIR)$(SYSCONFDIR); \
@@ -292,7 +304,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libnss_dnsfailover.so.2 $(DESTDIR)$(LIBDIR)/libdnsfailover.so \
 	      $(DESTDIR)$(BINDIR)/dnsfailover $(DESTDIR)$(MANDIR)/man8/dnsfailover.8 \
 	      $(DESTDIR)$(MANDIR)/man5/dnsfailover.conf.5 $(DESTDIR)$(COMPLDIR)/dnsfailover \
-	      $(DESTDIR)$(DOCDIR)/dnsfailover.conf.example
+	      $(DESTDIR)$(DOCDIR)/dnsfailover.conf.example $(DESTDIR)$(TMPFILESDIR)/dnsfailover.conf
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	@if [ -z "$(DESTDIR)" ]; then \
 	  if [ -e $(LDSO_CONF_D) ]; then echo "rm -f $(LDSO_CONF_D)"; rm -f $(LDSO_CONF_D); fi; \

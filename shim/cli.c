@@ -98,6 +98,7 @@ static void print_config(const struct dnsf_config *c, const struct resconf *rc)
     printf("%s\n", c->nsearch >= 0 ? "" : "   (from /etc/resolv.conf)");
     printf("log           %s -> %s\n", log_level_name(c->log_level), c->log_target);
     printf("stats_on_exit %s\n", c->stats_on_exit ? "true" : "false");
+    printf("state_dir     %s\n", c->state_dir[0] ? c->state_dir : "\"\"   (not shared)");
 }
 
 static void print_key(const char *path, const char *type, long min, long max, void *arg)

@@ -67,7 +67,7 @@ static void lc_load(void)
 
 /* ---- the schema -------------------------------------------------------- */
 
-enum ktype { K_BOOL, K_INT, K_TARGET, K_ENUM, K_SERVERS, K_SEARCH, K_LEVEL };
+enum ktype { K_BOOL, K_INT, K_TARGET, K_ENUM, K_SERVERS, K_SEARCH, K_LEVEL, K_DIR };
 
 struct key {
     const char *path;              /* "health.fail_threshold" */
@@ -105,6 +105,7 @@ static const struct key schema[] = {
     { "log.level",               K_LEVEL,   0, 3,        OFF(log_level) },
     { "log.target",              K_TARGET,  1, PATH_MAX - 1, OFF(log_target) },
     { "stats_on_exit",           K_BOOL,    0, 1,        OFF(stats_on_exit) },
+    { "state_dir",               K_DIR,     0, PATH_MAX - 1, OFF(state_dir) },
 };
 static const char *const strategies[] = { "hedge", "race", "sequence" };
 
@@ -112,7 +113,7 @@ void config_schema_each(void (*fn)(const char *path, const char *type, long min,
                                    void *arg), void *arg)
 {
     static const char *const tnames[] = { "boolean", "integer", "target", "strategy",
-                                          "servers", "domains", "level" };
+                                          "servers", "domains", "level", "path" };
     for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++)
         fn(schema[i].path, tnames[schema[i].type], schema[i].min, schema[i].max, arg);
     fn("apps", "apps", 0, 0, arg);
@@ -147,6 +148,7 @@ void config_defaults(struct dnsf_config *c)
     c->nsearch = -1;
     c->log_level = LOG_LVL_WARN;
     snprintf(c->log_target, sizeof c->log_target, "syslog");
+    snprintf(c->state_dir, sizeof c->state_dir, "%s", DNSF_STATE_DIR);
 }
 
 /* ---- applying a group of settings -------------------------------------- */
@@ -284,6 +286,17 @@ static int apply_key(struct loadctx *lx, const config_setting_t *s, const struct
             && s->value.sval[0] != '/')
             return fail(lx, s, k->path, "expected \"syslog\", \"stderr\" or an absolute file "
                         "path, got \"%s\"", s->value.sval);
+        snprintf((char *)dst, PATH_MAX, "%s", s->value.sval);
+        return 0;
+    case K_DIR:
+        /* "" turns the feature off; a relative path would name a
+         * directory per working directory (shstate.h opens it as given). */
+        if (t != CONFIG_TYPE_STRING)
+            return fail(lx, s, k->path, "expected a string, got %s", type_name(t));
+        if ((long)strlen(s->value.sval) > k->max
+            || (s->value.sval[0] != 0 && s->value.sval[0] != '/'))
+            return fail(lx, s, k->path, "expected \"\" or an absolute directory path, got \"%s\"",
+                        s->value.sval);
         snprintf((char *)dst, PATH_MAX, "%s", s->value.sval);
         return 0;
     case K_ENUM:

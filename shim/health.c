@@ -7,6 +7,7 @@
 
 #include "dnsf/log.h"
 #include "dnsf/logevent.h"
+#include "dnsf/shstate.h"
 
 struct slot {
     int used;
@@ -54,29 +55,90 @@ static int slot_for_nolock(const struct dnsf_server *s)
 static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 /* A high percentile of the RTT: srtt + 4·rttvar, as RFC 6298 §2 does for
- * TCP's retransmission timer. */
-static int hedge_delay_nolock(const struct slot *sl, const struct dnsf_config *cfg)
+ * TCP's retransmission timer; HEALTH_UNKNOWN_HEDGE_MS without a sample. */
+static int rtt_hedge_delay(int have_rtt, double srtt_us, double rttvar_us,
+                           const struct dnsf_config *cfg)
 {
     int ms = HEALTH_UNKNOWN_HEDGE_MS;
-    if (sl != NULL && sl->have_rtt)
-        ms = (int)((sl->srtt_us + 4.0 * sl->rttvar_us) / 1000.0 + 0.999);
+    if (have_rtt)
+        ms = (int)((srtt_us + 4.0 * rttvar_us) / 1000.0 + 0.999);
     return clamp(ms, cfg->hedge_min_ms, cfg->hedge_max_ms);
 }
 
+/* What the shared state says about each of SERVERS (shstate.h, step 3),
+ * read before the lock: atomics on a mapping, no I/O. Unanswered queries
+ * are judged first, with the hedge delay the hint's RTT gives. */
+static void shared_hints(struct shstate *shared, const struct dnsf_server *servers, int n,
+                         const struct dnsf_config *cfg, uint64_t now_ms, struct shhint *h,
+                         int *known)
+{
+    for (int i = 0; i < n; i++) {
+        const struct sockaddr *sa = (const struct sockaddr *)&servers[i].addr;
+        known[i] = shstate_lookup(shared, sa, cfg, now_ms, &h[i]);
+        if (known[i] && h[i].unanswered > 0) {
+            /* The wait that makes a lost race: the server's hedge delay;
+             * the shortest the config allows (hedge_min_ms) once enough
+             * lookups lost to other servers for a down mark by themselves. */
+            int judge = h[i].unanswered >= (uint32_t)cfg->health.fail_threshold
+                      ? cfg->hedge_min_ms
+                      : rtt_hedge_delay(h[i].have_rtt, h[i].srtt_us, h[i].rttvar_us, cfg);
+            shstate_settle(shared, sa, (uint64_t)judge, cfg, now_ms);
+            known[i] = shstate_lookup(shared, sa, cfg, now_ms, &h[i]);
+        }
+    }
+}
+
+/* Enough queries to the server went unanswered in lookups that other
+ * servers answered, none answered since, for a down mark once judged
+ * (shfile_settle): until then, hold it back as if marked. */
+static int unanswered_down(const struct shhint *h, const struct dnsf_config *cfg)
+{
+    return h->unanswered >= (uint32_t)cfg->health.fail_threshold && h->unanswered_ms != 0
+        && h->ok_ms < h->unanswered_ms;
+}
+
+/* Is the shared evidence about SL newer than this process's own? Then it
+ * decides the server's class (shstate.h: the own evidence wins when newer). */
+static int shared_newer(const struct slot *sl, const struct shhint *h, int pending)
+{
+    uint64_t theirs = h->ok_ms > h->fail_ms ? h->ok_ms : h->fail_ms;
+    if (pending && h->unanswered_ms > theirs)
+        theirs = h->unanswered_ms;
+    uint64_t ours = sl == NULL ? 0 : sl->ok_sent_ms > sl->fail_ms ? sl->ok_sent_ms : sl->fail_ms;
+    return theirs > ours;
+}
+
+/* Take the probe of server I (slot SL) if it is due: on the shared
+ * schedule when there is one (one process per host and interval probes),
+ * else on this process's own. */
+static int probe_take_nolock(struct shstate *shared, const struct dnsf_server *s,
+                             struct slot *sl, const struct dnsf_config *cfg, uint64_t now_ms)
+{
+    int claim = shstate_claim_probe(shared, (const struct sockaddr *)&s->addr, cfg, now_ms);
+    if (claim == 0 || (claim < 0 && now_ms < sl->next_probe_ms))
+        return 0;
+    sl->next_probe_ms = now_ms + (uint64_t)cfg->health.probe_interval_ms;
+    sl->c.probes++;
+    return 1;
+}
+
 void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_config *cfg,
-                 uint64_t now_ms, struct health_plan *out)
+                 struct shstate *shared, uint64_t now_ms, struct health_plan *out)
 {
     const struct dnsf_health_config *h = &cfg->health;
     enum dnsf_strategy strategy = cfg->strategy;
     int cls[DNSF_MAX_SERVERS];
-    double key[DNSF_MAX_SERVERS];
+    double key[DNSF_MAX_SERVERS], srtt[DNSF_MAX_SERVERS];
+    struct shhint hint[DNSF_MAX_SERVERS];
+    int known[DNSF_MAX_SERVERS];
     double best = -1;
-    int ndown = 0;
+    int ndown = 0, nheld = 0;
 
     memset(out, 0, sizeof *out);
     out->n = n;
     out->probe = -1;
     log_event_tick();              /* events waiting for their window to end */
+    shared_hints(shared, servers, n, cfg, now_ms, hint, known);
     pthread_mutex_lock(&lock);
     for (int i = 0; i < n; i++) {
         int si = slot_for_nolock(&servers[i]);
@@ -89,24 +151,38 @@ void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_con
             LOGI("server %s: down mark expired after %d ms, trying it again", sl->text,
                  h->max_down_ms);
         }
-        out->down[i] = sl != NULL && sl->down;
-        ndown += out->down[i];
         cls[i] = sl == NULL ? 0 : sl->down ? 2 : sl->fails > 0 ? 1 : 0;
-        out->hedge_ms[i] = hedge_delay_nolock(sl, cfg);
-        if (cls[i] == 0 && sl != NULL && sl->have_rtt && (best < 0 || sl->srtt_us < best))
-            best = sl->srtt_us;
+        out->down[i] = sl != NULL && sl->down;
+        int pending = known[i] && unanswered_down(&hint[i], cfg);
+        if (known[i] && shared_newer(sl, &hint[i], pending)) {
+            /* Another process's evidence is newer. Its down mark only holds
+             * the server back (ask it last), never skips it. */
+            int sdown = hint[i].down || pending;
+            cls[i] = sdown ? 2 : hint[i].suspect ? 1 : 0;
+            out->down[i] = 0;
+            out->held[i] = sdown;
+        }
+        ndown += out->down[i];
+        nheld += out->held[i];
+        /* The own RTT sample, else the shared one (shstate.h, step 3). */
+        int own_rtt = sl != NULL && sl->have_rtt;
+        srtt[i] = own_rtt ? sl->srtt_us : known[i] && hint[i].have_rtt ? (double)hint[i].srtt_us : -1.0;
+        out->hedge_ms[i] = own_rtt ? rtt_hedge_delay(1, sl->srtt_us, sl->rttvar_us, cfg)
+                         : rtt_hedge_delay(known[i] && hint[i].have_rtt, hint[i].srtt_us,
+                                           hint[i].rttvar_us, cfg);
+        if (cls[i] == 0 && srtt[i] >= 0 && (best < 0 || srtt[i] < best))
+            best = srtt[i];
     }
     /* Ranking keys: class first; within "up", servers inside the RTT band of
      * the fastest keep their configured order, slower ones follow by RTT. */
     double band = best < 0 ? 0
                 : best + (best > cfg->hedge_min_ms * 1000.0 ? best : cfg->hedge_min_ms * 1000.0);
     for (int i = 0; i < n; i++) {
-        const struct slot *sl = out->slot[i] >= 0 ? &slots[out->slot[i]] : NULL;
         double sub = i;
-        if (strategy != STRATEGY_SEQUENCE && cls[i] == 0 && sl != NULL && sl->have_rtt
-            && best >= 0 && sl->srtt_us > band)
-            sub = 1000.0 + sl->srtt_us / 1000.0;
-        key[i] = strategy == STRATEGY_SEQUENCE ? (out->down[i] ? 2e9 : 0) + i
+        if (strategy != STRATEGY_SEQUENCE && cls[i] == 0 && srtt[i] >= 0 && best >= 0
+            && srtt[i] > band)
+            sub = 1000.0 + srtt[i] / 1000.0;
+        key[i] = strategy == STRATEGY_SEQUENCE ? (out->down[i] || out->held[i] ? 2e9 : 0) + i
                                                 : cls[i] * 1e9 + sub;
         out->order[i] = i;
     }
@@ -116,23 +192,25 @@ void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_con
             out->order[j] = out->order[j - 1];
             out->order[j - 1] = t;
         }
-    if (ndown == n)                            /* all down: try them anyway */
+    if (ndown + nheld == n) {                  /* all down: try them anyway */
         memset(out->down, 0, sizeof out->down);
+        memset(out->held, 0, sizeof out->held);
+        ndown = nheld = 0;
+    }
     /* Probe one server that we would prefer to the current first choice,
      * or that is down, when its probe time has come. */
     int front = out->order[0];
     for (int k = 1; k < n && ndown < n; k++) {
         int i = out->order[k];
         struct slot *sl = out->slot[i] >= 0 ? &slots[out->slot[i]] : NULL;
-        if (sl == NULL || now_ms < sl->next_probe_ms)
-            continue;
+        int down = out->down[i] || out->held[i];
         int preferred = i < front && strategy != STRATEGY_SEQUENCE;
-        if (!(sl->down || preferred) || (strategy == STRATEGY_RACE && !sl->down))
+        if (sl == NULL || !(down || preferred) || (strategy == STRATEGY_RACE && !down))
             continue;
-        sl->next_probe_ms = now_ms + (uint64_t)h->probe_interval_ms;
-        sl->c.probes++;
-        out->probe = i;
-        break;
+        if (probe_take_nolock(shared, &servers[i], sl, cfg, now_ms)) {
+            out->probe = i;
+            break;
+        }
     }
     pthread_mutex_unlock(&lock);
 }
@@ -292,6 +370,18 @@ int health_snapshot(int slot, char *name, size_t namelen, struct health_counters
     }
     pthread_mutex_unlock(&lock);
     return used ? 0 : -1;
+}
+
+void health_totals(uint64_t *hedges, uint64_t *failovers, int64_t *budget_milli)
+{
+    *hedges = *failovers = 0;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < HEALTH_MAX_SLOTS; i++) {
+        *hedges += slots[i].c.hedges;
+        *failovers += slots[i].c.skips;
+    }
+    *budget_milli = (int64_t)(budget * 1000.0);
+    pthread_mutex_unlock(&lock);
 }
 
 void health_fork_child(void)

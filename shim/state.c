@@ -23,6 +23,7 @@
 #include "dnsf/memo.h"
 #include "dnsf/memogen.h"
 #include "dnsf/nsswitch.h"
+#include "dnsf/sharing.h"
 #include "dnsf/stats.h"
 
 #define NSSWITCH_CONF "/etc/nsswitch.conf"
@@ -69,6 +70,7 @@ static void on_fork_child(void)
     health_fork_child();
     cache_fork_child();
     chanpool_fork_child();
+    sharing_fork_child();
 }
 
 /* Take over the hosts database, once, the first time a config enables us. */
@@ -176,6 +178,7 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
         return DNSF_FAIL_OPEN;
     resolve_ctx_init(ctx, c, rc);
     ctx->ask.cfg_held = 1;
+    ctx->ask.shared = sharing_lookup_start(c, clock_now_ms());
     if (ctx->ask.nservers < 1) {
         state_lookup_end(ctx);
         return DNSF_FAIL_OPEN;
@@ -186,6 +189,8 @@ int state_lookup_ctx(struct resolve_ctx *ctx, struct resconf *rc)
 
 void state_lookup_end(struct resolve_ctx *ctx)
 {
+    if (ctx->ask.cfg_held)
+        sharing_lookup_end(ctx->ask.shared, clock_now_ms());
     if (ctx->ask.cfg_held)
         confsnap_release(ctx->ask.cfg);
     ctx->ask.cfg_held = 0;
@@ -209,5 +214,10 @@ void state_shutdown(void)
         stats_log();
     if (c != NULL)
         confsnap_release(c);
+    /* Replies that came in for queries of ended lookups (a server slower
+     * than the one that won, a probe) are evidence for every process:
+     * processed, and so published, before the channels go. */
+    chanpool_drain_orphans();
     chanpool_release_idle();
+    sharing_shutdown();
 }

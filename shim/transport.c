@@ -14,6 +14,7 @@
 #include "dnsf/dnsmsg.h"
 #include "dnsf/health.h"
 #include "dnsf/log.h"
+#include "dnsf/shstate.h"
 
 void dnsf_reply_free(struct dnsf_reply *r)
 {
@@ -59,6 +60,13 @@ struct lookup {
     unsigned events;               /* bumped by every callback */
     int probe_si;                  /* server probed for q[0], or -1 */
     int unreachable[DNSF_MAX_SERVERS];
+    /* Servers held back by a shared down mark (health_plan's HELD) are asked
+     * last: once every other server has failed, or when the lookup has gone
+     * unanswered past the first server's hedge delay (shstate.h: a wrong
+     * mark costs at most about one hedge delay). */
+    int unheld;                    /* 1: held servers are usable now */
+    int unheld_extra;              /* extra servers in flight that allows */
+    uint64_t held_due_ms;          /* when they are released (UINT64_MAX: none held) */
 };
 
 /* One query in flight: one qtype asked of one server (a health probe is
@@ -73,6 +81,8 @@ struct query {
     struct query *next;
     int qi, si, slot;
     int lost_race;                 /* already reported as a lost race */
+    int unanswered;                /* its lookup left it unanswered (shstate_unanswered) */
+    struct shstate *shared;        /* the lookup's (transport_ask) */
     uint64_t t0_us;
     /* An orphan's config (transport.h, struct transport_ask): the one its
      * lookup asked under, with a reference of its own when CFG_HELD. */
@@ -116,6 +126,17 @@ static enum health_outcome classify(int status, const unsigned char *reply, int 
     return HEALTH_ERROR;
 }
 
+/* One finished query of QR's to health: this process's (health_report)
+ * and the host's (shstate_report, shstate.h step 5), with the same
+ * arguments. */
+static void report(const struct query *qr, enum health_outcome o, uint32_t rtt_us, int rtt_valid,
+                   const struct dnsf_config *cfg, uint64_t now_ms)
+{
+    health_report(qr->slot, o, rtt_us, rtt_valid, qr->t0_us / 1000, cfg, now_ms);
+    shstate_report(qr->shared, (const struct sockaddr *)&qr->chan->addr, o, rtt_us, rtt_valid,
+                   qr->t0_us / 1000, cfg, now_ms);
+}
+
 /* The orphan QR is over: give back its config reference and free it. */
 static void orphan_free(struct query *qr)
 {
@@ -135,10 +156,14 @@ static void on_orphan(struct query *qr, int status, const unsigned char *reply, 
          * (the server works after all) changes anything now. Its RTT is
          * unknown: the reply may have waited in the socket buffer. */
         if (o == HEALTH_OK)
-            health_report(qr->slot, o, 0, qr->lost_race ? -1 : 0, qr->t0_us / 1000, qr->cfg,
-                          clock_now_ms());
-        else if (!qr->lost_race && o != HEALTH_LOCAL)
+            report(qr, o, 0, qr->lost_race ? -1 : 0, qr->cfg, clock_now_ms());
+        else if (!qr->lost_race && o != HEALTH_LOCAL) {
+            /* Published as unanswered already: the host's state judges it. */
             health_report(qr->slot, o, 0, -1, qr->t0_us / 1000, qr->cfg, clock_now_ms());
+            if (!qr->unanswered)
+                shstate_report(qr->shared, (const struct sockaddr *)&qr->chan->addr, o, 0, -1,
+                               qr->t0_us / 1000, qr->cfg, clock_now_ms());
+        }
     }
     orphan_free(qr);
 }
@@ -192,8 +217,7 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *reply, 
     }
     enum health_outcome o = classify(status, reply, len, lk->qwire, q->qtype, &rcode);
     if (o != HEALTH_LOCAL)
-        health_report(qr->slot, o, rtt_us, o == HEALTH_OK ? 1 : -1, qr->t0_us / 1000, lk->cfg,
-                      now_us / 1000);
+        report(qr, o, rtt_us, o == HEALTH_OK ? 1 : -1, lk->cfg, now_us / 1000);
     if (q->done) {                 /* the other family's grace ended it */
         free(qr);
         return;
@@ -273,6 +297,7 @@ static int launch(struct lookup *lk, int qi, int si, const char *why)
     qr->qi = qi;
     qr->si = si;
     qr->slot = lk->hp.slot[si];
+    qr->shared = lk->ask->shared;
     qr->t0_us = clock_now_us();
     qr->next = lk->queries;
     lk->queries = qr;
@@ -287,6 +312,13 @@ static int launch(struct lookup *lk, int qi, int si, const char *why)
     return 0;
 }
 
+/* May the strategy ask server SI now? Not when down (health_plan), nor,
+ * until released, when held back by a shared down mark. */
+static int usable(const struct lookup *lk, int si)
+{
+    return !lk->hp.down[si] && (!lk->hp.held[si] || lk->unheld);
+}
+
 /* Queries of qtype QI in flight (a probe runs beside the strategy, never
  * in its place, so it does not count) and usable servers not yet asked. */
 static void count_servers(const struct lookup *lk, int qi, int *inflight, int *idle)
@@ -295,8 +327,19 @@ static void count_servers(const struct lookup *lk, int qi, int *inflight, int *i
     *inflight = *idle = 0;
     for (int si = 0; si < lk->ask->nservers; si++) {
         *inflight += q->st[si] == SRV_INFLIGHT && !(qi == 0 && si == lk->probe_si);
-        *idle += q->st[si] == SRV_IDLE && !lk->hp.down[si];
+        *idle += q->st[si] == SRV_IDLE && usable(lk, si);
     }
+}
+
+/* Ask the servers held back by a shared down mark too, EXTRA of them beside
+ * what the strategy keeps in flight. */
+static void release_held(struct lookup *lk, int extra, const char *why)
+{
+    if (lk->unheld)
+        return;
+    lk->unheld = 1;
+    lk->unheld_extra = extra;
+    LOGD("%s: asking the servers marked down by other processes too (%s)", lk->name, why);
 }
 
 /* Start whatever the strategy wants running now, for one qtype.
@@ -314,6 +357,12 @@ static void pump_one(struct lookup *lk, int qi)
         return;
     int want = strategy == STRATEGY_RACE ? n : strategy == STRATEGY_HEDGE ? lk->window : 1;
     count_servers(lk, qi, &inflight, &idle);
+    if (inflight + idle == 0 && lk->held_due_ms != UINT64_MAX && !lk->unheld) {
+        /* Never a failure (shstate.h): every other server has failed. */
+        release_held(lk, 0, "every other server failed");
+        count_servers(lk, qi, &inflight, &idle);
+    }
+    want += lk->unheld_extra;
     int open = inflight + idle;
     if (open == 0) {
         q->done = 1;               /* every server failed: q->saw_* say how */
@@ -323,7 +372,7 @@ static void pump_one(struct lookup *lk, int qi)
         int best = -1;
         for (int k = 0; k < n; k++) {
             int si = lk->hp.order[k];
-            if (q->st[si] != SRV_IDLE || lk->hp.down[si])
+            if (q->st[si] != SRV_IDLE || !usable(lk, si))
                 continue;
             if (best < 0 || q->tries[si] < q->tries[best])
                 best = si;
@@ -409,6 +458,27 @@ static uint64_t hedge_wake(const struct lookup *lk)
     return due == UINT64_MAX || due >= lk->recheck_at_ms ? due : lk->recheck_at_ms;
 }
 
+static int all_done(const struct lookup *lk)
+{
+    for (int i = 0; i < lk->nq; i++)
+        if (!lk->q[i].done)
+            return 0;
+    return 1;
+}
+
+/* Held servers wait for the first server's hedge delay, no longer. */
+static void maybe_release_held(struct lookup *lk, uint64_t now)
+{
+    if (lk->unheld || now < lk->held_due_ms || all_done(lk))
+        return;
+    int held = 0;
+    for (int si = 0; si < lk->ask->nservers; si++)
+        held += lk->hp.held[si];
+    release_held(lk, held, "the others are silent past a hedge delay");
+    for (int qi = 0; qi < lk->nq; qi++)
+        pump_one(lk, qi);
+}
+
 /* After a callback saw an ICMP unreachable: fail that server for every
  * query of this lookup at once (glibc moves on at once too). */
 static void fail_unreachable(struct lookup *lk)
@@ -425,14 +495,6 @@ static void fail_unreachable(struct lookup *lk)
                 lk->q[i].saw_refused = 1;
             }
     }
-}
-
-static int all_done(const struct lookup *lk)
-{
-    for (int i = 0; i < lk->nq; i++)
-        if (!lk->q[i].done)
-            return 0;
-    return 1;
 }
 
 static void finish_failures(struct lookup *lk)
@@ -464,6 +526,8 @@ static void wait_and_process(struct lookup *lk, uint64_t now)
         wake = lk->grace_ms;
     if (hedge_wake(lk) < wake)
         wake = hedge_wake(lk);
+    if (!lk->unheld && lk->held_due_ms < wake)
+        wake = lk->held_due_ms;
     for (int si = 0; si < lk->ask->nservers; si++)
         active[si] = lk->inflight[si] > 0 ? lk->ch[si] : NULL;
     if (chan_wait(active, lk->ask->nservers, now, wake) < 0)
@@ -485,9 +549,14 @@ static void end_lookup(struct lookup *lk)
         uint64_t waited_us = now_us - qr->t0_us;
         /* The hedge timer runs on whole milliseconds: allow 1 ms of slack. */
         if (answered && waited_us + 1000 >= (uint64_t)lk->hp.hedge_ms[qr->si] * 1000) {
-            health_report(qr->slot, HEALTH_LOST_RACE, (uint32_t)waited_us, 1, qr->t0_us / 1000,
-                          lk->cfg, now_us / 1000);
+            report(qr, HEALTH_LOST_RACE, (uint32_t)waited_us, 1, lk->cfg, now_us / 1000);
             qr->lost_race = 1;
+        } else if (answered) {
+            /* Too soon to call it lost; this process may exit before it
+             * ends: later lookups, here or in any process, judge it. */
+            shstate_unanswered(qr->shared, (const struct sockaddr *)&qr->chan->addr,
+                               qr->t0_us / 1000, now_us / 1000);
+            qr->unanswered = 1;
         }
         qr->lk = NULL;
         qr->cfg = lk->cfg;
@@ -533,15 +602,19 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
     lk.out = out;
     lk.start_ms = clock_now_ms();
     lk.deadline_ms = deadline_ms;
-    health_plan(ask->servers, ask->nservers, ask->cfg, lk.start_ms, &lk.hp);
+    health_plan(ask->servers, ask->nservers, ask->cfg, ask->shared, lk.start_ms, &lk.hp);
     lk.window = 1;
+    lk.held_due_ms = UINT64_MAX;
+    for (int si = 0; si < ask->nservers; si++)
+        if (lk.hp.held[si])
+            lk.held_due_ms = lk.start_ms + (uint64_t)lk.hp.hedge_ms[lk.hp.order[0]];
     for (int i = 0; i < nq; i++) {
         lk.q[i].qtype = qtypes[i];
         lk.q[i].hedge_due_ms = UINT64_MAX;
         out[i].server = -1;
     }
     for (int si = 0; si < ask->nservers; si++)
-        if (lk.hp.down[si])
+        if (lk.hp.down[si] || lk.hp.held[si])
             health_count(lk.hp.slot[si], 0, 1, 0);
     /* A probe goes out alongside the real query and is never waited for. */
     lk.probe_si = -1;
@@ -557,6 +630,7 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
             for (int i = 0; i < nq; i++)
                 pump_one(&lk, i);
             maybe_hedge(&lk, now);
+            maybe_release_held(&lk, now);
         } while (seen != lk.events && !lk.internal_error);
         if (lk.grace_ms && now >= lk.grace_ms)
             for (int i = 0; i < nq; i++)

@@ -14,6 +14,9 @@
 /* glibc's MAXNS is 3; we allow more servers from our own config. */
 #define DNSF_MAX_SERVERS 8
 #define DNSF_SYSTEM_CONF "/etc/dnsfailover.conf"
+/* The default state_dir (shstate.h): on tmpfs, emptied at boot, like the
+ * state the health files hold. */
+#define DNSF_STATE_DIR "/run/dnsfailover"
 
 /* What a config file may be (derivations in confscan.c): at most this many
  * bytes, settings per group, and levels of { [ ( nesting. */
@@ -57,6 +60,7 @@ struct dnsf_config {
     char search[6][256];
     int log_level;
     char log_target[PATH_MAX];     /* "syslog", "stderr" or an absolute path */
+    char state_dir[PATH_MAX];      /* health shared across processes; "": not shared */
     int stats_on_exit;
     char source[PATH_MAX];         /* the file read, "" for built-in defaults */
     char app[128];                 /* the apps entry that matched, "" if none */

@@ -52,17 +52,26 @@ struct health_plan {
     int order[DNSF_MAX_SERVERS];      /* indexes into the lookup's server list */
     int slot[DNSF_MAX_SERVERS];       /* health slot per server index (-1: none) */
     int down[DNSF_MAX_SERVERS];       /* per server index: skip unless all are */
+    int held[DNSF_MAX_SERVERS];       /* per server index: down in the shared state:
+                                       * ask last (transport.c), never skip */
     int hedge_ms[DNSF_MAX_SERVERS];   /* per server index: adaptive hedge delay */
     int probe;                        /* server index to probe now, or -1 */
 };
 
+struct shstate;
 /* Compute the plan for SERVERS[0..N-1] at time NOW_MS under CFG (its
  * strategy, hedge_min_ms, hedge_max_ms and health.*, read here). Each
  * server's hedge delay is decided here, and only here: srtt + 4 rttvar
  * (RFC 6298 §2), HEALTH_UNKNOWN_HEDGE_MS without a sample, clamped to
- * [hedge_min_ms, hedge_max_ms]. */
+ * [hedge_min_ms, hedge_max_ms].
+ * SHARED (NULL: not shared) merges what other processes learned
+ * (shstate.h, steps 3 and 4): where its evidence about a server is newer
+ * than this process's, its class (suspect, down) ranks the server, and a
+ * shared down mark only holds it back (HELD); its RTT seeds the hedge delay
+ * while this process has no sample; and probes follow its schedule, one
+ * process per interval. */
 void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_config *cfg,
-                 uint64_t now_ms, struct health_plan *out);
+                 struct shstate *shared, uint64_t now_ms, struct health_plan *out);
 
 enum health_outcome { HEALTH_OK, HEALTH_TIMEOUT, HEALTH_ERROR, HEALTH_UNREACHABLE,
                       HEALTH_LOST_RACE, HEALTH_LOCAL /* our failure, not reported */ };
@@ -119,6 +128,10 @@ void health_budget_earn(void);
  * SLOT is unused. */
 int health_snapshot(int slot, char *name, size_t namelen, struct health_counters *c,
                     int *down, int *fails, double *srtt_ms);
+/* This process's totals, for status: hedges started, lookups that passed
+ * over a server known down (FAILOVERS: the skips), and the hedge budget in
+ * thousandths of a token. */
+void health_totals(uint64_t *hedges, uint64_t *failovers, int64_t *budget_milli);
 void health_fork_child(void);
 void health_reset(void);   /* tests */
 

@@ -34,9 +34,14 @@
  * references, and those snapshots, for good: a few kilobytes per thread
  * that was resolving. When CFG_HELD is 0, the caller keeps CFG alive as
  * long as the process runs (the command's config, the unit tests'). */
+struct shstate;
 struct transport_ask {
     const struct dnsf_config *cfg;
     int cfg_held;
+    /* Health shared with the other processes of the host (shstate.h), or
+     * NULL. The handle lives as long as the process (state.c), so orphans
+     * may keep it. */
+    struct shstate *shared;
     const struct dnsf_server *servers;   /* the config's, or resolv.conf's */
     int nservers;
 };

@@ -150,6 +150,7 @@ assert_eq "cache enabled max_entries=10000 min_ttl=0 max_ttl=86400 negative_max_
 assert_eq "ndots 1 (from /etc/resolv.conf)" "$(line ndots)" "check ref: ndots from resolv.conf"
 assert_eq "log warn -> syslog" "$(line log)" "check ref: log"
 assert_eq "stats_on_exit false" "$(line stats_on_exit)" "check ref: stats_on_exit"
+assert_eq "state_dir /run/dnsfailover" "$(line state_dir)" "check ref: state_dir"
 
 cli "$GOOD" check --config "$REF" --app nsd
 assert_eq "0|app section apps[0]|enabled false" "$SR_RC|$(line app)|$(line enabled)" \
@@ -172,6 +173,7 @@ ndots = 2;
 search = [ "a.example", "b.example" ];
 log: { level = "info"; target = "stderr"; };
 stats_on_exit = true;
+state_dir = "/var/tmp/dnsf-state";
 EOF
 )
 cli "$GOOD" check --config "$FULL"
@@ -191,7 +193,8 @@ cache disabled max_entries=123 min_ttl=5 max_ttl=3600 negative_max_ttl=60 serve_
 ndots 2
 search a.example b.example
 log info -> stderr
-stats_on_exit true"
+stats_on_exit true
+state_dir /var/tmp/dnsf-state"
 assert_eq "$want" "$got" "check, every key changed: every value printed as set"
 
 # Which file: --config, else $DNSFAILOVER_CONF, else /etc/dnsfailover.conf (or defaults).

@@ -3,7 +3,8 @@
 #
 #   DESTDIR  `make install PREFIX=/opt/dnsf DESTDIR=D` writes exactly the expected list of
 #            files under D (the contract's files, the NSS name beside the library, the man
-#            pages, the completion, the example, /etc/dnsfailover.conf) and nothing outside
+#            pages, the completion, the example, /etc/dnsfailover.conf, the tmpfiles.d
+#            entry that makes the state directory at boot) and nothing outside
 #            D: strace records every path the whole make tree writes, and each must be in
 #            D, the build directory or the test's temporary directory. The command's
 #            compiled-in library path follows LIBDIR. An existing system config is never
@@ -46,6 +47,7 @@ want="/etc/dnsfailover.conf
 /opt/dnsf/bin/dnsfailover
 /opt/dnsf/lib/libdnsfailover.so
 /opt/dnsf/lib/libnss_dnsfailover.so.2 -> libdnsfailover.so
+/opt/dnsf/lib/tmpfiles.d/dnsfailover.conf
 /opt/dnsf/share/bash-completion/completions/dnsfailover
 /opt/dnsf/share/doc/dnsfailover/dnsfailover.conf.example
 /opt/dnsf/share/man/man5/dnsfailover.conf.5
@@ -66,6 +68,8 @@ assert_contains "$("$dest/opt/dnsf/bin/dnsfailover" preload --help)" "defaults t
 	"the installed command's default library is LIBDIR's"
 assert_eq "dnsfailover $(cat "$DNSF_ROOT/VERSION")" "$("$dest/opt/dnsf/bin/dnsfailover" --version)" \
 	"the installed command prints the version"
+assert_eq "d /run/dnsfailover 1777 root root -" "$(grep -v '^#' "$dest/opt/dnsf/lib/tmpfiles.d/dnsfailover.conf")" \
+	"the tmpfiles.d entry makes /run/dnsfailover root's, mode 1777"
 
 # An existing system config is never overwritten.
 echo 'strategy = "race";' >"$dest/etc/dnsfailover.conf"

@@ -33,6 +33,7 @@ assert_contains "$ctl" 'Static-Built-Using: ${dnsf:Static-Built-Using}' "control
 assert_contains "$(cat "$deb/rules")" "dpkg-query -W -f='\$\${source:Package} (= \$\${source:Version})' libc-ares-dev" \
 	"rules: Static-Built-Using names c-ares's source package and version"
 assert_contains "$(cat "$deb/rules")" 'LIBDIR=/usr/lib/$(DEB_HOST_MULTIARCH)' "rules: the multiarch library directory"
+assert_contains "$(cat "$deb/rules")" 'TMPFILESDIR=/usr/lib/tmpfiles.d' "rules: the tmpfiles.d entry in systemd's vendor directory"
 assert_eq "3.0 (native)" "$(cat "$deb/source/format")" "source format: native (the version is VERSION's)"
 for s in "$deb"/postinst "$deb"/preinst; do
 	[ -e "$s" ] || continue
@@ -112,7 +113,7 @@ if [ -f "$pkg" ] && [ "$pkg" -nt "$DNSF_ROOT/VERSION" ]; then
 	for f in "./usr/lib/$ma/libdnsfailover.so" "./usr/lib/$ma/libnss_dnsfailover.so.2->libdnsfailover.so" \
 		./usr/bin/dnsfailover ./usr/share/man/man8/dnsfailover.8.gz \
 		./usr/share/man/man5/dnsfailover.conf.5.gz ./etc/dnsfailover.conf \
-		./usr/share/bash-completion/completions/dnsfailover; do
+		./usr/share/bash-completion/completions/dnsfailover ./usr/lib/tmpfiles.d/dnsfailover.conf; do
 		grep -qxF "$f" <<<"$list" && ok "package holds $f" || not_ok "package lacks $f"
 	done
 	info=$(dpkg-deb -I "$pkg")
@@ -126,6 +127,9 @@ if [ -f "$pkg" ] && [ "$pkg" -nt "$DNSF_ROOT/VERSION" ]; then
 	assert_eq "/etc/dnsfailover.conf" "$(cat "$x/DEBIAN/conffiles")" "/etc/dnsfailover.conf is a conffile"
 	[ -e "$x/DEBIAN/postinst" ] && grep -q 'ld\.so\.preload' "$x/DEBIAN/postinst" &&
 		not_ok "the packaged postinst touches ld.so.preload" || ok "no packaged postinst touches ld.so.preload"
+	grep -q 'systemd-tmpfiles.*--create dnsfailover.conf' "$x/DEBIAN/postinst" 2>/dev/null &&
+		ok "postinst makes /run/dnsfailover from the tmpfiles.d entry (dh_installtmpfiles)" ||
+		not_ok "postinst does not run systemd-tmpfiles --create"
 	assert_contains "$("$x/usr/bin/dnsfailover" preload --help)" "defaults to /usr/lib/$ma/libdnsfailover.so" \
 		"the packaged command's default library is the packaged one"
 	assert_eq "dnsfailover $version" "$("$x/usr/bin/dnsfailover" --version)" "the packaged command's version"
