@@ -20,6 +20,18 @@
 
 set -u
 
+# Each test gets a /run of its own: a tmpfs over /run in a mount namespace of the test's
+# (the script re-runs itself there, once; scripts it starts inherit it). The library
+# shares server health under state_dir, /run/dnsfailover by default, and root's processes
+# create that directory: so tests share no health with each other and never write this
+# machine's /run. The tmpfs also hides nscd's socket, which the shim must never reach.
+if [ -z "${DNSF_PRIVATE_RUN:-}" ] && [ "$(id -u)" = 0 ] &&
+	unshare -m --propagation private true 2>/dev/null; then
+	export DNSF_PRIVATE_RUN=$$
+	exec unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o mode=0755 dnsf-run /run && exec "$@"' dnsf-run bash "$0" "$@"
+fi
+
 DNSF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/procs.sh
 . "$DNSF_ROOT/tests/lib/procs.sh"
