@@ -79,6 +79,8 @@ CORE_SRC    += shim/conflast.c
 # The preload layer: thin routers and libc thunks.
 PRELOAD_SRC := shim/hooks.c shim/hooks_res.c shim/real.c shim/nss_module.c
 CLI_SRC     := shim/cli.c shim/cli_preload.c shim/cli_prove.c shim/cli_mode.c
+# status, metrics, flush: the shared state, read (and its flush generation bumped).
+CLI_SRC     += shim/cli_state.c shim/cli_status.c shim/cli_metrics.c shim/cli_flush.c
 
 CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/obj/%.o)
@@ -166,6 +168,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_A)
 $(BUILD)/tests/lib%: tests/tools/lib%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(WARN) -fPIC -shared -o $@.so $< $(LDSAN) && touch $@
+
+# core_*.c: test programs that link the core (what the library runs, minus the hooks).
+$(BUILD)/tests/core_%: tests/tools/core_%.c $(CORE_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(WARN) -o $@ $< $(CORE_A) $(CARES_A) -ldl -lpthread $(LDSAN)
 
 $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

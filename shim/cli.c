@@ -28,6 +28,9 @@ static void usage(FILE *f)
         "       dnsfailover resolve NAME [-4|-6] [--config FILE] [--app NAME]\n"
         "       dnsfailover keys\n"
         "       dnsfailover preload enable [--lib PATH] [--check-name NAME] | disable | status\n"
+        "       dnsfailover status [--json] [--config FILE]\n"
+        "       dnsfailover metrics [--config FILE]\n"
+        "       dnsfailover flush [--config FILE]\n"
         "       dnsfailover --version\n"
         "\n"
         "  check    validate the configuration and print the settings in effect\n"
@@ -36,6 +39,11 @@ static void usage(FILE *f)
         "  keys     list every configuration key with its type and range\n"
         "  preload  switch the host-wide preload (/etc/ld.so.preload) safely;\n"
         "           see dnsfailover preload --help\n"
+        "  status   host-wide server states (up or down, smoothed RTT, failures,\n"
+        "           last change) and live processes' counters, from state_dir\n"
+        "  metrics  the same in Prometheus text exposition\n"
+        "  flush    make processes drop their cached answers (root's: every\n"
+        "           process; a user's: that user's processes)\n"
         "\n"
         "The configuration is FILE, else $DNSFAILOVER_CONF, else %s.\n"
         "Exit codes: 0 ok, 1 lookup failed, 2 usage, 3 bad configuration.\n"
@@ -47,7 +55,7 @@ static void usage(FILE *f)
         DNSF_SYSTEM_CONF);
 }
 
-static int load(const char *path, const char *app, struct dnsf_config *c)
+int cli_load_config(const char *path, const char *app, struct dnsf_config *c)
 {
     char err[PATH_MAX + 300];
     /* --app takes a program name, or an absolute path for path globs. */
@@ -126,6 +134,11 @@ int main(int argc, char **argv)
         printf("%s\n", dnsf_version);
         return 0;
     }
+    if (strcmp(cmd, "status") == 0 || strcmp(cmd, "metrics") == 0)
+        return cli_status(argc - 1, argv + 1);
+    if (strcmp(cmd, "flush") == 0)
+        return cli_flush(argc - 1, argv + 1);
+
     if (strcmp(cmd, "preload") == 0)
         return cli_preload(argc - 1, argv + 1);
     if (strcmp(cmd, "keys") == 0) {
@@ -156,7 +169,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "dnsfailover: %s: %s\n", path, strerror(errno));
         return 3;
     }
-    if (load(path, app, &cfg) < 0)
+    if (cli_load_config(path, app, &cfg) < 0)
         return 3;
     /* resolve prints its trace (the engine's debug lines) on our own
      * stdout; a config can never name that target for a host program. */

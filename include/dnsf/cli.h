@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "dnsf/config.h"
+
 /* The library dnsfailover preloads: the one ld.so.preload names, or else the
  * installed one (compiled in from the Makefile's LIBDIR). */
 extern const char cli_installed_lib[];
@@ -34,6 +36,24 @@ int cli_preload_prove(const char *lib, const char *check_name);
  * LD_PRELOAD=LIB: every hook binds into LIB, and NAME resolves. Return the
  * exit status. */
 int cli_preload_probe(const char *lib, const char *name);
+
+/* Load the configuration PATH (NULL: $DNSFAILOVER_CONF, else the system
+ * file) as the program APP (a name, or an absolute path for path globs;
+ * NULL: "dnsfailover") sees it, into C. Return 0, or -1 having said why on
+ * stderr. */
+int cli_load_config(const char *path, const char *app, struct dnsf_config *c);
+/* The configuration the state commands read: PATH (as cli_load_config),
+ * or, when it is broken, its last good copy (conflast.h), as a fresh
+ * preloaded process would use it. Return 0, or -1 having said why. */
+int cli_state_config(const char *path, struct dnsf_config *c);
+/* `dnsfailover status [--json] [--config F]` and `metrics [--config F]`
+ * (cli_status.c); ARGV[0] is "status" or "metrics". */
+int cli_status(int argc, char **argv);
+/* `dnsfailover flush [--config F]` (cli_flush.c); ARGV[0] is "flush". */
+int cli_flush(int argc, char **argv);
+struct cli_state;
+/* The state in Prometheus text exposition (cli_metrics.c), on F. */
+void cli_metrics_print(FILE *f, const struct cli_state *st);
 
 /* For `check`: print which mode is in effect ("mode ..." on OUT) and warn on
  * WARN when dnsfailover would do nothing. */
