@@ -79,10 +79,12 @@ int cli_flush(int argc, char **argv)
         shstate_close(st);
         return 1;
     }
-    printf("flushed: %s/%s, generation %" PRIu64 " -> %" PRIu64 "; %s drop their cached "
-           "answers and memo at their next lookup\n", cfg.state_dir, name, before,
-           shstate_flush_gen(st), o.euid == 0 ? "every process of this host that shares state"
-                                              : "this user's processes");
+    printf("flushed: %s/%s, generation %" PRIu64 " -> %" PRIu64 "; %s\n", cfg.state_dir, name,
+           before, shstate_flush_gen(st),
+           o.euid == 0 ? "every process of this host that shares state drops its cached "
+                         "answers and memo at its next lookup"
+                       : "this user's processes drop their cached answers and memo at their "
+                         "next lookup");
     shstate_close(st);
     return 0;
 }
