@@ -12,7 +12,6 @@
  * shared state yet); 1 sharing is off, or the state directory is missing
  * or not trusted: processes keep no shared state, so none can be reached;
  * 2 usage; 3 the configuration is invalid and has no last good copy. */
-#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,7 +21,6 @@
 
 #include "dnsf/cli.h"
 #include "dnsf/clock.h"
-#include "dnsf/log.h"
 #include "dnsf/shstate.h"
 #include "dnsf/trustfile.h"
 
@@ -38,11 +36,6 @@ int cli_flush(int argc, char **argv)
         }
     }
     struct dnsf_config cfg;
-    log_configure(LOG_LVL_WARN, "stderr");
-    if (path != NULL && access(path, F_OK) != 0) {
-        fprintf(stderr, "dnsfailover: %s: %s\n", path, strerror(errno));
-        return 3;
-    }
     if (cli_state_config(path, &cfg) < 0)
         return 3;
     if (cfg.state_dir[0] == 0) {

@@ -111,40 +111,49 @@ void cli_metrics_print(FILE *f, const struct cli_state *st)
     head(f, "state_shared", "gauge",
          "1 when shared health files were read from state_dir, 0 when none could be.");
     fprintf(f, "dnsfailover_state_shared %d\n", st->problem[0] == 0);
-    per_server(f, st, "server_up", "gauge",
-               "1 when the server is up, 0 when it is marked down host-wide.", v_up, NULL);
-    per_server(f, st, "server_known", "gauge",
-               "1 when some process has shared evidence about the server.", v_known, NULL);
-    per_server(f, st, "server_consecutive_failures", "gauge",
-               "Failures since the server's latest answer.", v_fails, known);
-    per_server(f, st, "server_srtt_seconds", "gauge",
-               "The server's smoothed round-trip time (RFC 6298).", v_srtt, has_rtt);
-    per_server(f, st, "server_last_change_timestamp_seconds", "gauge",
-               "When the server last went up or down (Unix time).", v_change, changed);
-    per_server(f, st, "server_answers_total", "counter",
-               "Queries the server answered, over the shared files.", v_answers, known);
-    per_server(f, st, "server_timeouts_total", "counter",
-               "Queries to the server that timed out.", v_timeouts, known);
-    per_server(f, st, "server_errors_total", "counter",
-               "Error replies from the server (SERVFAIL, REFUSED and the like).", v_errors,
-               known);
-    per_server(f, st, "server_lost_races_total", "counter",
-               "Hedged or raced queries the server lost to another server.", v_lost, known);
+    static const struct {
+        const char *name, *type, *help;
+        double (*value)(const struct cli_state *, const struct cli_state_server *);
+        int (*want)(const struct cli_state_server *);
+    } servers[] = {
+        { "server_up", "gauge", "1 when the server is up, 0 when it is marked down host-wide.",
+          v_up, NULL },
+        { "server_known", "gauge", "1 when some process has shared evidence about the server.",
+          v_known, NULL },
+        { "server_consecutive_failures", "gauge", "Failures since the server's latest answer.",
+          v_fails, known },
+        { "server_srtt_seconds", "gauge", "The server's smoothed round-trip time (RFC 6298).",
+          v_srtt, has_rtt },
+        { "server_last_change_timestamp_seconds", "gauge",
+          "When the server last went up or down (Unix time).", v_change, changed },
+        { "server_answers_total", "counter",
+          "Queries the server answered, over the shared files.", v_answers, known },
+        { "server_timeouts_total", "counter", "Queries to the server that timed out.",
+          v_timeouts, known },
+        { "server_errors_total", "counter",
+          "Error replies from the server (SERVFAIL, REFUSED and the like).", v_errors, known },
+        { "server_lost_races_total", "counter",
+          "Hedged or raced queries the server lost to another server.", v_lost, known },
+    };
+    for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++)
+        per_server(f, st, servers[i].name, servers[i].type, servers[i].help, servers[i].value,
+                   servers[i].want);
     head(f, "processes", "gauge", "Live processes that publish their counters.");
     fprintf(f, "dnsfailover_processes %d\n", st->nprocs);
-    per_process(f, st, "process_lookups_total", "counter", "Lookups the process made.",
-                p_lookups);
-    per_process(f, st, "process_cache_hits_total", "counter",
-                "Lookups the process answered from its cache.",
-                p_hits);
-    per_process(f, st, "process_failovers_total", "counter",
-                "Lookups answered by a server other than the first choice.",
-                p_failovers);
-    per_process(f, st, "process_stale_answers_total", "counter",
-                "Stale answers served (RFC 8767).", p_stale);
-    per_process(f, st, "process_hedges_total", "counter", "Hedged queries sent.",
-                p_hedges);
-    per_process(f, st, "process_hedge_budget", "gauge",
-                "Tokens left in the process's hedge budget.",
-                p_budget);
+    static const struct {
+        const char *name, *type, *help;
+        double (*value)(const struct shproc_counters *);
+    } procs[] = {
+        { "process_lookups_total", "counter", "Lookups the process made.", p_lookups },
+        { "process_cache_hits_total", "counter", "Lookups the process answered from its cache.",
+          p_hits },
+        { "process_failovers_total", "counter",
+          "Lookups answered by a server other than the first choice.", p_failovers },
+        { "process_stale_answers_total", "counter", "Stale answers served (RFC 8767).", p_stale },
+        { "process_hedges_total", "counter", "Hedged queries sent.", p_hedges },
+        { "process_hedge_budget", "gauge", "Tokens left in the process's hedge budget.",
+          p_budget },
+    };
+    for (size_t i = 0; i < sizeof procs / sizeof procs[0]; i++)
+        per_process(f, st, procs[i].name, procs[i].type, procs[i].help, procs[i].value);
 }

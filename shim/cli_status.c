@@ -25,6 +25,11 @@
 int cli_state_config(const char *path, struct dnsf_config *c)
 {
     const char *env = getenv("DNSFAILOVER_CONF");
+    log_configure(LOG_LVL_WARN, "stderr");
+    if (path != NULL && access(path, F_OK) != 0) {
+        fprintf(stderr, "dnsfailover: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
     if (path == NULL)
         path = env != NULL && env[0] != 0 ? env : DNSF_SYSTEM_CONF;
     if (cli_load_config(path, NULL, c) == 0)
@@ -211,11 +216,6 @@ int cli_status(int argc, char **argv)
     }
     struct dnsf_config cfg;
     struct resconf rc;
-    log_configure(LOG_LVL_WARN, "stderr");
-    if (path != NULL && access(path, F_OK) != 0) {
-        fprintf(stderr, "dnsfailover: %s: %s\n", path, strerror(errno));
-        return 3;
-    }
     if (cli_state_config(path, &cfg) < 0)
         return 3;
     if (resconf_load(&rc) < 0)

@@ -42,9 +42,10 @@ int cli_preload_probe(const char *lib, const char *name);
  * NULL: "dnsfailover") sees it, into C. Return 0, or -1 having said why on
  * stderr. */
 int cli_load_config(const char *path, const char *app, struct dnsf_config *c);
-/* The configuration the state commands read: PATH (as cli_load_config),
- * or, when it is broken, its last good copy (conflast.h), as a fresh
- * preloaded process would use it. Return 0, or -1 having said why. */
+/* The configuration the state commands read: PATH (as cli_load_config;
+ * given, it must exist), or, when it is broken, its last good copy
+ * (conflast.h), as a fresh preloaded process would use it. Their own
+ * problems go to stderr (log.h). Return 0, or -1 having said why. */
 int cli_state_config(const char *path, struct dnsf_config *c);
 /* `dnsfailover status [--json] [--config F]` and `metrics [--config F]`
  * (cli_status.c); ARGV[0] is "status" or "metrics". */
