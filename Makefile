@@ -75,9 +75,13 @@ CORE_SRC    := shim/log.c shim/dnsmsg.c shim/resconf.c shim/config.c shim/conffi
                shim/hostsfile.c shim/hostsindex.c shim/filestamp.c shim/serverset.c shim/confscan.c shim/confsnap.c \
                shim/fdkeep.c shim/allocbuf.c shim/sysident.c shim/trustfile.c shim/shfile.c shim/shstate.c shim/sharing.c \
                shim/logevent.c
+# A broken config never turns failover off: its last good copy (issue 14).
+CORE_SRC    += shim/conflast.c
 # The preload layer: thin routers and libc thunks.
 PRELOAD_SRC := shim/hooks.c shim/hooks_res.c shim/real.c shim/nss_module.c
 CLI_SRC     := shim/cli.c shim/cli_preload.c shim/cli_prove.c shim/cli_mode.c shim/cli_resolve.c
+# status, metrics, flush: the shared state, read (and its flush generation bumped).
+CLI_SRC     += shim/cli_state.c shim/cli_status.c shim/cli_metrics.c shim/cli_flush.c
 
 CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/obj/%.o)
@@ -172,6 +176,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_A)
 $(BUILD)/tests/lib%: tests/tools/lib%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(WARN) -fPIC -shared -o $@.so $< $(LDSAN) && touch $@
+
+# core_*.c: test programs that link the core (what the library runs, minus the hooks).
+$(BUILD)/tests/core_%: tests/tools/core_%.c $(CORE_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(WARN) -o $@ $< $(CORE_A) $(CARES_A) -ldl -lpthread $(LDSAN)
 
 $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

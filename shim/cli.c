@@ -23,6 +23,9 @@ void cli_usage(FILE *f)
         "                           [--dns-only] [--json] [--repeat N]\n"
         "       dnsfailover keys\n"
         "       dnsfailover preload enable [--lib PATH] [--check-name NAME] | disable | status\n"
+        "       dnsfailover status [--json] [--config FILE]\n"
+        "       dnsfailover metrics [--config FILE]\n"
+        "       dnsfailover flush [--config FILE]\n"
         "       dnsfailover --version\n"
         "\n"
         "  check    validate the configuration and print the settings in effect\n"
@@ -34,6 +37,11 @@ void cli_usage(FILE *f)
         "  keys     list every configuration key with its type and range\n"
         "  preload  switch the host-wide preload (/etc/ld.so.preload) safely;\n"
         "           see dnsfailover preload --help\n"
+        "  status   host-wide server states (up or down, smoothed RTT, failures,\n"
+        "           last change) and live processes' counters, from state_dir\n"
+        "  metrics  the same in Prometheus text exposition\n"
+        "  flush    make processes drop their cached answers (root's: every\n"
+        "           process; a user's: that user's processes)\n"
         "\n"
         "The configuration is FILE, else $DNSFAILOVER_CONF, else %s.\n"
         "Exit codes: 0 ok, 1 lookup failed, 2 usage, 3 bad configuration.\n"
@@ -124,6 +132,11 @@ int main(int argc, char **argv)
         printf("%s\n", dnsf_version);
         return 0;
     }
+    if (strcmp(cmd, "status") == 0 || strcmp(cmd, "metrics") == 0)
+        return cli_status(argc - 1, argv + 1);
+    if (strcmp(cmd, "flush") == 0)
+        return cli_flush(argc - 1, argv + 1);
+
     if (strcmp(cmd, "preload") == 0)
         return cli_preload(argc - 1, argv + 1);
     if (strcmp(cmd, "resolve") == 0)

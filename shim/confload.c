@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dnsf/clock.h"
+#include "dnsf/conflast.h"
 #include "dnsf/confsnap.h"
 #include "dnsf/filestamp.h"
 #include "dnsf/log.h"
@@ -58,11 +59,46 @@ static void identity(struct dnsf_identity *id, char *exe, size_t exelen)
 }
 
 
+/* 1 when the current snapshot is a good config: read well from the file
+ * (or the defaults of a missing file), or its last good copy. A broken file
+ * then leaves it in place. Under config_lock. */
+static int config_good;
+
+/* Apply C's log settings (DNSFAILOVER_LOG overrides the level only). */
+static void log_from(const struct dnsf_config *c)
+{
+    log_configure(level_override >= 0 ? level_override : c->log_level, c->log_target);
+}
+
+/* The file is broken (ERR says where): once per change of the file
+ * (conflast.h), say so and what this process does instead. DIR is where
+ * the breakage is remembered. The log stays where the last good config
+ * put it (syslog if none): nothing reaches the program's stdout or stderr
+ * unless a good config's log.target named it. */
+static void report_broken(const char *dir, const char *err, const char *doing)
+{
+    if (log_on(LOG_LVL_ERROR) && conflast_first_report(dir, config_path, &config_stamp))
+        log_msg(LOG_LVL_ERROR, "%s; %s", err, doing);
+}
+
+static void publish_nolock(struct dnsf_config *c, int good)
+{
+    confsnap_publish(c);
+    config_good = good;
+    atomic_store(&config_enabled, c->enabled);
+    memo_configure(c->enabled && c->cache.enabled, c->cache.max_entries);
+}
+
 /* Build and publish a config from the file; return the new config (held
- * by being current while config_lock is held), or NULL when out of memory
- * (what was published stays). On error the config is the defaults with
- * enabled = 0: the process passes everything through (fail open) and never
- * half-applies a broken file. */
+ * by being current while config_lock is held), or NULL when nothing new
+ * was published (out of memory, or a broken file left the last good config
+ * in place). A file with an error is never half-applied (issue 14, "a
+ * broken config never turns failover off"):
+ *   - a running process keeps the good config it has;
+ *   - a process without one starts from the file's last good copy
+ *     (conflast.h), apps sections and all;
+ *   - without a copy it publishes the defaults with enabled = 0 and passes
+ *     every lookup through (fail open), as glibc alone would. */
 static const struct dnsf_config *config_publish_nolock(void)
 {
     char err[PATH_MAX + 300];
@@ -72,19 +108,29 @@ static const struct dnsf_config *config_publish_nolock(void)
     /* Stamp first: a change while we read shows at the next check. */
     file_stamp_take(config_path, &config_stamp);
     int rc = config_load_file(config_path, &self_id, c, err, sizeof err);
-    if (rc < 0) {
-        c->enabled = 0;
-        /* The log stays where the last good file put it (syslog if none):
-         * nothing reaches the program's stdout or stderr unless log.target
-         * named it. */
-        LOGE("%s; passing every lookup through to libc", err);
-    } else {
-        /* DNSFAILOVER_LOG overrides the level only; the target stays. */
-        log_configure(level_override >= 0 ? level_override : c->log_level, c->log_target);
+    if (rc >= 0) {
+        log_from(c);
+        publish_nolock(c, 1);
+        if (rc == 0)
+            conflast_keep(c->state_dir, config_path, &config_stamp, &self_id);
+        return c;
     }
-    confsnap_publish(c);
-    atomic_store(&config_enabled, c->enabled);
-    memo_configure(c->enabled && c->cache.enabled, c->cache.max_entries);
+    const struct dnsf_config *cur = config_good ? confsnap_acquire() : NULL;
+    if (cur != NULL) {
+        report_broken(cur->state_dir, err, "keeping the configuration read before it");
+        confsnap_release(cur);
+        confsnap_discard(c);
+        return NULL;
+    }
+    if (conflast_load(DNSF_STATE_DIR, config_path, &config_stamp, &self_id, c) == 0) {
+        log_from(c);
+        report_broken(DNSF_STATE_DIR, err, "using its last good copy instead");
+        publish_nolock(c, 1);
+        return c;
+    }
+    c->enabled = 0;
+    report_broken(DNSF_STATE_DIR, err, "passing every lookup through to libc");
+    publish_nolock(c, 0);
     return c;
 }
 

@@ -71,6 +71,13 @@ void confsnap_publish(struct dnsf_config *c)
         confsnap_release(&old->cfg);
 }
 
+void confsnap_discard(struct dnsf_config *c)
+{
+    struct snap *n = snap_of(c);
+    n->next = spare;               /* refs is still 0: no reader ever saw it */
+    spare = n;
+}
+
 /* Take a reference unless nobody holds N any more. */
 static int ref_unless_free(struct snap *n)
 {

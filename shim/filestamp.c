@@ -16,6 +16,8 @@ void file_stamp_take(const char *path, struct file_stamp *s)
     s->ino = st.st_ino;
     s->size = st.st_size;
     s->mtime = st.st_mtim;
+    s->uid = st.st_uid;
+    s->mode = st.st_mode;
 }
 
 int file_stamp_equal(const struct file_stamp *a, const struct file_stamp *b)

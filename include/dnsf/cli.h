@@ -48,6 +48,20 @@ int cli_preload_prove(const char *lib, const char *check_name);
  * exit status. */
 int cli_preload_probe(const char *lib, const char *name);
 
+/* The configuration the state commands read: PATH (as cli_load_config;
+ * given, it must exist), or, when it is broken, its last good copy
+ * (conflast.h), as a fresh preloaded process would use it. Their own
+ * problems go to stderr (log.h). Return 0, or -1 having said why. */
+int cli_state_config(const char *path, struct dnsf_config *c);
+/* `dnsfailover status [--json] [--config F]` and `metrics [--config F]`
+ * (cli_status.c); ARGV[0] is "status" or "metrics". */
+int cli_status(int argc, char **argv);
+/* `dnsfailover flush [--config F]` (cli_flush.c); ARGV[0] is "flush". */
+int cli_flush(int argc, char **argv);
+struct cli_state;
+/* The state in Prometheus text exposition (cli_metrics.c), on F. */
+void cli_metrics_print(FILE *f, const struct cli_state *st);
+
 /* For `check`: print which mode is in effect ("mode ..." on OUT) and warn on
  * WARN when dnsfailover would do nothing. */
 void cli_mode_report(FILE *out, FILE *warn);

@@ -24,6 +24,9 @@
 struct dnsf_config *confsnap_alloc(void);
 /* Publisher only: C (from confsnap_alloc) becomes current. */
 void confsnap_publish(struct dnsf_config *c);
+/* Publisher only: C (from confsnap_alloc) will not be published after all:
+ * the next confsnap_alloc reuses it. */
+void confsnap_discard(struct dnsf_config *c);
 /* The current snapshot with one reference taken, or NULL before the first
  * publish. Lock-free; a few atomic operations. */
 const struct dnsf_config *confsnap_acquire(void);

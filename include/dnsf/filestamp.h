@@ -19,6 +19,8 @@ struct file_stamp {
     ino_t ino;
     off_t size;
     struct timespec mtime;
+    uid_t uid;               /* the owner and mode: not compared (who may keep */
+    mode_t mode;             /* a copy of a config file: conflast.h) */
 };
 
 /* Stamp PATH as it is now (one stat()). */

@@ -51,7 +51,9 @@ comp() { # comp WORDS...: what completing the last word offers
 	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _dnsfailover; echo "${COMPREPLY[*]}"' \
 		comp "$DNSF_ROOT/conf/dnsfailover.bash-completion" "$@"
 }
-assert_eq "check resolve keys preload --version --help" "$(comp dnsfailover '')" "completion: the subcommands"
+assert_eq "check resolve keys status metrics flush preload --version --help" "$(comp dnsfailover '')" "completion: the subcommands"
+assert_eq "--json --config" "$(comp dnsfailover status --)" "completion: status's options"
+assert_eq "flush" "$(comp dnsfailover fl)" "completion: flush"
 assert_eq "preload" "$(comp dnsfailover pr)" "completion: a prefix"
 assert_eq "enable disable status --help" "$(comp dnsfailover preload '')" "completion: preload's verbs"
 assert_eq "--lib --check-name" "$(comp dnsfailover preload enable --)" "completion: enable's options"

@@ -54,7 +54,7 @@ static void write_conf(int ms, long k)
     int fd = open(conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     assert_true(fd >= 0);
     char text[64];
-    int n = snprintf(text, sizeof text, "timeout_ms = %d;\n", ms);
+    int n = snprintf(text, sizeof text, "timeout_ms = %d;\nstate_dir = \"\";\n", ms);
     assert_int_equal(write(fd, text, (size_t)n), n);
     struct timespec t[2] = { { 1000000 + k / 1000000000, k % 1000000000 },
                              { 1000000 + k / 1000000000, k % 1000000000 } };
