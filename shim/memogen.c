@@ -15,6 +15,7 @@
 #include "dnsf/clock.h"
 #include "dnsf/fdkeep.h"
 #include "dnsf/filestamp.h"
+#include "dnsf/sharing.h"
 
 /* Bumped by the checker in memogen_at (under gen_lock), by memogen_bump
  * (config reload, nameserver change) and in the fork child; read by every
@@ -151,7 +152,9 @@ uint64_t memogen_at(uint64_t now)
                 if (netlink_changed_nolock(now))
                     generation++;
             }
+            int tick = 0;
             if (now >= next_file_check_ms) {
+                tick = 1;
                 next_file_check_ms = now + 1000;
                 for (size_t i = 0; i < NWATCHED; i++) {
                     struct file_stamp st;
@@ -163,6 +166,9 @@ uint64_t memogen_at(uint64_t now)
                 }
             }
             pthread_mutex_unlock(&gen_lock);
+            /* Outside gen_lock: a flush bumps the generation (memogen_bump). */
+            if (tick)
+                sharing_tick(now);
         }
     }
     return generation;

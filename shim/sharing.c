@@ -94,6 +94,22 @@ struct shstate *sharing_lookup_start(const struct dnsf_config *cfg, uint64_t now
     return st;
 }
 
+/* Publish this process's counters into ST when due: NEXT is the time
+ * next_publish_ms held, N the lookups so far. */
+static void publish_due(struct shstate *st, uint64_t next, uint64_t n, uint64_t now_ms)
+{
+    if ((now_ms < next && n != SHSTATE_PUBLISH_AFTER_LOOKUPS)
+        || !atomic_compare_exchange_strong(&next_publish_ms, &next, now_ms + 1000))
+        return;
+    struct cache_stats cs;
+    struct shproc_counters c = { .lookups = n };
+    cache_get_stats(&cs);
+    c.cache_hits = cs.hits;
+    c.stale = cs.stale;
+    health_totals(&c.hedges, &c.failovers, &c.budget_milli);
+    shstate_proc_publish(st, &c, now_ms);
+}
+
 void sharing_lookup_end(struct shstate *st, uint64_t now_ms)
 {
     if (!shstate_writable(st))
@@ -106,16 +122,19 @@ void sharing_lookup_end(struct shstate *st, uint64_t now_ms)
         if (atomic_compare_exchange_strong(&next_publish_ms, &next, first))
             next = first;
     }
-    if ((now_ms < next && n != SHSTATE_PUBLISH_AFTER_LOOKUPS)
-        || !atomic_compare_exchange_strong(&next_publish_ms, &next, now_ms + 1000))
-        return;
-    struct cache_stats cs;
-    struct shproc_counters c = { .lookups = n };
-    cache_get_stats(&cs);
-    c.cache_hits = cs.hits;
-    c.stale = cs.stale;
-    health_totals(&c.hedges, &c.failovers, &c.budget_milli);
-    shstate_proc_publish(st, &c, now_ms);
+    publish_due(st, next, n, now_ms);
+}
+
+void sharing_tick(uint64_t now_ms)
+{
+    struct link *l = atomic_load(&current);
+    if (l == NULL)
+        return;                    /* no lookup opened the state yet */
+    shstate_refresh(l->st, now_ms, 0);
+    flush_check(l->st);
+    uint64_t next = atomic_load_explicit(&next_publish_ms, memory_order_relaxed);
+    if (next != 0 && shstate_writable(l->st))
+        publish_due(l->st, next, atomic_load_explicit(&lookups, memory_order_relaxed), now_ms);
 }
 
 void sharing_fork_child(void)

@@ -25,6 +25,12 @@ struct shstate *sharing_lookup_start(const struct dnsf_config *cfg, uint64_t now
 /* At lookup end (step 6): publish this process's counters into ST, at
  * most once a second and not before shstate.h's SHSTATE_PUBLISH_AFTER_*. */
 void sharing_lookup_end(struct shstate *st, uint64_t now_ms);
+/* About once a second from the memo's generation check (memogen_at), so
+ * that a process the memo answers without lookups still sees a flush and
+ * keeps its counters live in `dnsfailover status`: refresh the handle the
+ * lookups opened (never opens one), check the flush generation, publish
+ * the counters when due. Called with no lock held. */
+void sharing_tick(uint64_t now_ms);
 /* In the fork child (step 7). */
 void sharing_fork_child(void);
 /* At exit (step 8): give back the process slot. */

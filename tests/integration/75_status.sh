@@ -180,7 +180,7 @@ sr_ns_start
 sr_fault 127.53.0.2 blackhole
 ETC=$(sr_etc bh 127.53.0.2 "$DNSF_NS_ADDR")
 LCONF=$DNSF_TMP/lib.conf
-printf '%s\n' '# 75_status, library' 'nameservers = [ "127.53.0.2", "127.53.0.1" ];' \
+printf '%s\n' '# 75_status, library' 'nameservers = [ "127.53.0.2", "127.53.0.1" ];' 'health: { fail_threshold = 1; };' \
 	'log: { level = "debug"; target = "stderr"; };' >"$LCONF"
 PYLOG=$DNSF_TMP/py.log
 # The same name every 200 ms: after the first, the cache (or memo) answers, no server is
