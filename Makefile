@@ -73,7 +73,8 @@ CORE_SRC    := shim/log.c shim/dnsmsg.c shim/resconf.c shim/config.c shim/conffi
                shim/state.c shim/confload.c shim/memogen.c shim/stats.c shim/clock.c shim/hostlookup.c shim/health.c shim/cache.c shim/memo.c shim/note.c shim/rawquery.c \
                shim/memo_gai.c shim/memo_hostent.c shim/memo_nameinfo.c \
                shim/hostsfile.c shim/hostsindex.c shim/filestamp.c shim/serverset.c shim/confscan.c shim/confsnap.c \
-               shim/fdkeep.c shim/allocbuf.c shim/sysident.c shim/trustfile.c shim/shfile.c shim/shstate.c shim/sharing.c
+               shim/fdkeep.c shim/allocbuf.c shim/sysident.c shim/trustfile.c shim/shfile.c shim/shstate.c shim/sharing.c \
+               shim/confdomains.c shim/route.c shim/balance.c
 # The preload layer: thin routers and libc thunks.
 PRELOAD_SRC := shim/hooks.c shim/hooks_res.c shim/real.c shim/nss_module.c
 CLI_SRC     := shim/cli.c shim/cli_preload.c shim/cli_prove.c shim/cli_mode.c
