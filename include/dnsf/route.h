@@ -38,6 +38,7 @@
 #ifndef DNSF_ROUTE_H
 #define DNSF_ROUTE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dnsf/config.h"
@@ -53,12 +54,45 @@ const struct dnsf_domain *route_lookup(const struct dnsf_config *c, const uint8_
  * (dnsmsg_name_pton refuses it): such a name cannot be sent either. */
 const struct dnsf_domain *route_lookup_text(const struct dnsf_config *c, const char *name);
 
+/* For people (dnsfailover resolve): the list the wire-form NAME is asked
+ * of under C, written into BUF ("domains[0]: 10.1.2.3:53, 10.1.2.4:53
+ * (strategy sequence)", or "the default list"). Return its entry, NULL for
+ * the default list. */
+const struct dnsf_domain *route_describe(const struct dnsf_config *c, const uint8_t *wire,
+                                         char *buf, size_t len);
+
 /* The nameservers of entry D of C's table: D->nservers of them, in the
  * configured order, valid while C is held. */
 static inline const struct dnsf_server *route_servers(const struct dnsf_config *c,
                                                       const struct dnsf_domain *d)
 {
     return &c->domains.servers[d->first_server];
+}
+
+/* The settings a `domains` entry may set, in effect for a lookup that D
+ * routes (NULL: an unrouted one) under C: D's (confdomains.c filled in C's
+ * where the entry sets none), else C's own. Read where each is used; the
+ * lookup's deadline_ms and health.* are always C's. */
+static inline enum dnsf_strategy route_strategy(const struct dnsf_config *c,
+                                                const struct dnsf_domain *d)
+{
+    return d != NULL ? d->strategy : c->strategy;
+}
+static inline int route_timeout_ms(const struct dnsf_config *c, const struct dnsf_domain *d)
+{
+    return d != NULL ? d->timeout_ms : c->timeout_ms;
+}
+static inline int route_attempts(const struct dnsf_config *c, const struct dnsf_domain *d)
+{
+    return d != NULL ? d->attempts : c->attempts;
+}
+static inline int route_hedge_min_ms(const struct dnsf_config *c, const struct dnsf_domain *d)
+{
+    return d != NULL ? d->hedge_min_ms : c->hedge_min_ms;
+}
+static inline int route_hedge_max_ms(const struct dnsf_config *c, const struct dnsf_domain *d)
+{
+    return d != NULL ? d->hedge_max_ms : c->hedge_max_ms;
 }
 
 /* One label (length octet, then its octets, folded to lower case) into the

@@ -559,7 +559,7 @@ static void test_bad_name_is_not_a_server_failure(void **state)
         assert_int_equal(resolve_search(&ctx, too_long.name, DNS_T_A, &ans, &herr, &err), -1);
     }
     struct health_plan hp;
-    health_plan(&rsp.server, 1, &cfg, NULL, clock_now_ms(), &hp);
+    health_plan(&rsp.server, 1, &cfg, NULL, NULL, clock_now_ms(), &hp);
     if (hp.slot[0] >= 0) {
         char name[64];
         struct health_counters hc;
