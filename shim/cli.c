@@ -244,10 +244,15 @@ int main(int argc, char **argv)
         struct dnsmsg_rr rr;
         if (ans.r[i].len == 0 || dnsmsg_init(&m, ans.r[i].pkt, (size_t)ans.r[i].len) < 0)
             continue;
-        char qn[DNSMSG_MAXDNAME];
+        char qn[DNSMSG_MAXDNAME], list[512];
         dnsmsg_name_ntop(m.qname, qn, sizeof qn);
+        /* The list the answered name was asked of (route.h): a server
+         * index counts in that list. */
+        const struct dnsf_domain *d = route_describe(&cfg, m.qname, list, sizeof list);
+        const struct dnsf_server *asked = d != NULL ? route_servers(&cfg, d) : ctx.ask.servers;
+        printf(";; %s list: %s\n", qn, list);
         printf(";; %s type %u from %s in %.1f ms, rcode %d\n", qn, m.qtype,
-               ans.r[i].server >= 0 ? ctx.ask.servers[ans.r[i].server].text : "the cache",
+               ans.r[i].server >= 0 ? asked[ans.r[i].server].text : "the cache",
                ans.r[i].latency_us / 1000.0,
                dnsmsg_rcode(&m));
         for (int k = 0; k < m.ancount && dnsmsg_next_rr(&m, &rr) == 0; k++) {

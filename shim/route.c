@@ -1,6 +1,7 @@
 /* route — the longest configured suffix of a name (contract in route.h). */
 #include "dnsf/route.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "dnsf/dnsmsg.h"
@@ -79,4 +80,21 @@ const struct dnsf_domain *route_lookup_text(const struct dnsf_config *c, const c
     if (c->domains.nsuffixes == 0 || dnsmsg_name_pton(name, wire) < 0)
         return NULL;
     return route_lookup(c, wire);
+}
+
+const struct dnsf_domain *route_describe(const struct dnsf_config *c, const uint8_t *wire,
+                                         char *buf, size_t len)
+{
+    const struct dnsf_domain *d = route_lookup(c, wire);
+    size_t o;
+    if (d == NULL) {
+        snprintf(buf, len, "the default list");
+        return NULL;
+    }
+    o = (size_t)snprintf(buf, len, "%s:", d->origin);
+    for (int i = 0; i < d->nservers && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s %s", i ? "," : "", route_servers(c, d)[i].text);
+    if (o < len)
+        snprintf(buf + o, len - o, " (strategy %s)", config_strategy_name(d->strategy));
+    return d;
 }
