@@ -47,13 +47,13 @@
  * process seeds from the clock, its pid and the thread, so the spread holds
  * across processes too; a fork child reseeds (balance_fork_child).
  *
- * Wiring (for the transport): with strategy STRATEGY_BALANCE, health_plan
- * ranks as for hedge, then moves balance_pick's server to order[0], the
- * others keeping their ranked order as hedge targets; the SRTTs and states
- * come from its slots under its lock (balance_pick is pure and takes no
- * lock), and its fork handler calls balance_fork_child. Until then the
- * transport runs STRATEGY_BALANCE one server at a time in hedge's ranking,
- * without hedging (pump_one and maybe_hedge test for STRATEGY_HEDGE). */
+ * Wiring: with strategy STRATEGY_BALANCE, health_plan (health.c,
+ * balance_first) ranks as for hedge, then moves balance_pick's server to
+ * order[0], the others keeping their ranked order as hedge targets; the
+ * SRTTs and states come from its slots (or the shared hints) under its lock
+ * (balance_pick is pure and takes no lock), and health_fork_child calls
+ * balance_fork_child. The transport hedges a balance lookup as a hedge one
+ * (transport.c, hedging). */
 #ifndef DNSF_BALANCE_H
 #define DNSF_BALANCE_H
 

@@ -34,7 +34,10 @@
  *     two lists, or in a list and the top level, shares one health record.
  *   - Every path that hands a call to glibc (fail-open, res_* with the
  *     program's own servers, RES_USEVC, EDNS, no descriptors left) goes to
- *     resolv.conf's servers: count those hand-offs of routed names. */
+ *     resolv.conf's servers: those hand-offs are counted (stats.h).
+ * Where it is done: resolve.c (route_candidate) for every candidate;
+ * transport.c and health.c read the entry's settings through the accessors
+ * below. */
 #ifndef DNSF_ROUTE_H
 #define DNSF_ROUTE_H
 
