@@ -137,6 +137,7 @@ assert_eq "cache enabled max_entries=10000 min_ttl=0 max_ttl=86400 negative_max_
 assert_eq "ndots 1 (from /etc/resolv.conf)" "$(line ndots)" "check ref: ndots from resolv.conf"
 assert_eq "log warn -> syslog" "$(line log)" "check ref: log"
 assert_eq "stats_on_exit false" "$(line stats_on_exit)" "check ref: stats_on_exit"
+assert_eq "state_dir /run/dnsfailover" "$(line state_dir)" "check ref: state_dir"
 
 cli "$GOOD" check --config "$REF" --app nsd
 assert_eq "0|app section apps[0]|enabled false" "$SR_RC|$(line app)|$(line enabled)" \
@@ -161,6 +162,7 @@ log: { level = "info"; target = "stderr"; };
 stats_on_exit = true;
 domains = ( { suffix = [ "Corp.Example.", "10.in-addr.arpa" ]; nameservers = [ "127.53.0.9" ];
               strategy = "balance"; timeout_ms = 300; } );
+state_dir = "/var/tmp/dnsf-state";
 EOF
 )
 cli "$GOOD" check --config "$FULL"
@@ -181,7 +183,8 @@ ndots 2
 search a.example b.example
 domains corp.example, 10.in-addr.arpa -> 127.53.0.9:53; strategy=balance timeout_ms=300 attempts=3 hedge_min_ms=20 hedge_max_ms=150 (domains[0], line 16)
 log info -> stderr
-stats_on_exit true"
+stats_on_exit true
+state_dir /var/tmp/dnsf-state"
 assert_eq "$want" "$got" "check, every key changed: every value printed as set"
 
 # The routing table in effect (issue 15): an app's domains list merged over the
