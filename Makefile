@@ -74,7 +74,7 @@ CORE_SRC    := shim/log.c shim/dnsmsg.c shim/resconf.c shim/config.c shim/conffi
                shim/memo_gai.c shim/memo_hostent.c shim/memo_nameinfo.c \
                shim/hostsfile.c shim/hostsindex.c shim/filestamp.c shim/serverset.c shim/confscan.c shim/confsnap.c \
                shim/fdkeep.c shim/allocbuf.c shim/sysident.c shim/trustfile.c shim/shfile.c shim/shstate.c shim/sharing.c \
-               shim/logevent.c
+               shim/logevent.c shim/confdomains.c shim/route.c shim/balance.c
 # A broken config never turns failover off: its last good copy (issue 14).
 CORE_SRC    += shim/conflast.c
 # The preload layer: thin routers and libc thunks.

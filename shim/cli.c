@@ -11,8 +11,10 @@
 
 #include "dnsf/cli.h"
 #include "dnsf/config.h"
+#include "dnsf/dnsmsg.h"
 #include "dnsf/log.h"
 #include "dnsf/resconf.h"
+#include "dnsf/route.h"
 #include "dnsf/version.h"
 
 void cli_usage(FILE *f)
@@ -76,6 +78,33 @@ int cli_load_config(const char *path, const char *app, struct dnsf_config *c)
     return 0;
 }
 
+/* The routing table in effect: one line per domains entry, its suffixes,
+ * servers and the values a routed lookup uses. */
+static void print_domains(const struct dnsf_config *c)
+{
+    const struct dnsf_domains *t = &c->domains;
+    if (t->n == 0)
+        printf("domains       (none)\n");
+    for (int i = 0; i < t->n; i++) {
+        const struct dnsf_domain *d = &t->d[i];
+        printf("%s", i == 0 ? "domains      " : "             ");
+        for (int k = 0, first = 1; k < t->nsuffixes; k++) {
+            char name[DNSMSG_MAXDNAME];
+            if (t->s[k].domain != i || dnsmsg_name_ntop(t->names + t->s[k].off, name,
+                                                        sizeof name) < 0)
+                continue;
+            printf("%s%s", first ? " " : ", ", name);
+            first = 0;
+        }
+        printf(" ->");
+        for (int k = 0; k < d->nservers; k++)
+            printf(" %s", route_servers(c, d)[k].text);
+        printf("; strategy=%s timeout_ms=%d attempts=%d hedge_min_ms=%d hedge_max_ms=%d (%s, "
+               "line %u)\n", config_strategy_name(d->strategy), d->timeout_ms, d->attempts,
+               d->hedge_min_ms, d->hedge_max_ms, d->origin, d->line);
+    }
+}
+
 static void print_config(const struct dnsf_config *c, const struct resconf *rc)
 {
     printf("source        %s\n", c->source[0] ? c->source : "(built-in defaults)");
@@ -104,6 +133,7 @@ static void print_config(const struct dnsf_config *c, const struct resconf *rc)
     for (int i = 0; i < ns; i++)
         printf(" %s", c->nsearch >= 0 ? c->search[i] : rc->search[i]);
     printf("%s\n", c->nsearch >= 0 ? "" : "   (from /etc/resolv.conf)");
+    print_domains(c);
     printf("log           %s -> %s\n", log_level_name(c->log_level), c->log_target);
     printf("stats_on_exit %s\n", c->stats_on_exit ? "true" : "false");
     printf("state_dir     %s\n", c->state_dir[0] ? c->state_dir : "\"\"   (not shared)");

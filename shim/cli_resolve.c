@@ -42,6 +42,7 @@
 #include "dnsf/note.h"
 #include "dnsf/resconf.h"
 #include "dnsf/resolve.h"
+#include "dnsf/route.h"
 #include "dnsf/state.h"
 
 #define REPEAT_MAX 100
@@ -431,7 +432,12 @@ static void dns_reply(const struct opts *o, const struct resolve_ctx *ctx,
     if (r->len == 0 || dnsmsg_init(&m, r->pkt, (size_t)r->len) < 0)
         return;
     dnsmsg_name_ntop(m.qname, qn, sizeof qn);
-    const char *from = r->server >= 0 ? ctx->ask.servers[r->server].text : NULL;
+    /* The list the answered name was asked of (route.h): a server index
+     * counts in that list. */
+    char list[512];
+    const struct dnsf_domain *d = route_describe(ctx->ask.cfg, m.qname, list, sizeof list);
+    const struct dnsf_server *asked = d != NULL ? route_servers(ctx->ask.cfg, d) : ctx->ask.servers;
+    const char *from = r->server >= 0 ? asked[r->server].text : NULL;
     const char *rcode = rcode_name(dnsmsg_rcode(&m), rb, sizeof rb);
     if (o->json) {
         printf("%s{", first ? "" : ", ");
@@ -440,10 +446,13 @@ static void dns_reply(const struct opts *o, const struct resolve_ctx *ctx,
         json_kv(0, "source", from ? "server" : "cache");
         json_kv(0, "server", from);
         json_kv(0, "rcode", rcode);
+        json_kv(0, "list", list);
         printf(", \"latency_ms\": %.3f, \"answers\": [", r->latency_us / 1000.0);
-    } else
+    } else {
+        printf(";; %s list: %s\n", qn, list);
         printf(";; %s %s from %s in %.1f ms, %s\n", qn, type_name(m.qtype, tb, sizeof tb),
                from ? from : "the cache", r->latency_us / 1000.0, rcode);
+    }
     for (int k = 0; k < m.ancount && dnsmsg_next_rr(&m, &rr) == 0; k++) {
         char owner[DNSMSG_MAXDNAME], text[DNSMSG_MAXDNAME];
         dnsmsg_name_ntop(rr.name, owner, sizeof owner);

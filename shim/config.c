@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsf/confdomains.h"
 #include "dnsf/conffile.h"
 #include "dnsf/confscan.h"
 #include "dnsf/log.h"
@@ -67,7 +68,7 @@ static void lc_load(void)
 
 /* ---- the schema -------------------------------------------------------- */
 
-enum ktype { K_BOOL, K_INT, K_TARGET, K_ENUM, K_SERVERS, K_SEARCH, K_LEVEL, K_DIR };
+enum ktype { K_BOOL, K_INT, K_TARGET, K_ENUM, K_SERVERS, K_SEARCH, K_LEVEL, K_DIR, K_DOMAINS };
 
 struct key {
     const char *path;              /* "health.fail_threshold" */
@@ -80,7 +81,7 @@ struct key {
 static const struct key schema[] = {
     { "enabled",                 K_BOOL,    0, 1,        OFF(enabled) },
     { "nameservers",             K_SERVERS, 1, DNSF_MAX_SERVERS, OFF(nservers) },
-    { "strategy",                K_ENUM,    0, 2,        OFF(strategy) },
+    { "strategy",                K_ENUM,    0, STRATEGY_COUNT - 1, OFF(strategy) },
     { "timeout_ms",              K_INT,     10, 60000,   OFF(timeout_ms) },
     { "attempts",                K_INT,     1, 10,       OFF(attempts) },
     { "deadline_ms",             K_INT,     10, 120000,  OFF(deadline_ms) },
@@ -106,22 +107,34 @@ static const struct key schema[] = {
     { "log.target",              K_TARGET,  1, PATH_MAX - 1, OFF(log_target) },
     { "stats_on_exit",           K_BOOL,    0, 1,        OFF(stats_on_exit) },
     { "state_dir",               K_DIR,     0, PATH_MAX - 1, OFF(state_dir) },
+    { "domains",                 K_DOMAINS, 0, DNSF_MAX_DOMAINS, OFF(domains) },   /* confdomains.c */
 };
-static const char *const strategies[] = { "hedge", "race", "sequence" };
+static const char *const strategies[STRATEGY_COUNT] = { "hedge", "race", "sequence", "balance" };
 
 void config_schema_each(void (*fn)(const char *path, const char *type, long min, long max,
                                    void *arg), void *arg)
 {
     static const char *const tnames[] = { "boolean", "integer", "target", "strategy",
-                                          "servers", "domains", "level", "path" };
+                                          "servers", "domains", "level", "path", "routes" };
     for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++)
         fn(schema[i].path, tnames[schema[i].type], schema[i].min, schema[i].max, arg);
+    confdomains_schema_each(fn, arg);
     fn("apps", "apps", 0, 0, arg);
+}
+
+int config_key_range(const char *path, long *min, long *max)
+{
+    for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++)
+        if (schema[i].type == K_INT && strcmp(schema[i].path, path) == 0) {
+            *min = schema[i].min, *max = schema[i].max;
+            return 0;
+        }
+    return -1;
 }
 
 const char *config_strategy_name(enum dnsf_strategy s)
 {
-    return (unsigned)s < 3 ? strategies[s] : "?";
+    return (unsigned)s < STRATEGY_COUNT ? strategies[s] : "?";
 }
 
 void config_defaults(struct dnsf_config *c)
@@ -301,12 +314,12 @@ static int apply_key(struct loadctx *lx, const config_setting_t *s, const struct
         return 0;
     case K_ENUM:
         if (t == CONFIG_TYPE_STRING)
-            for (int i = 0; i < 3; i++)
+            for (int i = 0; i < STRATEGY_COUNT; i++)
                 if (strcmp(s->value.sval, strategies[i]) == 0) {
                     *(enum dnsf_strategy *)dst = (enum dnsf_strategy)i;
                     return 0;
                 }
-        return fail(lx, s, k->path, "expected \"hedge\", \"race\" or \"sequence\"");
+        return fail(lx, s, k->path, "expected \"hedge\", \"race\", \"sequence\" or \"balance\"");
     case K_LEVEL:
         if (t == CONFIG_TYPE_STRING && log_level_parse(s->value.sval) >= 0) {
             *(int *)dst = log_level_parse(s->value.sval);
@@ -316,6 +329,9 @@ static int apply_key(struct loadctx *lx, const config_setting_t *s, const struct
     case K_SERVERS:
     case K_SEARCH:
         return apply_string_list(lx, s, k, c);
+    case K_DOMAINS:
+        return confdomains_apply(s, &(struct confdomains_lc){ lc.length, lc.elem }, lx->path,
+                                 c, lx->err, lx->errlen);
     }
     return -1;
 }
@@ -354,8 +370,9 @@ static int apply_group(struct loadctx *lx, const config_setting_t *g, const char
     return 0;
 }
 
-/* Rules between keys; the error names the later of the two lines. */
-static int check_consistency(struct loadctx *lx, const struct dnsf_config *c)
+/* Rules between keys; the error names the later of the two lines. Last,
+ * the domains table takes the values in effect at this level. */
+static int check_consistency(struct loadctx *lx, struct dnsf_config *c)
 {
     unsigned a, b;
     if (c->hedge_min_ms > c->hedge_max_ms) {
@@ -370,7 +387,7 @@ static int check_consistency(struct loadctx *lx, const struct dnsf_config *c)
                          "cache.min_ttl (%d) is above cache.max_ttl (%d)", c->cache.min_ttl,
                          c->cache.max_ttl);
     }
-    return 0;
+    return confdomains_finish(c, lx->path, lx->err, lx->errlen);
 }
 
 static int app_matches(const config_setting_t *match, const struct dnsf_identity *id)

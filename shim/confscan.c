@@ -32,8 +32,8 @@
  *   about 3 s, in every process. A valid group names each key at most once
  *   and only keys of the schema (we refuse the rest), which is fewer than 30
  *   today; 64 leaves room and keeps a group's cost to about 2,000 compares.
- * - Depth: our deepest valid file is 4 levels (root, apps list, an entry,
- *   its cache group). libconfig's bison parser fails without a message past
+ * - Depth: our deepest valid file is 6 levels (root, apps list, an entry,
+ *   its domains list, a domains entry, its suffix array). libconfig's bison parser fails without a message past
  *   its stack limit and frees settings recursively; 16 is plenty for us.
  * - Bytes: the reference file is under 6 KiB with all its comments; a site
  *   with 100 apps entries needs about 20 KiB. With groups capped, parsing is

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dnsf/balance.h"
 #include "dnsf/log.h"
 #include "dnsf/logevent.h"
+#include "dnsf/route.h"
 #include "dnsf/shstate.h"
 
 struct slot {
@@ -57,20 +59,20 @@ static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; 
 /* A high percentile of the RTT: srtt + 4·rttvar, as RFC 6298 §2 does for
  * TCP's retransmission timer; HEALTH_UNKNOWN_HEDGE_MS without a sample. */
 static int rtt_hedge_delay(int have_rtt, double srtt_us, double rttvar_us,
-                           const struct dnsf_config *cfg)
+                           const struct dnsf_config *cfg, const struct dnsf_domain *route)
 {
     int ms = HEALTH_UNKNOWN_HEDGE_MS;
     if (have_rtt)
         ms = (int)((srtt_us + 4.0 * rttvar_us) / 1000.0 + 0.999);
-    return clamp(ms, cfg->hedge_min_ms, cfg->hedge_max_ms);
+    return clamp(ms, route_hedge_min_ms(cfg, route), route_hedge_max_ms(cfg, route));
 }
 
 /* What the shared state says about each of SERVERS (shstate.h, step 3),
  * read before the lock: atomics on a mapping, no I/O. Unanswered queries
  * are judged first, with the hedge delay the hint's RTT gives. */
 static void shared_hints(struct shstate *shared, const struct dnsf_server *servers, int n,
-                         const struct dnsf_config *cfg, uint64_t now_ms, struct shhint *h,
-                         int *known)
+                         const struct dnsf_config *cfg, const struct dnsf_domain *route,
+                         uint64_t now_ms, struct shhint *h, int *known)
 {
     for (int i = 0; i < n; i++) {
         const struct sockaddr *sa = (const struct sockaddr *)&servers[i].addr;
@@ -80,8 +82,8 @@ static void shared_hints(struct shstate *shared, const struct dnsf_server *serve
              * the shortest the config allows (hedge_min_ms) once enough
              * lookups lost to other servers for a down mark by themselves. */
             int judge = h[i].unanswered >= (uint32_t)cfg->health.fail_threshold
-                      ? cfg->hedge_min_ms
-                      : rtt_hedge_delay(h[i].have_rtt, h[i].srtt_us, h[i].rttvar_us, cfg);
+                      ? route_hedge_min_ms(cfg, route)
+                      : rtt_hedge_delay(h[i].have_rtt, h[i].srtt_us, h[i].rttvar_us, cfg, route);
             shstate_settle(shared, sa, (uint64_t)judge, cfg, now_ms);
             known[i] = shstate_lookup(shared, sa, cfg, now_ms, &h[i]);
         }
@@ -122,11 +124,33 @@ static int probe_take_nolock(struct shstate *shared, const struct dnsf_server *s
     return 1;
 }
 
+/* Balance (balance.h): the ranked ORDER's first choice becomes
+ * balance_pick's among the servers by class CLS and SRTT (µs, < 0: no
+ * sample); the others keep their ranked order as hedge targets. */
+static void balance_first(struct health_plan *out, const int *cls, const double *srtt)
+{
+    struct balance_server b[DNSF_MAX_SERVERS];
+    for (int i = 0; i < out->n; i++) {
+        b[i].srtt_ms = srtt[i] < 0 ? -1.0 : srtt[i] / 1000.0;
+        b[i].state = cls[i] == 0 ? BALANCE_UP : cls[i] == 1 ? BALANCE_SUSPECT : BALANCE_DOWN;
+    }
+    int pick = balance_pick(b, out->n, balance_random()), k = 0;
+    while (out->order[k] != pick)
+        k++;
+    for (; k > 0; k--)
+        out->order[k] = out->order[k - 1];
+    out->order[0] = pick;
+    if (out->probe == pick)
+        out->probe = -1;           /* asked for real anyway */
+}
+
 void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_config *cfg,
-                 struct shstate *shared, uint64_t now_ms, struct health_plan *out)
+                 const struct dnsf_domain *route, struct shstate *shared, uint64_t now_ms,
+                 struct health_plan *out)
 {
     const struct dnsf_health_config *h = &cfg->health;
-    enum dnsf_strategy strategy = cfg->strategy;
+    enum dnsf_strategy strategy = route_strategy(cfg, route);
+    int hedge_min_ms = route_hedge_min_ms(cfg, route);
     int cls[DNSF_MAX_SERVERS];
     double key[DNSF_MAX_SERVERS], srtt[DNSF_MAX_SERVERS];
     struct shhint hint[DNSF_MAX_SERVERS];
@@ -138,7 +162,7 @@ void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_con
     out->n = n;
     out->probe = -1;
     log_event_tick();              /* events waiting for their window to end */
-    shared_hints(shared, servers, n, cfg, now_ms, hint, known);
+    shared_hints(shared, servers, n, cfg, route, now_ms, hint, known);
     pthread_mutex_lock(&lock);
     for (int i = 0; i < n; i++) {
         int si = slot_for_nolock(&servers[i]);
@@ -167,16 +191,16 @@ void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_con
         /* The own RTT sample, else the shared one (shstate.h, step 3). */
         int own_rtt = sl != NULL && sl->have_rtt;
         srtt[i] = own_rtt ? sl->srtt_us : known[i] && hint[i].have_rtt ? (double)hint[i].srtt_us : -1.0;
-        out->hedge_ms[i] = own_rtt ? rtt_hedge_delay(1, sl->srtt_us, sl->rttvar_us, cfg)
+        out->hedge_ms[i] = own_rtt ? rtt_hedge_delay(1, sl->srtt_us, sl->rttvar_us, cfg, route)
                          : rtt_hedge_delay(known[i] && hint[i].have_rtt, hint[i].srtt_us,
-                                           hint[i].rttvar_us, cfg);
+                                           hint[i].rttvar_us, cfg, route);
         if (cls[i] == 0 && srtt[i] >= 0 && (best < 0 || srtt[i] < best))
             best = srtt[i];
     }
     /* Ranking keys: class first; within "up", servers inside the RTT band of
      * the fastest keep their configured order, slower ones follow by RTT. */
     double band = best < 0 ? 0
-                : best + (best > cfg->hedge_min_ms * 1000.0 ? best : cfg->hedge_min_ms * 1000.0);
+                : best + (best > hedge_min_ms * 1000.0 ? best : hedge_min_ms * 1000.0);
     for (int i = 0; i < n; i++) {
         double sub = i;
         if (strategy != STRATEGY_SEQUENCE && cls[i] == 0 && srtt[i] >= 0 && best >= 0
@@ -212,6 +236,10 @@ void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_con
             break;
         }
     }
+    /* Probes were chosen against hedge's first choice, which balance keeps
+     * as its ranking: only order[0] moves. */
+    if (strategy == STRATEGY_BALANCE)
+        balance_first(out, cls, srtt);
     pthread_mutex_unlock(&lock);
 }
 
@@ -386,8 +414,10 @@ void health_totals(uint64_t *hedges, uint64_t *failovers, int64_t *budget_milli)
 
 void health_fork_child(void)
 {
-    /* The child keeps what the parent learned; only the lock is renewed. */
+    /* The child keeps what the parent learned; only the lock is renewed,
+     * and the balance draws reseeded (else they repeat the parent's). */
     pthread_mutex_init(&lock, NULL);
+    balance_fork_child();
 }
 
 void health_reset(void)

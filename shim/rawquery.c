@@ -10,6 +10,7 @@
 #include "dnsf/log.h"
 #include "dnsf/resolve.h"
 #include "dnsf/state.h"
+#include "dnsf/stats.h"
 
 /* Options we cannot honour through our transport: pass such calls on. */
 #define RAW_PASSTHROUGH_OPTIONS (RES_USEVC | RES_IGNTC | RES_USE_EDNS0 | RES_USE_DNSSEC)
@@ -76,29 +77,30 @@ int rawquery_run(res_state statp, enum rawquery_kind kind, const char *name,
     struct resolve_answer ans;
     char joined[NS_MAXDNAME];
     int err = 0, n, herrno = -1;
-    const char *dnsrch[RESCONF_MAXDNSRCH];
 
     if (name == NULL || answer == NULL || anslen < 0 || class != C_IN || type < 0 || type > 65535)
         return DNSF_FAIL_OPEN;
     /* A state never initialised (glibc then fails with ESRCH), one pointing
      * at the program's own servers, RD cleared, or options our transport
-     * cannot honour: libc handles it. */
-    if (!(statp->options & RES_INIT) || !(statp->options & RES_RECURSE)
-        || (statp->options & RAW_PASSTHROUGH_OPTIONS))
+     * cannot honour: libc handles it, asking the servers in STATP, never a
+     * `domains` entry's (counted: stats.h). */
+    if (!(statp->options & RES_INIT))
         return DNSF_FAIL_OPEN;
     if (state_lookup_ctx(&ctx, &rc) < 0)
         return DNSF_FAIL_OPEN;
-    {
-        /* The program's resolver state, as glibc would use it. */
-        if (own_servers(statp, &rc))
-            return DNSF_FAIL_OPEN;
-        ctx.options = statp->options;
-        ctx.ndots = statp->ndots;
-        ctx.nsearch = 0;
-        for (int i = 0; i < RESCONF_MAXDNSRCH && statp->dnsrch[i] != NULL; i++)
-            dnsrch[ctx.nsearch++] = statp->dnsrch[i];
-        for (int i = 0; i < ctx.nsearch; i++)
-            ctx.search[i] = dnsrch[i];
+    /* The program's resolver state, as glibc would use it. */
+    ctx.options = statp->options;
+    ctx.ndots = statp->ndots;
+    ctx.nsearch = 0;
+    for (int i = 0; i < RESCONF_MAXDNSRCH && statp->dnsrch[i] != NULL; i++)
+        ctx.search[ctx.nsearch++] = statp->dnsrch[i];
+    int passthrough = !(statp->options & RES_RECURSE) || (statp->options & RAW_PASSTHROUGH_OPTIONS);
+    if (passthrough || own_servers(statp, &rc)) {
+        const char *asked = kind != RAW_QUERYDOMAIN ? name
+                          : resolve_join_domain(name, domain, 1, joined);
+        stats_handoff(passthrough ? HANDOFF_OPTIONS : HANDOFF_OWN_SERVERS,
+                      asked != NULL && resolve_routed(&ctx, asked, kind == RAW_SEARCH));
+        return DNSF_FAIL_OPEN;
     }
     /* res_send needs room for at least a header (res_send.c); the rcode
      * was cleared before it looked. */

@@ -18,7 +18,9 @@
 #include "dnsf/log.h"
 #include "dnsf/logevent.h"
 #include "dnsf/note.h"
+#include "dnsf/route.h"
 #include "dnsf/serverset.h"
+#include "dnsf/stats.h"
 
 void resolve_ctx_init(struct resolve_ctx *ctx, const struct dnsf_config *cfg,
                       const struct resconf *rc)
@@ -92,13 +94,13 @@ const char *resolve_hostalias(const struct resolve_ctx *ctx, const char *name,
     return found;
 }
 
-/* The servers CTX asks, as one subject for log_event: "A B ...". */
-static const char *server_list(const struct resolve_ctx *ctx, char *buf, size_t len)
+/* The servers TA asks, as one subject for log_event: "A B ...". */
+static const char *server_list(const struct transport_ask *ta, char *buf, size_t len)
 {
     size_t o = 0;
     buf[0] = 0;
-    for (int i = 0; i < ctx->ask.nservers && o < len; i++)
-        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? " " : "", ctx->ask.servers[i].text);
+    for (int i = 0; i < ta->nservers && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? " " : "", ta->servers[i].text);
     return buf;
 }
 
@@ -108,10 +110,32 @@ static const char *failure_name(enum reply_status st)
                                                                      : "error replies";
 }
 
-/* Ask the servers for the qtypes QT[MISSING[..]] and store what is usable;
- * where every server failed, serve a stale entry if allowed (RFC 8767). */
-static int ask(const struct resolve_ctx *ctx, const struct dnsmsg_name *name, const uint16_t *qt,
-               const int *missing, int nm, struct resolve_answer *out)
+/* Whom one candidate is asked of (route.h): a name under a `domains` suffix
+ * goes to that entry's servers only, with its settings, and its answers are
+ * cached with that set; any other name to CTX's servers. Return the cache
+ * partition (serverset.h) of *ASK's servers. */
+static uint64_t route_candidate(const struct resolve_ctx *ctx, const struct dnsmsg_name *name,
+                                struct transport_ask *ask)
+{
+    const struct dnsf_domain *d = route_lookup(ctx->ask.cfg, name->wire);
+    *ask = ctx->ask;
+    if (d == NULL)
+        return ctx->server_set;
+    ask->servers = route_servers(ctx->ask.cfg, d);
+    ask->nservers = d->nservers;
+    ask->route = d;
+    LOGD("%s: routed by %s (line %u) to its %d server%s, strategy %s", name->text, d->origin,
+         d->line, d->nservers, d->nservers == 1 ? "" : "s", config_strategy_name(d->strategy));
+    return server_set_id(ask->servers, ask->nservers);
+}
+
+/* Ask ASK's servers for the qtypes QT[MISSING[..]] and store what is usable
+ * in the cache partition SET; where every server failed, serve a stale
+ * entry of SET if allowed (RFC 8767): never one from another set, so a
+ * routed name is never answered by what other servers said. */
+static int ask(const struct resolve_ctx *ctx, const struct transport_ask *ta, uint64_t set,
+               const struct dnsmsg_name *name, const uint16_t *qt, const int *missing, int nm,
+               struct resolve_answer *out)
 {
     const struct dnsf_cache_config *cc = &ctx->ask.cfg->cache;
     struct dnsf_reply got[2];
@@ -126,15 +150,15 @@ static int ask(const struct resolve_ctx *ctx, const struct dnsmsg_name *name, co
         for (int k = 0; k < nm; k++)
             out->r[missing[k]].status = REPLY_TIMEOUT;
     } else {
-        if (transport_query(&ctx->ask, ctx->deadline_ms, name, mq, nm, got) == DNSF_FAIL_OPEN)
+        if (transport_query(ta, ctx->deadline_ms, name, mq, nm, got) == DNSF_FAIL_OPEN)
             return DNSF_FAIL_OPEN;
         now = clock_now_ms();
         for (int k = 0; k < nm; k++) {
             out->r[missing[k]] = got[k];
             if (got[k].status == REPLY_OK) {
                 note_step(NOTE_STEP_SERVER, mq[k], got[k].rcode,
-                          got[k].server >= 0 ? ctx->ask.servers[got[k].server].text : NULL);
-                note_expiry(cache_put(cc, ctx->server_set, name, mq[k], got[k].pkt, got[k].len,
+                          got[k].server >= 0 ? ta->servers[got[k].server].text : NULL);
+                note_expiry(cache_put(cc, set, name, mq[k], got[k].pkt, got[k].len,
                                       got[k].via_tcp, now));
             }
         }
@@ -143,7 +167,7 @@ static int ask(const struct resolve_ctx *ctx, const struct dnsmsg_name *name, co
         struct dnsf_reply *r = &out->r[missing[k]];
         if (r->status == REPLY_OK)
             continue;
-        log_event(LOGEV_ALL_FAILED, server_list(ctx, servers, sizeof servers),
+        log_event(LOGEV_ALL_FAILED, server_list(ta, servers, sizeof servers),
                   "every server failed for %s type %u (%s): %s", name->text, mq[k],
                   failure_name(r->status), servers);
         if (!cc->serve_stale) {
@@ -153,8 +177,7 @@ static int ask(const struct resolve_ctx *ctx, const struct dnsmsg_name *name, co
         uint8_t *pkt;
         int len, via_tcp;
         uint64_t exp;
-        if (cache_get(cc, ctx->server_set, name, mq[k], now, 1, &pkt, &len, &via_tcp,
-                      &exp)
+        if (cache_get(cc, set, name, mq[k], now, 1, &pkt, &len, &via_tcp, &exp)
             == CACHE_MISS) {
             note_uncacheable();
         } else {
@@ -174,11 +197,12 @@ static int ask(const struct resolve_ctx *ctx, const struct dnsmsg_name *name, co
     return 0;
 }
 
-/* Ask the cache, then (single-flight) the servers, for the qtypes of OUT
- * that the cache could not answer. Return DNSF_FAIL_OPEN on an internal
- * failure. */
-static int fetch(const struct resolve_ctx *ctx, const struct dnsmsg_name *name,
-                 const uint16_t *qt, int nq, uint16_t mode, struct resolve_answer *out)
+/* Ask the cache partition SET, then (single-flight) ASK's servers, for the
+ * qtypes of OUT that the cache could not answer. Return DNSF_FAIL_OPEN on
+ * an internal failure. */
+static int fetch(const struct resolve_ctx *ctx, const struct transport_ask *ta, uint64_t set,
+                 const struct dnsmsg_name *name, const uint16_t *qt, int nq, uint16_t mode,
+                 struct resolve_answer *out)
 {
     const struct dnsf_cache_config *cp = &ctx->ask.cfg->cache;
     uint64_t now = clock_now_ms();
@@ -190,7 +214,7 @@ static int fetch(const struct resolve_ctx *ctx, const struct dnsmsg_name *name,
             if (out->r[i].pkt != NULL)
                 continue;
             uint64_t exp;
-            if (cache_get(cp, ctx->server_set, name, qt[i], now, 0, &out->r[i].pkt,
+            if (cache_get(cp, set, name, qt[i], now, 0, &out->r[i].pkt,
                           &out->r[i].len, &out->r[i].via_tcp, &exp) == CACHE_FRESH) {
                 note_expiry(exp);
                 out->r[i].status = REPLY_OK;
@@ -210,7 +234,7 @@ static int fetch(const struct resolve_ctx *ctx, const struct dnsmsg_name *name,
         struct cache_flight *lead = NULL;
         int f = cache_flight_begin(name, mode, ctx->deadline_ms, &lead);
         if (f == 1) {
-            int rc = ask(ctx, name, qt, missing, nm, out);
+            int rc = ask(ctx, ta, set, name, qt, missing, nm, out);
             cache_flight_end(lead);
             return rc;
         }
@@ -218,7 +242,7 @@ static int fetch(const struct resolve_ctx *ctx, const struct dnsmsg_name *name,
             break;                 /* waited too long: ask ourselves */
         now = clock_now_ms();      /* the leader finished: look again */
     }
-    return nm == 0 ? 0 : ask(ctx, name, qt, missing, nm, out);
+    return nm == 0 ? 0 : ask(ctx, ta, set, name, qt, missing, nm, out);
 }
 
 /* __res_context_query: one name, one or two qtypes. *HERRNO is written
@@ -254,7 +278,9 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
             qt[i] = DNS_T_A;
             noaaaa[i] = 1;
         }
-    if (fetch(ctx, &qname, qt, nq, qtype, out) == DNSF_FAIL_OPEN) {
+    struct transport_ask ta;
+    uint64_t set = route_candidate(ctx, &qname, &ta);
+    if (fetch(ctx, &ta, set, &qname, qt, nq, qtype, out) == DNSF_FAIL_OPEN) {
         resolve_answer_free(out);
         return DNSF_FAIL_OPEN;
     }
@@ -278,6 +304,7 @@ static int query_name(const struct resolve_ctx *ctx, const char *name, uint16_t 
             free(synth);
             free(under);
             resolve_answer_free(out);
+            stats_handoff(HANDOFF_INTERNAL, ta.route != NULL);
             return DNSF_FAIL_OPEN;
         }
     }
@@ -477,4 +504,19 @@ int resolve_search(const struct resolve_ctx *ctx, const char *name, uint16_t qty
     else if (got_servfail)
         *herrno = TRY_AGAIN;
     return -1;
+}
+
+int resolve_routed(const struct resolve_ctx *ctx, const char *name, int search)
+{
+    char buf[NS_MAXDNAME];
+    const char *longname;
+    if (ctx->ask.cfg->domains.nsuffixes == 0)
+        return 0;
+    if (route_lookup_text(ctx->ask.cfg, name) != NULL)
+        return 1;
+    for (int i = 0; search && i < ctx->nsearch; i++)
+        if ((longname = resolve_join_domain(name, ctx->search[i], 0, buf)) != NULL
+            && route_lookup_text(ctx->ask.cfg, longname) != NULL)
+            return 1;
+    return 0;
 }

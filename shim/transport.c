@@ -1,5 +1,6 @@
 /* transport — one lookup's queries: the server-selection strategies
- * (sequence, race, hedge), tries, the lookup deadline, and what each reply
+ * (sequence, race, hedge, balance: a hedge whose first choice health_plan
+ * spreads, balance.h), tries, the lookup deadline, and what each reply
  * means for the answer and for health. The channels it asks through, and
  * their sockets, are chanpool.c's. */
 #include "dnsf/transport.h"
@@ -14,7 +15,9 @@
 #include "dnsf/dnsmsg.h"
 #include "dnsf/health.h"
 #include "dnsf/log.h"
+#include "dnsf/route.h"
 #include "dnsf/shstate.h"
+#include "dnsf/stats.h"
 
 void dnsf_reply_free(struct dnsf_reply *r)
 {
@@ -38,7 +41,8 @@ struct qstate {
 
 struct lookup {
     const struct transport_ask *ask;
-    const struct dnsf_config *cfg; /* ask->cfg: read in place */
+    const struct dnsf_config *cfg; /* ask->cfg: read in place (through route.h's
+                                    * accessors where ask->route may set it) */
     struct health_plan hp;
     const char *name;              /* as c-ares reads it (dnsmsg_name_cares) */
     const uint8_t *qwire;          /* the same name in wire form */
@@ -171,7 +175,8 @@ static void on_orphan(struct query *qr, int status, const unsigned char *reply, 
 static void server_failed(struct lookup *lk, struct qstate *q, int si, int retryable)
 {
     /* A retry to the same server is speculative load: it needs budget. */
-    if (retryable && q->tries[si] < lk->cfg->attempts && health_budget_take()) {
+    if (retryable && q->tries[si] < route_attempts(lk->cfg, lk->ask->route)
+        && health_budget_take()) {
         lk->tokens++;
         q->st[si] = SRV_IDLE;
     } else
@@ -281,7 +286,8 @@ static int launch(struct lookup *lk, int qi, int si, const char *why)
 {
     struct qstate *q = &lk->q[qi];
     if (lk->ch[si] == NULL) {
-        lk->ch[si] = chan_checkout(&lk->ask->servers[si], lk->cfg->timeout_ms);
+        lk->ch[si] = chan_checkout(&lk->ask->servers[si],
+                                   route_timeout_ms(lk->cfg, lk->ask->route));
         if (lk->ch[si] == NULL) {
             lk->internal_error = 1;
             return -1;
@@ -342,20 +348,29 @@ static void release_held(struct lookup *lk, int extra, const char *why)
     LOGD("%s: asking the servers marked down by other processes too (%s)", lk->name, why);
 }
 
+/* Does the lookup hedge? Balance is a hedge whose first choice is spread
+ * (balance.h): hedging, failover and the budget are hedge's. */
+static int hedging(const struct lookup *lk)
+{
+    enum dnsf_strategy s = route_strategy(lk->cfg, lk->ask->route);
+    return s == STRATEGY_HEDGE || s == STRATEGY_BALANCE;
+}
+
 /* Start whatever the strategy wants running now, for one qtype.
- * Up to WANT servers are in flight at once (sequence 1, race all, hedge the
- * lookup's window, which grows by one per hedge delay: maybe_hedge). A free
+ * Up to WANT servers are in flight at once (sequence 1, race all, hedge and
+ * balance the lookup's window, which grows by one per hedge delay:
+ * maybe_hedge). A free
  * slot goes to the least-tried usable server, in ranked order: like glibc's
  * rounds, every server gets its first try before any gets a second. */
 static void pump_one(struct lookup *lk, int qi)
 {
     struct qstate *q = &lk->q[qi];
-    enum dnsf_strategy strategy = lk->cfg->strategy;
+    enum dnsf_strategy strategy = route_strategy(lk->cfg, lk->ask->route);
     int n = lk->ask->nservers, inflight, idle;
 
     if (q->done)
         return;
-    int want = strategy == STRATEGY_RACE ? n : strategy == STRATEGY_HEDGE ? lk->window : 1;
+    int want = strategy == STRATEGY_RACE ? n : hedging(lk) ? lk->window : 1;
     count_servers(lk, qi, &inflight, &idle);
     if (inflight + idle == 0 && lk->held_due_ms != UINT64_MAX && !lk->unheld) {
         /* Never a failure (shstate.h): every other server has failed. */
@@ -386,7 +401,7 @@ static void pump_one(struct lookup *lk, int qi)
         idle--;
         /* From the real launch time, rounded up: on a process's first
          * lookup, creating the channel can take milliseconds after NOW. */
-        if (strategy == STRATEGY_HEDGE)
+        if (hedging(lk))
             q->hedge_due_ms = (clock_now_us() + 999) / 1000 + (uint64_t)lk->hp.hedge_ms[best];
         if (q->done)
             return;
@@ -400,7 +415,7 @@ static void maybe_hedge(struct lookup *lk, uint64_t now)
 {
     int waited[DNSF_MAX_SERVERS], nw = 0, wanted = 0;
 
-    if (lk->cfg->strategy != STRATEGY_HEDGE || now < lk->recheck_at_ms)
+    if (!hedging(lk) || now < lk->recheck_at_ms)
         return;
     for (int qi = 0; qi < lk->nq; qi++) {
         int inflight, idle;
@@ -450,7 +465,7 @@ static void maybe_hedge(struct lookup *lk, uint64_t now)
 static uint64_t hedge_wake(const struct lookup *lk)
 {
     uint64_t due = UINT64_MAX;
-    if (lk->cfg->strategy != STRATEGY_HEDGE)
+    if (!hedging(lk))
         return due;
     for (int qi = 0; qi < lk->nq; qi++)
         if (!lk->q[qi].done && lk->q[qi].hedge_due_ms < due)
@@ -582,6 +597,7 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
     if (nq < 1 || nq > 2 || ask->nservers < 1 || ask->nservers > DNSF_MAX_SERVERS) {
         for (int i = 0; i < nq && i < 2; i++)
             out[i].status = REPLY_INTERNAL;
+        stats_handoff(HANDOFF_INTERNAL, ask->route != NULL);
         return DNSF_FAIL_OPEN;
     }
     /* c-ares 1.18.1's ares_query takes text: made once, from the wire form,
@@ -590,6 +606,7 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
     if (dnsmsg_name_cares(name->wire, qname, sizeof qname) < 0) {
         for (int i = 0; i < nq; i++)
             out[i].status = REPLY_INTERNAL;
+        stats_handoff(HANDOFF_INTERNAL, ask->route != NULL);
         return DNSF_FAIL_OPEN;
     }
 
@@ -602,7 +619,8 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
     lk.out = out;
     lk.start_ms = clock_now_ms();
     lk.deadline_ms = deadline_ms;
-    health_plan(ask->servers, ask->nservers, ask->cfg, ask->shared, lk.start_ms, &lk.hp);
+    health_plan(ask->servers, ask->nservers, ask->cfg, ask->route, ask->shared, lk.start_ms,
+                &lk.hp);
     lk.window = 1;
     lk.held_due_ms = UINT64_MAX;
     for (int si = 0; si < ask->nservers; si++)
@@ -666,6 +684,7 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
             dnsf_reply_free(&out[i]);
             out[i].status = REPLY_INTERNAL;
         }
+        stats_handoff(lk.sock_errno != 0 ? HANDOFF_NO_FDS : HANDOFF_INTERNAL, ask->route != NULL);
         return DNSF_FAIL_OPEN;
     }
     return 0;

@@ -11,7 +11,8 @@
 #   overhead   a process that never resolves: /bin/true with and without the
 #              preload, median wall time and peak RSS (tests/tools/bench_spawn.c)
 #   failover   issue 3's table: resolvers x faults on the primary nameserver,
-#              first-lookup latency, p50/p99, failures, queries per lookup
+#              first-lookup latency, p50/p99, failures, queries per lookup and
+#              per server (issue 15: balance's rows next to hedge's)
 #              (tests/tools/benchlookup.c; fault proxy tests/tools/faultdns.c)
 #   cache      issue 4's figures: cache-hit latency per getaddrinfo call (median,
 #              AF_UNSPEC and AF_INET, 1 and 2 threads) against glibc uncached and nscd
@@ -85,7 +86,7 @@ read -ra FRESH_FAULTS <<<"${BENCH_FRESH_FAULTS:-blackhole slow300 healthy}"
 read -ra FRESH_RESOLVERS <<<"${BENCH_FRESH_RESOLVERS:-glibc glibc-t1 musl hedge race sequence}"
 HOSTENT_CALLS="gh gh2 ghr gh2r gha ghar gni"   # cache_bench --call, in the report's order
 ALL_FAULTS=(healthy blackhole slow300 servfail closed drop30 alldown)
-ALL_RESOLVERS=(glibc glibc-t1 race hedge sequence)
+ALL_RESOLVERS=(glibc glibc-t1 race hedge balance sequence)
 read -ra FAULTS <<<"${BENCH_FAULTS:-${ALL_FAULTS[*]}}"
 read -ra RESOLVERS <<<"${BENCH_RESOLVERS:-${ALL_RESOLVERS[*]}}"
 
@@ -248,8 +249,12 @@ run_cell() {
 	case $res in
 	glibc) ;;
 	glibc-t1) opts="timeout:1 attempts:1" ;;
-	race | hedge | sequence)
-		printf 'strategy = "%s";\n' "$res" >"$W/$res.conf"
+	race | hedge | balance | sequence)
+		# Its own state_dir: a cell's first lookup starts with no memory, also
+		# not what earlier cells' processes shared (shstate.h).
+		rm -rf "$CELL.state"
+		mkdir -m 0755 "$CELL.state" || die "cannot make $CELL.state"
+		printf 'strategy = "%s";\nstate_dir = "%s";\n' "$res" "$CELL.state" >"$W/$res.conf"
 		mapfile -t envs < <(dnsf_shim_env)
 		envs+=("DNSFAILOVER_CONF=$W/$res.conf")
 		;;
@@ -294,9 +299,9 @@ bench_failover() {
 		"A cell stops starting lookups after $((BENCH_CELL_BUDGET_MS / 1000)) s, so the slow glibc cases have small N" \
 		"(their p99 is then their max).  Resolvers: glibc = glibc 2.36 alone, resolv.conf" \
 		"\`nameserver $PRIMARY\`, \`nameserver $SECONDARY\` with default options (timeout 5 s, attempts 2);" \
-		"glibc t1 = the same plus \`options timeout:1 attempts:1\`; race/hedge/sequence = the same" \
-		"resolv.conf with the shim preloaded and a config file holding only \`strategy\` (other keys" \
-		"default).  Faults on the primary: faultdns modes pass, blackhole, delay=300, servfail," \
+		"glibc t1 = the same plus \`options timeout:1 attempts:1\`; race/hedge/balance/sequence = the same" \
+		"resolv.conf with the shim preloaded and a config file holding only \`strategy\` and a new" \
+		"empty \`state_dir\` per cell (other keys default).  Faults on the primary: faultdns modes pass, blackhole, delay=300, servfail," \
 		"drop=30 (seeded, so every resolver sees the same drops); closed = resolv.conf names" \
 		"$CLOSED, where nothing listens (ICMP port unreachable); all down = primary and secondary" \
 		"blackholed.  Queries: received by the primary proxy + the pass-mode proxy in front of the" \

@@ -41,6 +41,7 @@ RESOLVERS = {
     "musl": "musl static",
     "race": "dnsfailover race",
     "hedge": "dnsfailover hedge",
+    "balance": "dnsfailover balance",
     "sequence": "dnsfailover sequence",
 }
 

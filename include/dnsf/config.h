@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 /* glibc's MAXNS is 3; we allow more servers from our own config. */
@@ -30,7 +31,53 @@ struct dnsf_server {
     char text[64];                 /* "192.0.2.1:53", "[2001:db8::1]:53" */
 };
 
-enum dnsf_strategy { STRATEGY_HEDGE = 0, STRATEGY_RACE, STRATEGY_SEQUENCE };
+/* STRATEGY_BALANCE: a hedge whose first choice is spread over the servers
+ * whose smoothed RTT is within a band of the best one (balance.h). */
+enum dnsf_strategy { STRATEGY_HEDGE = 0, STRATEGY_RACE, STRATEGY_SEQUENCE, STRATEGY_BALANCE,
+                     STRATEGY_COUNT };
+
+/* `domains`: nameservers per domain suffix, compiled by confdomains.c and
+ * read by route.c (route.h says how a lookup uses it). Fixed-size arrays,
+ * no pointers, so the whole table lives inside the immutable config
+ * snapshot, is copied with it, and is never freed on its own. Sizes: an
+ * off-boarding site routes a handful of acquired zones and their reverse
+ * zones to two or three servers each; these leave room for 16 entries of
+ * 4 suffixes and 1.5 servers on average, in 9.1 KB (sizeof on x86-64;
+ * the servers take 4.8 KB of it). */
+#define DNSF_MAX_DOMAINS 16           /* entries in effect (top level + app, merged) */
+#define DNSF_MAX_SUFFIXES 64          /* suffixes over all entries */
+#define DNSF_MAX_DOMAIN_SERVERS 24    /* nameservers over all entries */
+#define DNSF_SUFFIX_BYTES 2048        /* the suffixes' wire forms, one after another */
+#define DNSF_SUFFIX_SLOTS 128         /* hash slots: a power of two, 2 x the suffixes */
+
+struct dnsf_domain {
+    /* In effect for a lookup this entry routes: the entry's own value, else
+     * the config's (the app's, else the top level's). deadline_ms is always
+     * the config's: one lookup has one deadline. */
+    enum dnsf_strategy strategy;
+    int timeout_ms, attempts, hedge_min_ms, hedge_max_ms;
+    /* As written in the entry; -1: not set, inherited. */
+    struct { int strategy, timeout_ms, attempts, hedge_min_ms, hedge_max_ms; } own;
+    int first_server, nservers;       /* dnsf_domains.servers[first_server ..] */
+    unsigned line;                    /* where the entry is in the file */
+    char origin[48];                  /* "domains[0]", "apps[2].domains[1]" */
+};
+
+struct dnsf_suffix {
+    uint32_t hash;                    /* route_suffix_hash() of the wire form */
+    uint16_t off;                     /* wire form (lower case) at names[off] */
+    uint8_t domain;                   /* index into dnsf_domains.d */
+    uint8_t labels;                   /* label count */
+};
+
+struct dnsf_domains {
+    int n, nsuffixes, nservers, names_used;
+    struct dnsf_domain d[DNSF_MAX_DOMAINS];
+    struct dnsf_suffix s[DNSF_MAX_SUFFIXES];
+    uint8_t slot[DNSF_SUFFIX_SLOTS];  /* 0: empty, else index into s + 1 */
+    struct dnsf_server servers[DNSF_MAX_DOMAIN_SERVERS];
+    uint8_t names[DNSF_SUFFIX_BYTES];
+};
 
 /* The health.* keys: what health.c reads. */
 struct dnsf_health_config {
@@ -64,6 +111,7 @@ struct dnsf_config {
     int stats_on_exit;
     char source[PATH_MAX];         /* the file read, "" for built-in defaults */
     char app[128];                 /* the apps entry that matched, "" if none */
+    struct dnsf_domains domains;   /* `domains`, merged with the matched app's */
 };
 
 /* Fill C with the built-in defaults (documented in conf/dnsfailover.conf). */
@@ -98,8 +146,12 @@ const char *config_strategy_name(enum dnsf_strategy s);
  * compared: sin_zero and sin6_flowinfo may be uninitialised in addresses
  * glibc filled in. */
 int config_same_addr(const struct sockaddr *a, const struct sockaddr *b);
+/* The range of the integer key PATH ("timeout_ms"): 0, or -1 if the schema
+ * has no such integer key. */
+int config_key_range(const char *path, long *min, long *max);
 /* Call FN for every key the schema accepts (the README is checked against
- * this list), "apps" last. */
+ * this list), then the keys of a `domains` entry ("domains.suffix", ...),
+ * "apps" last. */
 void config_schema_each(void (*fn)(const char *path, const char *type, long min, long max,
                                    void *arg), void *arg);
 

@@ -60,7 +60,9 @@ struct health_plan {
 
 struct shstate;
 /* Compute the plan for SERVERS[0..N-1] at time NOW_MS under CFG (its
- * strategy, hedge_min_ms, hedge_max_ms and health.*, read here). Each
+ * health.*, and its strategy, hedge_min_ms and hedge_max_ms, or ROUTE's
+ * when the servers are a `domains` entry's: route.h). Balance ranks as
+ * hedge, then moves balance_pick's server to order[0] (balance.h). Each
  * server's hedge delay is decided here, and only here: srtt + 4 rttvar
  * (RFC 6298 §2), HEALTH_UNKNOWN_HEDGE_MS without a sample, clamped to
  * [hedge_min_ms, hedge_max_ms].
@@ -71,7 +73,8 @@ struct shstate;
  * while this process has no sample; and probes follow its schedule, one
  * process per interval. */
 void health_plan(const struct dnsf_server *servers, int n, const struct dnsf_config *cfg,
-                 struct shstate *shared, uint64_t now_ms, struct health_plan *out);
+                 const struct dnsf_domain *route, struct shstate *shared, uint64_t now_ms,
+                 struct health_plan *out);
 
 enum health_outcome { HEALTH_OK, HEALTH_TIMEOUT, HEALTH_ERROR, HEALTH_UNREACHABLE,
                       HEALTH_LOST_RACE, HEALTH_LOCAL /* our failure, not reported */ };

@@ -88,6 +88,11 @@ const char *resolve_join_domain(const char *name, const char *domain, int strip_
 void resolve_set_h_errno(res_state statp, int h);
 void resolve_answer_free(struct resolve_answer *a);
 
+/* Would NAME be routed by a `domains` entry of CTX's config (route.h): the
+ * name as given, or with SEARCH, any of its search-list candidates? For
+ * counting the calls handed to glibc (stats.h). */
+int resolve_routed(const struct resolve_ctx *ctx, const char *name, int search);
+
 /* HOSTALIASES (glibc res_hostalias): the alias for NAME, or NULL. */
 const char *resolve_hostalias(const struct resolve_ctx *ctx, const char *name,
                               char *buf, size_t buflen);

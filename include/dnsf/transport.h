@@ -42,8 +42,13 @@ struct transport_ask {
      * NULL. The handle lives as long as the process (state.c), so orphans
      * may keep it. */
     struct shstate *shared;
-    const struct dnsf_server *servers;   /* the config's, or resolv.conf's */
+    const struct dnsf_server *servers;   /* the config's, resolv.conf's, or ROUTE's */
     int nservers;
+    /* The `domains` entry whose servers these are (route.h), or NULL. Its
+     * strategy, timeout_ms, attempts and hedge bounds are read in place of
+     * the config's (route_strategy and the rest); the lookup's deadline and
+     * health.* stay the config's. */
+    const struct dnsf_domain *route;
 };
 
 enum reply_status {

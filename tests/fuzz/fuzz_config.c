@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "dnsf/config.h"
+#include "dnsf/route.h"
 #include "fuzz.h"
 
 /* The program the apps entries are matched against. */
@@ -68,6 +69,37 @@ static void check_range(const char *path, const char *type, long min, long max, 
     FUZZ_CHECK(*v >= min && *v <= max, "%s = %d, outside %ld..%ld", path, *v, min, max);
 }
 
+/* The compiled domains table: counts within bounds, every suffix and
+ * server slice inside its array, values in effect within the keys' ranges,
+ * and every suffix found again by route_lookup (to its own entry or one
+ * with a longer suffix of the same name, which cannot be: each suffix is
+ * its own longest match). */
+static void check_domains(const struct dnsf_domains *t)
+{
+    FUZZ_CHECK(t->n >= 0 && t->n <= DNSF_MAX_DOMAINS, "domains n %d", t->n);
+    FUZZ_CHECK(t->nsuffixes >= t->n && t->nsuffixes <= DNSF_MAX_SUFFIXES, "nsuffixes %d",
+               t->nsuffixes);
+    FUZZ_CHECK(t->nservers >= t->n && t->nservers <= DNSF_MAX_DOMAIN_SERVERS, "nservers %d",
+               t->nservers);
+    for (int i = 0; i < t->n; i++) {
+        const struct dnsf_domain *d = &t->d[i];
+        FUZZ_CHECK(d->nservers >= 1 && d->first_server >= 0
+                       && d->first_server + d->nservers <= t->nservers,
+                   "domain %d: servers %d+%d", i, d->first_server, d->nservers);
+        FUZZ_CHECK((unsigned)d->strategy < STRATEGY_COUNT && d->hedge_min_ms <= d->hedge_max_ms
+                       && d->timeout_ms >= 10 && d->attempts >= 1,
+                   "domain %d: values in effect", i);
+    }
+    static struct dnsf_config probe;
+    probe.domains = *t;
+    for (int k = 0; k < t->nsuffixes; k++) {
+        FUZZ_CHECK(t->s[k].domain < t->n && t->s[k].off < t->names_used, "suffix %d", k);
+        const struct dnsf_domain *d = route_lookup(&probe, t->names + t->s[k].off);
+        FUZZ_CHECK(d != NULL && d - probe.domains.d == t->s[k].domain,
+                   "suffix %d does not route to its own entry", k);
+    }
+}
+
 static void check_accepted(const struct dnsf_config *c)
 {
     config_schema_each(check_range, (void *)c);
@@ -88,8 +120,8 @@ static void check_accepted(const struct dnsf_config *c)
                           : ((const struct sockaddr_in6 *)&s->addr)->sin6_port;
         FUZZ_CHECK(port != 0, "server %d (%s) has port 0", i, s->text);
     }
-    FUZZ_CHECK(c->strategy == STRATEGY_HEDGE || c->strategy == STRATEGY_RACE
-                   || c->strategy == STRATEGY_SEQUENCE, "strategy %d", (int)c->strategy);
+    FUZZ_CHECK((unsigned)c->strategy < STRATEGY_COUNT, "strategy %d", (int)c->strategy);
+    check_domains(&c->domains);
     FUZZ_CHECK(c->ndots >= -1 && c->ndots <= 15, "ndots %d", c->ndots);
     FUZZ_CHECK(c->nsearch >= -1 && c->nsearch <= 6, "nsearch %d", c->nsearch);
     for (int i = 0; i < c->nsearch; i++)

@@ -173,6 +173,8 @@ ndots = 2;
 search = [ "a.example", "b.example" ];
 log: { level = "info"; target = "stderr"; };
 stats_on_exit = true;
+domains = ( { suffix = [ "Corp.Example.", "10.in-addr.arpa" ]; nameservers = [ "127.53.0.9" ];
+              strategy = "balance"; timeout_ms = 300; } );
 state_dir = "/var/tmp/dnsf-state";
 EOF
 )
@@ -192,10 +194,35 @@ health fail_threshold=5 probe_interval_ms=2500 max_down_ms=60000
 cache disabled max_entries=123 min_ttl=5 max_ttl=3600 negative_max_ttl=60 serve_stale=false max_stale=600
 ndots 2
 search a.example b.example
+domains corp.example, 10.in-addr.arpa -> 127.53.0.9:53; strategy=balance timeout_ms=300 attempts=3 hedge_min_ms=20 hedge_max_ms=150 (domains[0], line 16)
 log info -> stderr
 stats_on_exit true
 state_dir /var/tmp/dnsf-state"
 assert_eq "$want" "$got" "check, every key changed: every value printed as set"
+
+# The routing table in effect (issue 15): an app's domains list merged over the
+# top level's by suffix, shown by check --app; other programs see the top level's.
+ROUTES=$(sr_conf routes <<'EOF'
+domains = (
+  { suffix = [ "acq.example", "20.10.in-addr.arpa" ]; nameservers = [ "127.53.0.21", "127.53.0.22" ];
+    strategy = "sequence"; },
+  { suffix = "corp.example"; nameservers = "127.53.0.23"; }
+);
+apps = ( { match = [ "legacy-crm" ]; timeout_ms = 400;
+           domains = ( { suffix = "acq.example"; nameservers = "127.53.0.29"; } ); } );
+EOF
+)
+cli "$GOOD" check --config "$ROUTES" --app legacy-crm
+got=$(awk '{ $1 = $1; print }' "$O" | sed -n '/^domains /,/^log /p' | grep -v '^log ')
+assert_eq "0|domains 20.10.in-addr.arpa -> 127.53.0.21:53 127.53.0.22:53; strategy=sequence timeout_ms=400 attempts=2 hedge_min_ms=10 hedge_max_ms=200 (domains[0], line 2)
+corp.example -> 127.53.0.23:53; strategy=hedge timeout_ms=400 attempts=2 hedge_min_ms=10 hedge_max_ms=200 (domains[1], line 4)
+acq.example -> 127.53.0.29:53; strategy=hedge timeout_ms=400 attempts=2 hedge_min_ms=10 hedge_max_ms=200 (apps[0].domains[0], line 7)" \
+	"$SR_RC|$got" "check --app legacy-crm: its acq.example entry over the top level's, the rest kept"
+cli "$GOOD" check --config "$ROUTES" --app curl
+got=$(awk '{ $1 = $1; print }' "$O" | sed -n '/^domains /,/^log /p' | grep -v '^log ')
+assert_eq "0|domains acq.example, 20.10.in-addr.arpa -> 127.53.0.21:53 127.53.0.22:53; strategy=sequence timeout_ms=1000 attempts=2 hedge_min_ms=10 hedge_max_ms=200 (domains[0], line 2)
+corp.example -> 127.53.0.23:53; strategy=hedge timeout_ms=1000 attempts=2 hedge_min_ms=10 hedge_max_ms=200 (domains[1], line 4)" \
+	"$SR_RC|$got" "check --app curl: the top level's table"
 
 # Which file: --config, else $DNSFAILOVER_CONF, else /etc/dnsfailover.conf (or defaults).
 RACE=$(sr_conf race <<<'strategy = "race";')

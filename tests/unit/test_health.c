@@ -41,7 +41,7 @@ static int setup(void **state)
 static struct health_plan plan_at(uint64_t now)
 {
     struct health_plan hp;
-    health_plan(srv, 2, &par, NULL, now, &hp);
+    health_plan(srv, 2, &par, NULL, NULL, now, &hp);
     return hp;
 }
 

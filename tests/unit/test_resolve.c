@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dnsf/cache.h"
 #include "dnsf/chanpool.h"
 #include "dnsf/clock.h"
 #include "dnsf/config.h"
@@ -559,7 +560,7 @@ static void test_bad_name_is_not_a_server_failure(void **state)
         assert_int_equal(resolve_search(&ctx, too_long.name, DNS_T_A, &ans, &herr, &err), -1);
     }
     struct health_plan hp;
-    health_plan(&rsp.server, 1, &cfg, NULL, clock_now_ms(), &hp);
+    health_plan(&rsp.server, 1, &cfg, NULL, NULL, clock_now_ms(), &hp);
     if (hp.slot[0] >= 0) {
         char name[64];
         struct health_counters hc;
@@ -848,6 +849,56 @@ static void test_join_domain_trailing_dot(void **state)
     }
 }
 
+/* ---- domains: a routed name is never answered from another server set ---- */
+
+/* plain.test is first asked, and cached (fresh and stale-servable), with
+ * the responder; then a `domains` entry routes plain.test to a server that
+ * never answers. The lookup must fail (route.h: no leak, also not through a
+ * cached answer of another set) and the responder must not be asked; an
+ * unrouted name still is. */
+static void test_routed_name_never_served_from_another_set(void **state)
+{
+    (void)state;
+    uint16_t port;
+    struct dnsf_server silent;
+    int fd = udp_socket(&port);                 /* bound, never read */
+    assert_true(fd >= 0);
+    assert_int_equal(server_for_port(port, &silent), 0);
+    char conf[256], err[256], logbuf[512];
+    snprintf(conf, sizeof conf,
+             "domains = ( { suffix = [ \"plain.test\" ]; nameservers = [ \"%s\" ]; } );",
+             silent.text);
+    static struct dnsf_config routed;
+    struct dnsf_identity id = { "test_resolve", NULL };
+    assert_int_equal(config_load_buffer(conf, strlen(conf), "routed", &id, &routed, err,
+                                        sizeof err), 0);
+
+    struct resolve_ctx ctx;
+    struct resolve_answer ans;
+    int herr = -1, e = -1;
+    cache_flush();
+    ctx_make(&ctx, &rsp.server, 1, DEF, NULL, 0);
+    cfg.cache = (struct dnsf_cache_config){ .enabled = 1, .max_entries = 100, .max_ttl = 86400,
+                                            .negative_max_ttl = 300, .serve_stale = 1,
+                                            .max_stale = 86400 };
+    assert_int_equal(resolve_query(&ctx, "plain.test", DNS_T_A, &ans, &herr, &e), 0);
+    resolve_answer_free(&ans);
+
+    cfg.domains = routed.domains;               /* now plain.test is routed */
+    log_clear();
+    ctx.deadline_ms = clock_now_ms() + 3000;
+    assert_int_equal(resolve_query(&ctx, "plain.test", DNS_T_A, &ans, &herr, &e), -1);
+    assert_int_equal(herr, TRY_AGAIN);
+    assert_string_equal(log_text(logbuf, sizeof logbuf), "");
+    assert_int_equal(resolve_query(&ctx, "v4.s1.test", DNS_T_A, &ans, &herr, &e), 0);
+    assert_string_equal(reply_a(&ans.r[0]), "192.0.2.41");
+    resolve_answer_free(&ans);
+    assert_string_equal(log_text(logbuf, sizeof logbuf), "v4.s1.test");
+    memset(&cfg.domains, 0, sizeof cfg.domains);
+    cache_flush();
+    close(fd);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, test_setup)
@@ -872,6 +923,7 @@ int main(void)
         T(test_connection_refused),
         T(test_servfail_only_server),
         T(test_join_domain_trailing_dot),
+        T(test_routed_name_never_served_from_another_set),
     };
 #undef T
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

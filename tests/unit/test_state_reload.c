@@ -100,7 +100,7 @@ static void test_reload_memory_bounded(void **state)
     long grown = rss_kb() - before;
     printf("# %d reloads: RSS grew %ld KiB, %zu snapshots allocated\n", RELOADS, grown,
            confsnap_count());
-    /* 11.5 KB a reload kept would be 34 MB. ASan's quarantine and
+    /* 24.7 KB a reload kept would be 74 MB. ASan's quarantine and
      * valgrind's hold freed memory back, so there only the count tells. */
 #if !defined(__SANITIZE_ADDRESS__)
     const char *vg = getenv("DNSF_VALGRIND");
