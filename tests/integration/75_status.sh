@@ -200,10 +200,18 @@ sleep 3
 if ! ls "$STATE"/health-v1.0 >/dev/null 2>&1; then
 	ok "# SKIP library: a dead primary in status, and flush: the library does not share health yet (no $STATE/health-v1.0 after its lookups; issue 13's wiring enables this case)"
 else
+	pypid=$(awk '$1 == "pid" { print $2; exit }' "$PYLOG")
+	# A process publishes its counters once it has lived 2 s, then about once a second
+	# (the memo's once-a-second check does it for a process the memo answers): wait up
+	# to 5 s more for it to show, rather than guess a sleep.
+	listed() {
+		"$CLI" status --json --config "$LCONF" >"$O" 2>"$E"
+		json '[p["pid"] for p in j["processes"]]' | grep -qw "$pypid"
+	}
+	dnsf_wait_until 5000 listed
 	"$CLI" status --json --config "$LCONF" >"$O" 2>"$E"
 	assert_eq "0|down|up" "$?|$(json 'j["servers"][0]["state"]')|$(json 'j["servers"][1]["state"]')" \
 		"library: status --json shows the blackholed primary down, the secondary up"
-	pypid=$(awk '$1 == "pid" { print $2; exit }' "$PYLOG")
 	assert_contains "$(json '[p["pid"] for p in j["processes"]]')" "$pypid" "library: the python3 process ($pypid) is live in status"
 	"$CLI" metrics --config "$LCONF" >"$O" 2>"$E"
 	if "$DNSF_PYTHON" -I "$PARSE" <"$O" >/dev/null 2>"$E"; then ok "library: metrics parse"
