@@ -37,14 +37,11 @@ struct mshard {
     int count;
 };
 
-static struct mshard mshards[MEMO_SHARDS];
-static pthread_once_t mshards_once = PTHREAD_ONCE_INIT;
-
-static void mshards_init(void)
-{
-    for (int i = 0; i < MEMO_SHARDS; i++)
-        pthread_rwlock_init(&mshards[i].lock, NULL);
-}
+/* Initialised statically (see cache.c's shards): only the shards a
+ * process uses are faulted in. */
+static struct mshard mshards[MEMO_SHARDS] = {
+    [0 ... MEMO_SHARDS - 1] = { .lock = PTHREAD_RWLOCK_INITIALIZER },
+};
 
 static uint32_t hash_key(const void *k, size_t n)
 {
@@ -61,7 +58,6 @@ int memo_get(const struct memo_call *mc, const void *key, size_t klen, memo_read
 {
     if (!mc->on || klen == 0 || klen > MEMO_MAX_KEY)
         return 0;
-    pthread_once(&mshards_once, mshards_init);
     uint32_t h = hash_key(key, klen);
     struct mshard *s = &mshards[h % MEMO_SHARDS];
     int hit = 0;
@@ -96,7 +92,6 @@ void memo_put(const struct memo_call *mc, const void *key, size_t klen, const vo
     memcpy(e->key, key, klen);
     memcpy(e->val, val, vlen);
 
-    pthread_once(&mshards_once, mshards_init);
     unsigned sh = e->hash % MEMO_SHARDS;
     struct mshard *s = &mshards[sh];
     /* The shards' shares add up to exactly max_entries. */
@@ -141,7 +136,6 @@ void memo_put(const struct memo_call *mc, const void *key, size_t klen, const vo
 
 void memo_flush(void)
 {
-    pthread_once(&mshards_once, mshards_init);
     for (int i = 0; i < MEMO_SHARDS; i++) {
         struct mshard *s = &mshards[i];
         pthread_rwlock_wrlock(&s->lock);
