@@ -381,7 +381,9 @@ static int app_matches(const config_setting_t *match, const struct dnsf_identity
             config_setting_type(match) == CONFIG_TYPE_STRING ? match : lc.elem(match, (unsigned)i);
         const char *pat = e->value.sval;
         if (pat[0] == '/') {
-            if (id->exe != NULL && fnmatch(pat, id->exe, 0) == 0)
+            const char *exe = id->exe != NULL || id->exe_lookup == NULL ? id->exe
+                                                                         : id->exe_lookup();
+            if (exe != NULL && fnmatch(pat, exe, 0) == 0)
                 return 1;
         } else if (id->progname != NULL && strcmp(pat, id->progname) == 0)
             return 1;
