@@ -238,6 +238,11 @@ struct hostsfile *state_hostsfile(void)
 
 void state_shutdown(void)
 {
+    /* Nothing to close or publish in a process whose engine never started
+     * (one that never resolved a name): and touching the pools' pages
+     * here cost it page faults at exit. */
+    if (!atomic_load(&init_started))
+        return;
     const struct dnsf_config *c = confsnap_acquire();
     if (engine_active && c != NULL && c->stats_on_exit)
         stats_log();
