@@ -48,15 +48,14 @@ struct shard {
 };
 
 /* Each shard is written under its own lock, by cache_get (LRU, stale
- * marks), cache_put, the flights and the drops; locks renewed at fork. */
-static struct shard shards[CACHE_SHARDS];
-static pthread_once_t shards_once = PTHREAD_ONCE_INIT;
-
-static void shards_init(void)
-{
-    for (int i = 0; i < CACHE_SHARDS; i++)
-        pthread_mutex_init(&shards[i].lock, NULL);
-}
+ * marks), cache_put, the flights and the drops; locks renewed at fork.
+ * Initialised statically, not by a loop at first use: each shard spans
+ * two pages of .bss, and a loop would fault in all of them in every
+ * process that looks up one name (about 32 page faults). Only the shards
+ * a process uses are touched. */
+static struct shard shards[CACHE_SHARDS] = {
+    [0 ... CACHE_SHARDS - 1] = { .lock = PTHREAD_MUTEX_INITIALIZER },
+};
 
 /* FNV-1a over the normalised question: the lower-cased name (its hash is
  * the name's own, computed once per lookup), then the type. */
@@ -187,7 +186,6 @@ enum cache_hit cache_get(const struct dnsf_cache_config *p, uint64_t set,
     enum cache_hit hit = CACHE_MISS;
     if (!p->enabled || p->max_entries == 0)
         return CACHE_MISS;
-    pthread_once(&shards_once, shards_init);
     uint32_t h = entry_hash(set, name, qtype);
     struct shard *s = &shards[h % CACHE_SHARDS];
     pthread_mutex_lock(&s->lock);
@@ -242,7 +240,6 @@ uint64_t cache_put(const struct dnsf_cache_config *p, uint64_t set,
     long life = cache_lifetime(pkt, len, qtype, p);
     if (life < 0)
         return 0;
-    pthread_once(&shards_once, shards_init);
     size_t nlen = (size_t)name->len;
     struct centry *e = malloc(sizeof *e + nlen + (size_t)len);
     if (e == NULL)
@@ -287,7 +284,6 @@ int cache_flight_begin(const struct dnsmsg_name *name, uint16_t mode, uint64_t d
                        struct cache_flight **leader)
 {
     *leader = NULL;
-    pthread_once(&shards_once, shards_init);
     uint32_t h = hash_of(name, mode);
     struct shard *s = &shards[h % CACHE_SHARDS];
     pthread_mutex_lock(&s->lock);
@@ -356,7 +352,6 @@ void cache_flight_end(struct cache_flight *f)
 void cache_get_stats(struct cache_stats *st)
 {
     memset(st, 0, sizeof *st);
-    pthread_once(&shards_once, shards_init);
     for (int i = 0; i < CACHE_SHARDS; i++) {
         struct shard *s = &shards[i];
         pthread_mutex_lock(&s->lock);
@@ -374,7 +369,6 @@ void cache_get_stats(struct cache_stats *st)
 /* Drop every entry, or (ALL = 0) those of server set SET. */
 static void drop(int all, uint64_t set)
 {
-    pthread_once(&shards_once, shards_init);
     for (int i = 0; i < CACHE_SHARDS; i++) {
         struct shard *s = &shards[i];
         pthread_mutex_lock(&s->lock);

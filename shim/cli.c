@@ -60,7 +60,7 @@ int cli_load_config(const char *path, const char *app, struct dnsf_config *c)
 {
     char err[PATH_MAX + 300];
     /* --app takes a program name, or an absolute path for path globs. */
-    struct dnsf_identity id = { app ? app : "dnsfailover", NULL };
+    struct dnsf_identity id = { .progname = app ? app : "dnsfailover" };
     if (app != NULL && app[0] == '/') {
         const char *slash = strrchr(app, '/');
         id.progname = slash + 1;

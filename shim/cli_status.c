@@ -36,7 +36,7 @@ int cli_state_config(const char *path, struct dnsf_config *c)
         return 0;
     /* What a fresh preloaded process would do with the broken file. */
     struct file_stamp st;
-    struct dnsf_identity id = { "dnsfailover", NULL };
+    struct dnsf_identity id = { .progname = "dnsfailover" };
     file_stamp_take(path, &st);
     if (conflast_load(DNSF_STATE_DIR, path, &st, &id, c) < 0)
         return -1;

@@ -36,7 +36,10 @@ static _Atomic uint64_t next_config_check_ms;
 /* Who we are (the config's per-application sections): written once by
  * confload_start. */
 static struct dnsf_identity self_id;
+/* The program's path: read at the first apps entry that names a path, by
+ * self_exe_lookup, under config_lock (every load runs under it). */
 static char self_exe[PATH_MAX];
+static int self_exe_read;
 /* DNSFAILOVER_LOG's level, or -1: written once by confload_level_from_env. */
 static int level_override = -1;
 /* state.c's install: written once by confload_start. */
@@ -46,16 +49,18 @@ static void (*on_publish)(const struct dnsf_config *c);
  * lookup; NULL in every host program. */
 const char *state_exe_override;
 
-static void identity(struct dnsf_identity *id, char *exe, size_t exelen)
+/* self_id.exe_lookup: readlink(/proc/self/exe) once (or the command's
+ * override), NULL if it fails. Called with config_lock held. */
+static const char *self_exe_lookup(void)
 {
-    ssize_t n = state_exe_override ? snprintf(exe, exelen, "%s", state_exe_override)
-                                   : readlink("/proc/self/exe", exe, exelen - 1);
-    id->exe = NULL;
-    if (n > 0 && (size_t)n < exelen) {
-        exe[n] = 0;
-        id->exe = exe;
+    if (!self_exe_read) {
+        ssize_t n = state_exe_override
+                        ? snprintf(self_exe, sizeof self_exe, "%s", state_exe_override)
+                        : readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+        self_exe[n > 0 && (size_t)n < sizeof self_exe ? n : 0] = 0;
+        self_exe_read = 1;
     }
-    id->progname = program_invocation_short_name;
+    return self_exe[0] ? self_exe : NULL;
 }
 
 
@@ -147,7 +152,8 @@ void confload_start(void (*publish_cb)(const struct dnsf_config *c))
     const char *path = secure_getenv("DNSFAILOVER_CONF");
     snprintf(config_path, sizeof config_path, "%s",
              path != NULL && path[0] != 0 ? path : DNSF_SYSTEM_CONF);
-    identity(&self_id, self_exe, sizeof self_exe);
+    self_id.progname = program_invocation_short_name;
+    self_id.exe_lookup = self_exe_lookup;
     on_publish = publish_cb;
     pthread_mutex_lock(&config_lock);
     const struct dnsf_config *c = config_publish_nolock();

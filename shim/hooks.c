@@ -61,6 +61,8 @@ static int prepare(const char *fn)
 HOOK int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                      struct addrinfo **res)
 {
+    if (state_gai_skips_start(node, hints))
+        return real_getaddrinfo(node, service, hints, res);
     int saved = errno, rc, cs = prepare("getaddrinfo");
     struct memo_call mc;
     if (in_hook || !state_active()) {
@@ -86,10 +88,11 @@ HOOK int getaddrinfo(const char *node, const char *service, const struct addrinf
 HOOK void freeaddrinfo(struct addrinfo *ai)
 {
     int saved = errno;
-    /* Freeing needs nothing of the engine: once it is initialised, only
-     * the debug trace goes through prepare (which spares the cancellation
-     * toggle, cancel.h, on every call). */
-    if (!atomic_load_explicit(&prepared, memory_order_relaxed) || log_on(LOG_LVL_DEBUG))
+    /* Freeing needs nothing of the engine, so it never starts it (a
+     * numeric getaddrinfo, state_gai_skips_start, leaves it unstarted);
+     * once it runs, only the debug trace goes through prepare (which
+     * spares the cancellation toggle, cancel.h, on every call). */
+    if (atomic_load_explicit(&prepared, memory_order_relaxed) && log_on(LOG_LVL_DEBUG))
         cancel_restore(prepare("freeaddrinfo"));
     real_freeaddrinfo(ai);
     errno = saved;

@@ -38,15 +38,12 @@ struct mshard {
 };
 
 /* Each shard is written under its own write lock, by memo_put and
- * memo_flush; read under its read lock by memo_get. */
-static struct mshard mshards[MEMO_SHARDS];
-static pthread_once_t mshards_once = PTHREAD_ONCE_INIT;
-
-static void mshards_init(void)
-{
-    for (int i = 0; i < MEMO_SHARDS; i++)
-        pthread_rwlock_init(&mshards[i].lock, NULL);
-}
+ * memo_flush; read under its read lock by memo_get. Initialised
+ * statically (see cache.c's shards): only the shards a process uses are
+ * faulted in. */
+static struct mshard mshards[MEMO_SHARDS] = {
+    [0 ... MEMO_SHARDS - 1] = { .lock = PTHREAD_RWLOCK_INITIALIZER },
+};
 
 static uint32_t hash_key(const void *k, size_t n)
 {
@@ -75,7 +72,6 @@ int memo_get(const struct memo_call *mc, const void *key, size_t klen, memo_read
 {
     if (!mc->on || klen == 0 || klen > MEMO_MAX_KEY)
         return 0;
-    pthread_once(&mshards_once, mshards_init);
     uint32_t h = hash_key(key, klen);
     struct mshard *s = &mshards[h % MEMO_SHARDS];
     const struct mkey k = { key, klen };
@@ -110,7 +106,6 @@ void memo_put(const struct memo_call *mc, const void *key, size_t klen, const vo
     memcpy(e->key, key, klen);
     memcpy(e->val, val, vlen);
 
-    pthread_once(&mshards_once, mshards_init);
     unsigned sh = e->node.hash % MEMO_SHARDS;
     struct mshard *s = &mshards[sh];
     /* The shards' shares add up to exactly max_entries. */
@@ -145,7 +140,6 @@ void memo_put(const struct memo_call *mc, const void *key, size_t klen, const vo
 
 void memo_flush(void)
 {
-    pthread_once(&mshards_once, mshards_init);
     for (int i = 0; i < MEMO_SHARDS; i++) {
         struct mshard *s = &mshards[i];
         pthread_rwlock_wrlock(&s->lock);

@@ -139,7 +139,14 @@ int memogen_start(void)
     pthread_mutex_unlock(&gen_lock);
     if (nr == NL_UNAVAILABLE)
         return -1;
-    next_file_check_ms = clock_now_coarse_ms() + 1000;
+    uint64_t now = clock_now_coarse_ms();
+    next_file_check_ms = now + 1000;
+    /* A socket opened just now, its descriptor just probed, has nothing to
+     * read and is ours: that is this interval's check. Without this, the
+     * first memoised call, microseconds later, re-checked it (six system
+     * calls in every fresh process). */
+    if (nr == NL_OPEN)
+        next_nl_check_ms = now + 100;
     return 0;
 }
 

@@ -5,6 +5,7 @@
  * its admission memo.c's, the exit statistics stats.c's. */
 #include "dnsf/state.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,6 +30,9 @@
 #define NSSWITCH_CONF "/etc/nsswitch.conf"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+/* 1 once init_once_routine has begun: written once, read by any thread
+ * (state_gai_skips_start). */
+static _Atomic int init_started;
 /* 1 once the hosts line is ours: written once, by install_nolock under the
  * config lock; read by every hooked call. */
 static int engine_active;
@@ -115,6 +119,7 @@ static void install_nolock(const struct dnsf_config *c)
 static void init_once_routine(void)
 {
     int saved = errno;
+    atomic_store(&init_started, 1);
     confload_level_from_env();
     if (!disabled_by_env())
         confload_start(install_nolock);
@@ -124,6 +129,31 @@ static void init_once_routine(void)
 void state_ensure_init(void)
 {
     pthread_once(&init_once, init_once_routine);
+}
+
+/* glibc 2.36 getaddrinfo (sysdeps/posix/getaddrinfo.c: gaih_inet and its
+ * text_to_binary_address) asks no NSS hosts database when there is no name,
+ * when AI_NUMERICHOST is set (a name that is no address fails with
+ * EAI_NONAME), or when the name is an address: __inet_aton_exact accepts it
+ * for AF_UNSPEC and AF_INET, inet_pton(AF_INET6) for AF_UNSPEC and
+ * AF_INET6. inet_pton(AF_INET) accepts a subset of __inet_aton_exact's
+ * forms (no octal, hex or short forms): for the rest the engine starts, as
+ * before. A numeric address with an unusual family or a scope (%eth0) also
+ * starts it. */
+static int gai_numeric(const char *node, const struct addrinfo *hints)
+{
+    int family = hints != NULL ? hints->ai_family : AF_UNSPEC;
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (node == NULL || (hints != NULL && (hints->ai_flags & AI_NUMERICHOST)))
+        return 1;
+    if ((family == AF_UNSPEC || family == AF_INET) && inet_pton(AF_INET, node, addr) == 1)
+        return 1;
+    return (family == AF_UNSPEC || family == AF_INET6) && inet_pton(AF_INET6, node, addr) == 1;
+}
+
+int state_gai_skips_start(const char *node, const struct addrinfo *hints)
+{
+    return !atomic_load_explicit(&init_started, memory_order_relaxed) && gai_numeric(node, hints);
 }
 
 int state_active(void)
@@ -209,6 +239,11 @@ struct hostsfile *state_hostsfile(void)
 
 void state_shutdown(void)
 {
+    /* Nothing to close or publish in a process whose engine never started
+     * (one that never resolved a name): and touching the pools' pages
+     * here cost it page faults at exit. */
+    if (!atomic_load(&init_started))
+        return;
     const struct dnsf_config *c = confsnap_acquire();
     if (engine_active && c != NULL && c->stats_on_exit)
         stats_log();

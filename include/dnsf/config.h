@@ -121,6 +121,10 @@ void config_defaults(struct dnsf_config *c);
 struct dnsf_identity {
     const char *progname;          /* program_invocation_short_name */
     const char *exe;               /* readlink(/proc/self/exe), may be NULL */
+    /* When exe is NULL and this is set: called for it, only when an apps
+     * entry names a path (a readlink costs 15-30 us here, and most files
+     * have no such entry). May return NULL. */
+    const char *(*exe_lookup)(void);
 };
 
 /* Read PATH into C (defaults first, then global keys, then the first apps

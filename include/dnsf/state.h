@@ -26,6 +26,13 @@
 void state_ensure_init(void);
 /* 1 when lookups go through dnsfailover, 0 when everything passes through. */
 int state_active(void);
+/* 1 when this getaddrinfo call may go straight to libc without starting
+ * the engine: the engine has not started, and glibc answers the call
+ * without asking any hosts database (no name, AI_NUMERICHOST, or a
+ * numeric address). A process that never resolves a name then pays
+ * nothing for one; once the engine runs, such calls go through it (and
+ * its memo) as before. */
+int state_gai_skips_start(const char *node, const struct addrinfo *hints);
 /* The published config, with a reference (confsnap.h): read it as long as
  * needed, then give it back with state_config_release. NULL when none was
  * published (DNSFAILOVER_DISABLE, out of memory). */

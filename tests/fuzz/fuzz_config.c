@@ -24,7 +24,7 @@
 #include "fuzz.h"
 
 /* The program the apps entries are matched against. */
-static const struct dnsf_identity fuzz_id = { "fuzzapp", "/usr/bin/fuzzapp" };
+static const struct dnsf_identity fuzz_id = { .progname = "fuzzapp", .exe = "/usr/bin/fuzzapp" };
 
 /* Read DATA as a config file. This is the only place that knows how the
  * bytes reach the parser: through a file for now; with a loader that takes

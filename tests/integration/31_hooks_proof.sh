@@ -76,9 +76,28 @@ import ctypes, socket
 ctypes.CDLL(None).freeaddrinfo(None)
 print(sorted({a[4][0] for a in socket.getaddrinfo("www.dnsf.test", 80)}))' >"$O" 2>"$E"
 assert_eq "['192.0.2.10', '2001:db8::10']" "$(cat "$O")" "freeaddrinfo first: python then resolves through the shim"
-assert_eq "debug: hook freeaddrinfo" "$(grep -m1 -o 'debug: hook [a-z0-9_]*.*' "$E")" \
-	"freeaddrinfo first: it is the first hook logged, and the shim is active"
+assert_eq "debug: hook getaddrinfo" "$(grep -m1 -o 'debug: hook [a-z0-9_]*.*' "$E")" \
+	"freeaddrinfo first: it starts nothing; getaddrinfo then starts the shim"
 assert_eq 1 "$(sr_count "$E" 'debug: active in python')" "freeaddrinfo first: the shim initialised once"
+
+# A numeric getaddrinfo, which glibc answers without any hosts database (glibc 2.36
+# sysdeps/posix/getaddrinfo.c), does not start the engine (no config read, nothing logged:
+# a process that never resolves a name pays nothing for one), and its answer is glibc's.
+for name in 192.0.2.99 2001:db8::99; do
+	sr_shim "$DEAD" "$CONF" "$TOOLS/lookup" gai "$name" 80 >"$O" 2>"$E"
+	sr_plain "$DEAD" "$TOOLS/lookup" gai "$name" 80 >"$O.plain" 2>&1
+	assert_eq "$(cat "$O.plain")" "$(cat "$O")" "numeric $name: the answer is glibc's"
+	assert_eq 0 "$(sr_count "$E" 'debug: ')" "numeric $name: the shim did not start (nothing logged)"
+done
+# ... and a name asked after one starts it then, in getaddrinfo, and is answered by the shim.
+sr_shim "$DEAD" "$CONF" "$DNSF_PYTHON" -I -c '
+import socket
+socket.getaddrinfo("192.0.2.99", 80)
+print(sorted({a[4][0] for a in socket.getaddrinfo("www.dnsf.test", 80)}))' >"$O" 2>"$E"
+assert_eq "['192.0.2.10', '2001:db8::10']" "$(cat "$O")" "numeric first: python then resolves through the shim"
+assert_eq "debug: hook getaddrinfo" "$(grep -m1 -o 'debug: hook [a-z0-9_]*.*' "$E")" \
+	"numeric first: the name's getaddrinfo starts the shim"
+assert_eq 1 "$(sr_count "$E" 'debug: active in python')" "numeric first: the shim initialised once"
 
 # Exports: exactly what shim/exports.map lists as global (which grows as later issues add
 # hooks, e.g. res_query), and that list holds the nine hooks and the six NSS entry points;

@@ -461,8 +461,8 @@ static void test_error_in_nonmatching_app(void **state)
      * good or bad whatever program reads it. */
     const char *path = fixture("err_app_nonmatching.conf");
     int want[4], n = marked_lines(path, want, 4);
-    struct dnsf_identity curl = { "curl", "/usr/bin/curl" };
-    struct dnsf_identity none = { "other", "/srv/other" };
+    struct dnsf_identity curl = { .progname = "curl", .exe = "/usr/bin/curl" };
+    struct dnsf_identity none = { .progname = "other", .exe = "/srv/other" };
     expect_error_lines(path, &curl, want, n, "timeout_ms");
     expect_error_lines(path, &none, want, n, "timeout_ms");
     expect_error_lines(path, NULL, want, n, "timeout_ms");
@@ -475,7 +475,7 @@ static void test_error_hedge_order_in_app(void **state)
      * error is reported at the line that set it. */
     const char *path = fixture("err_app_hedge_order.conf");
     int want[4], n = marked_lines(path, want, 4);
-    struct dnsf_identity wget = { "wget", "/usr/bin/wget" };
+    struct dnsf_identity wget = { .progname = "wget", .exe = "/usr/bin/wget" };
     expect_error_lines(path, &wget, want, n, "hedge_min_ms");
 }
 
@@ -487,8 +487,8 @@ static void test_error_hedge_order_in_nonmatching_app(void **state)
      * fails open in wget. */
     const char *path = fixture("err_app_hedge_order.conf");
     int want[4], n = marked_lines(path, want, 4);
-    struct dnsf_identity curl = { "curl", "/usr/bin/curl" };
-    struct dnsf_identity cli = { "dnsfailover", NULL };
+    struct dnsf_identity curl = { .progname = "curl", .exe = "/usr/bin/curl" };
+    struct dnsf_identity cli = { .progname = "dnsfailover", .exe = NULL };
     expect_error_lines(path, &curl, want, n, "hedge_min_ms");
     expect_error_lines(path, &cli, want, n, "hedge_min_ms");
     expect_error_lines(path, NULL, want, n, "hedge_min_ms");
@@ -771,7 +771,7 @@ static void test_integers_as_written(void **state)
     expect_error("err_int_wrap.conf", "timeout_ms: 4294968296 is out of range [10, 60000]");
     expect_error("err_int_huge.conf", "timeout_ms: 99999999999999999999 is out of range");
     expect_error("err_int_group_wrap.conf", "health.fail_threshold: 4294967299 is out of range");
-    struct dnsf_identity curl = { "curl", NULL };
+    struct dnsf_identity curl = { .progname = "curl", .exe = NULL };
     const char *path = fixture("err_int_app_hex.conf");
     int want[4], n = marked_lines(path, want, 4);
     expect_error_lines(path, &curl, want, n, "attempts: 0x100000002 is out of range [1, 10]");
@@ -913,7 +913,7 @@ static void test_buffer_entry_point(void **state)
 
 static void load_app(const char *prog, const char *exe, struct dnsf_config *c)
 {
-    struct dnsf_identity id = { prog, exe };
+    struct dnsf_identity id = { .progname = prog, .exe = exe };
     load_ok(fixture("apps.conf"), &id, c);
 }
 
@@ -955,6 +955,43 @@ static void test_apps_by_path_glob(void **state)
     /* A glob is matched against the executable only, never the name. */
     load_app("/usr/bin/foo", "/srv/foo", &c);
     assert_string_equal(c.app, "");
+}
+
+/* The executable's path is looked up only when an apps entry names a
+ * path, and then once: a readlink of /proc/self/exe costs a fresh process
+ * 15-30 us here. */
+static int exe_lookups;
+static const char *exe_usr_bin_foo(void)
+{
+    exe_lookups++;
+    return "/usr/bin/foo";
+}
+
+static void test_apps_exe_looked_up_only_for_a_path(void **state)
+{
+    (void)state;
+    struct dnsf_config c;
+    char err[PATH_MAX + 512];
+    struct dnsf_identity lazy = { .progname = "foo", .exe_lookup = exe_usr_bin_foo };
+    exe_lookups = 0;
+    assert_int_equal(config_load_file(fixture("apps.conf"), &lazy, &c, err, sizeof err), 0);
+    assert_string_equal(c.app, "apps[1]");         /* the /usr/bin glob, through the lookup */
+    assert_int_equal(c.timeout_ms, 222);
+    assert_true(exe_lookups >= 1);
+
+    /* "curl" matches apps[0] by name: no path pattern is reached. */
+    lazy.progname = "curl";
+    exe_lookups = 0;
+    assert_int_equal(config_load_file(fixture("apps.conf"), &lazy, &c, err, sizeof err), 0);
+    assert_string_equal(c.app, "apps[0]");
+    assert_int_equal(exe_lookups, 0);
+
+    /* A file without apps never asks. */
+    exe_lookups = 0;
+    assert_int_equal(config_load_buffer("timeout_ms = 500;", 17, "inline", &lazy, &c, err,
+                                        sizeof err), 0);
+    assert_int_equal(c.timeout_ms, 500);
+    assert_int_equal(exe_lookups, 0);
 }
 
 static void test_apps_no_match(void **state)
@@ -1099,6 +1136,7 @@ int main(void)
         cmocka_unit_test(test_buffer_entry_point),
         cmocka_unit_test(test_apps_by_program_name),
         cmocka_unit_test(test_apps_by_path_glob),
+        cmocka_unit_test(test_apps_exe_looked_up_only_for_a_path),
         cmocka_unit_test(test_apps_no_match),
         cmocka_unit_test(test_parse_server_ipv4),
         cmocka_unit_test(test_parse_server_ipv6),

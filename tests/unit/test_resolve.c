@@ -869,7 +869,7 @@ static void test_routed_name_never_served_from_another_set(void **state)
              "domains = ( { suffix = [ \"plain.test\" ]; nameservers = [ \"%s\" ]; } );",
              silent.text);
     static struct dnsf_config routed;
-    struct dnsf_identity id = { "test_resolve", NULL };
+    struct dnsf_identity id = { .progname = "test_resolve" };
     assert_int_equal(config_load_buffer(conf, strlen(conf), "routed", &id, &routed, err,
                                         sizeof err), 0);
 

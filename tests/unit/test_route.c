@@ -23,7 +23,7 @@ static struct dnsf_config cfg;
 
 static void load(const char *text, const char *prog)
 {
-    struct dnsf_identity id = { prog, NULL };
+    struct dnsf_identity id = { .progname = prog };
     char err[512];
     int rc = config_load_buffer(text, strlen(text), "t.conf", prog ? &id : NULL, &cfg, err,
                                 sizeof err);
