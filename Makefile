@@ -79,7 +79,8 @@ CORE_SRC    := shim/log.c shim/dnsmsg.c shim/resconf.c shim/config.c shim/conffi
 CORE_SRC    += shim/conflast.c
 # The preload layer: thin routers and libc thunks.
 PRELOAD_SRC := shim/hooks.c shim/hooks_res.c shim/real.c shim/nss_module.c
-CLI_SRC     := shim/cli.c shim/cli_preload.c shim/cli_prove.c shim/cli_mode.c shim/cli_resolve.c
+CLI_SRC     := shim/cli.c shim/cli_preload.c shim/cli_prove.c shim/cli_mode.c shim/cli_resolve.c \
+               shim/cli_print.c
 # status, metrics, flush: the shared state, read (and its flush generation bumped).
 CLI_SRC     += shim/cli_state.c shim/cli_status.c shim/cli_metrics.c shim/cli_flush.c
 
