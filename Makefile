@@ -69,7 +69,7 @@ endif
 # The core: everything but the exported hooks and the NSS entry points.
 # Unit tests link it directly (it never calls dlsym or an exported name).
 CORE_SRC    := shim/log.c shim/dnsmsg.c shim/resconf.c shim/config.c shim/conffile.c shim/confserver.c \
-               shim/transport.c shim/chanpool.c shim/resolve.c shim/answer.c shim/nsswitch.c \
+               shim/transport.c shim/strategy.c shim/chanpool.c shim/resolve.c shim/answer.c shim/nsswitch.c \
                shim/state.c shim/confload.c shim/memogen.c shim/stats.c shim/clock.c shim/hostlookup.c shim/health.c shim/cache.c shim/memo.c shim/note.c shim/rawquery.c \
                shim/memo_gai.c shim/memo_hostent.c shim/memo_nameinfo.c \
                shim/hostsfile.c shim/hostsindex.c shim/filestamp.c shim/serverset.c shim/confscan.c shim/confsnap.c \
@@ -79,7 +79,8 @@ CORE_SRC    := shim/log.c shim/dnsmsg.c shim/resconf.c shim/config.c shim/conffi
 CORE_SRC    += shim/conflast.c
 # The preload layer: thin routers and libc thunks.
 PRELOAD_SRC := shim/hooks.c shim/hooks_res.c shim/real.c shim/nss_module.c
-CLI_SRC     := shim/cli.c shim/cli_preload.c shim/cli_prove.c shim/cli_mode.c shim/cli_resolve.c
+CLI_SRC     := shim/cli.c shim/cli_preload.c shim/cli_prove.c shim/cli_mode.c shim/cli_resolve.c \
+               shim/cli_print.c
 # status, metrics, flush: the shared state, read (and its flush generation bumped).
 CLI_SRC     += shim/cli_state.c shim/cli_status.c shim/cli_metrics.c shim/cli_flush.c
 

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "dnsf/cli.h"
+#include "dnsf/cli_print.h"
 #include "dnsf/clock.h"
 #include "dnsf/config.h"
 #include "dnsf/dnsmsg.h"
@@ -51,78 +52,6 @@ struct opts {
     const char *name, *config, *app;
     int family, dns_only, json, repeat;
 };
-
-/* ---- names: RFC 1035 §3.2.2 and RFC 3596 types, RFC 1035 §4.1.1 and
- * RFC 2136 §2.2 rcodes; others as RFC 3597 §5 writes unknown types. */
-
-static const char *type_name(unsigned t, char *buf, size_t len)
-{
-    static const struct { unsigned t; const char *n; } names[] = {
-        { 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 12, "PTR" }, { 15, "MX" },
-        { 16, "TXT" }, { 28, "AAAA" }, { 33, "SRV" },
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].t == t)
-            return names[i].n;
-    snprintf(buf, len, "TYPE%u", t);
-    return buf;
-}
-
-static const char *rcode_name(int rc, char *buf, size_t len)
-{
-    static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                         "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
-                                         "NXRRSET", "NOTAUTH", "NOTZONE" };
-    if (rc >= 0 && rc < (int)(sizeof names / sizeof names[0]))
-        return names[rc];
-    snprintf(buf, len, "RCODE%d", rc);
-    return buf;
-}
-
-/* ---- JSON output (RFC 8259): strings escaped, bytes >= 0x80 as \u00XX so
- * that any name yields valid JSON. */
-
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
-}
-
-/* "KEY": "VALUE" with a comma before unless FIRST. */
-static void json_kv(int first, const char *key, const char *value)
-{
-    printf("%s", first ? "" : ", ");
-    json_str(key);
-    printf(": ");
-    if (value == NULL)
-        printf("null");
-    else
-        json_str(value);
-}
-
-/* The trace lines logged to FD (a memfd), as a JSON list. */
-static void json_trace(int fd)
-{
-    printf(", \"trace\": [");
-    FILE *f = fd >= 0 && lseek(fd, 0, SEEK_SET) == 0 ? fdopen(dup(fd), "r") : NULL;
-    char line[2048];
-    for (int n = 0; f != NULL && fgets(line, sizeof line, f) != NULL; n++) {
-        line[strcspn(line, "\n")] = 0;
-        printf("%s", n ? ", " : "");
-        json_str(line);
-    }
-    if (f != NULL)
-        fclose(f);
-    printf("]");
-}
 
 /* ---- the default: the preloaded program's path ---------------------- */
 
@@ -190,8 +119,8 @@ static void path_lookup(const struct opts *o, int active, const struct sockaddr 
 static const char *step_text(const struct path_result *r, int i, char *buf, size_t len)
 {
     char tb[16], rb[16];
-    const char *t = type_name(r->tr.e[i].qtype, tb, sizeof tb);
-    const char *rc = rcode_name(r->tr.e[i].rcode, rb, sizeof rb);
+    const char *t = cli_type_name(r->tr.e[i].qtype, tb, sizeof tb);
+    const char *rc = cli_rcode_name(r->tr.e[i].rcode, rb, sizeof rb);
     switch (r->tr.e[i].step) {
     case NOTE_STEP_FILES:
         snprintf(buf, len, "/etc/hosts");
@@ -292,22 +221,23 @@ static void print_path_json(const struct opts *o, const struct path_result *r, i
                             int first)
 {
     char tb[16], rb[16], ab[INET6_ADDRSTRLEN], eb[160];
-    json_kv(first, "status", r->rc == 0 ? "ok" : "error");
-    json_kv(0, "error", r->rc == 0 ? NULL : error_text(r->rc, eb, sizeof eb));
+    cli_json_kv(first, "status", r->rc == 0 ? "ok" : "error");
+    cli_json_kv(0, "error", r->rc == 0 ? NULL : error_text(r->rc, eb, sizeof eb));
     printf(", \"ms\": %.3f, \"answered_by\": [", r->ms);
     const char *why = unnoted_answer(o, r, active);
     if (why != NULL) {
         printf("{");
-        json_kv(1, "step", why);
+        cli_json_kv(1, "step", why);
         printf("}");
     }
     for (int i = 0; why == NULL && i < r->tr.n; i++) {
         printf("%s{", i ? ", " : "");
-        json_kv(1, "step", step_name(r->tr.e[i].step));
-        json_kv(0, "server", r->tr.e[i].step == NOTE_STEP_SERVER ? r->tr.e[i].server : NULL);
-        json_kv(0, "type", r->tr.e[i].qtype ? type_name(r->tr.e[i].qtype, tb, sizeof tb) : NULL);
-        json_kv(0, "rcode", r->tr.e[i].rcode >= 0 ? rcode_name(r->tr.e[i].rcode, rb, sizeof rb)
-                                                 : NULL);
+        cli_json_kv(1, "step", step_name(r->tr.e[i].step));
+        cli_json_kv(0, "server", r->tr.e[i].step == NOTE_STEP_SERVER ? r->tr.e[i].server : NULL);
+        cli_json_kv(0, "type",
+                    r->tr.e[i].qtype ? cli_type_name(r->tr.e[i].qtype, tb, sizeof tb) : NULL);
+        cli_json_kv(0, "rcode", r->tr.e[i].rcode >= 0
+                                    ? cli_rcode_name(r->tr.e[i].rcode, rb, sizeof rb) : NULL);
         printf("}");
     }
     printf("], \"addresses\": [");
@@ -318,13 +248,13 @@ static void print_path_json(const struct opts *o, const struct path_result *r, i
                       : (const void *)&((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
         inet_ntop(ai->ai_family, p, ab, sizeof ab);
         printf("%s{", n ? ", " : "");
-        json_kv(1, "type", ai->ai_family == AF_INET ? "A" : "AAAA");
-        json_kv(0, "address", ab);
+        cli_json_kv(1, "type", ai->ai_family == AF_INET ? "A" : "AAAA");
+        cli_json_kv(0, "address", ab);
         printf("}");
     }
     printf("]");
-    json_kv(0, "canonical", r->ai != NULL ? r->ai->ai_canonname : NULL);
-    json_kv(0, "host", r->rc == 0 && r->ai == NULL ? r->host : NULL);
+    cli_json_kv(0, "canonical", r->ai != NULL ? r->ai->ai_canonname : NULL);
+    cli_json_kv(0, "host", r->rc == 0 && r->ai == NULL ? r->host : NULL);
 }
 
 /* Parse O->name as an address into SS; return its length, or 0 for a name. */
@@ -369,9 +299,9 @@ static int resolve_path(const struct opts *o, int trace_fd)
                                                                                : "AF_UNSPEC";
     if (o->json) {
         printf("{");
-        json_kv(1, "name", o->name);
-        json_kv(0, "mode", call);
-        json_kv(0, "family", sa ? NULL : fam);
+        cli_json_kv(1, "name", o->name);
+        cli_json_kv(0, "mode", call);
+        cli_json_kv(0, "family", sa ? NULL : fam);
         printf(", \"active\": %s", active ? "true" : "false");
     } else {
         printf(";; %s: %s%s%s, as a preloaded program's call%s\n", o->name, call,
@@ -399,28 +329,13 @@ static int resolve_path(const struct opts *o, int trace_fd)
         }
     }
     if (o->json) {
-        json_trace(trace_fd);
+        cli_json_trace(trace_fd);
         printf("}\n");
     }
     return rc == 0 ? 0 : 1;
 }
 
 /* ---- --dns-only: the engine alone ------------------------------------ */
-
-static void dns_rr_text(const struct dnsmsg *m, const struct dnsmsg_rr *rr, char *text,
-                        size_t len)
-{
-    if (rr->type == DNS_T_A && rr->rdlength == 4)
-        inet_ntop(AF_INET, rr->rdata, text, (socklen_t)len);
-    else if (rr->type == DNS_T_AAAA && rr->rdlength == 16)
-        inet_ntop(AF_INET6, rr->rdata, text, (socklen_t)len);
-    else if (rr->type == DNS_T_CNAME || rr->type == DNS_T_PTR) {
-        uint8_t w[DNSMSG_MAXCDNAME];
-        if (dnsmsg_unpack_name(m, rr->rdata, w) < 0 || dnsmsg_name_ntop(w, text, len) < 0)
-            snprintf(text, len, "?");
-    } else
-        snprintf(text, len, "(%u bytes)", rr->rdlength);
-}
 
 /* One reply R of the answer, in text or JSON (FIRST: the first in its list). */
 static void dns_reply(const struct opts *o, const struct resolve_ctx *ctx,
@@ -438,34 +353,35 @@ static void dns_reply(const struct opts *o, const struct resolve_ctx *ctx,
     const struct dnsf_domain *d = route_describe(ctx->ask.cfg, m.qname, list, sizeof list);
     const struct dnsf_server *asked = d != NULL ? route_servers(ctx->ask.cfg, d) : ctx->ask.servers;
     const char *from = r->server >= 0 ? asked[r->server].text : NULL;
-    const char *rcode = rcode_name(dnsmsg_rcode(&m), rb, sizeof rb);
+    const char *rcode = cli_rcode_name(dnsmsg_rcode(&m), rb, sizeof rb);
     if (o->json) {
         printf("%s{", first ? "" : ", ");
-        json_kv(1, "qname", qn);
-        json_kv(0, "type", type_name(m.qtype, tb, sizeof tb));
-        json_kv(0, "source", from ? "server" : "cache");
-        json_kv(0, "server", from);
-        json_kv(0, "rcode", rcode);
-        json_kv(0, "list", list);
+        cli_json_kv(1, "qname", qn);
+        cli_json_kv(0, "type", cli_type_name(m.qtype, tb, sizeof tb));
+        cli_json_kv(0, "source", from ? "server" : "cache");
+        cli_json_kv(0, "server", from);
+        cli_json_kv(0, "rcode", rcode);
+        cli_json_kv(0, "list", list);
         printf(", \"latency_ms\": %.3f, \"answers\": [", r->latency_us / 1000.0);
     } else {
         printf(";; %s list: %s\n", qn, list);
-        printf(";; %s %s from %s in %.1f ms, %s\n", qn, type_name(m.qtype, tb, sizeof tb),
+        printf(";; %s %s from %s in %.1f ms, %s\n", qn, cli_type_name(m.qtype, tb, sizeof tb),
                from ? from : "the cache", r->latency_us / 1000.0, rcode);
     }
     for (int k = 0; k < m.ancount && dnsmsg_next_rr(&m, &rr) == 0; k++) {
         char owner[DNSMSG_MAXDNAME], text[DNSMSG_MAXDNAME];
         dnsmsg_name_ntop(rr.name, owner, sizeof owner);
-        dns_rr_text(&m, &rr, text, sizeof text);
+        cli_rr_text(&m, &rr, text, sizeof text);
         if (o->json) {
             printf("%s{", k ? ", " : "");
-            json_kv(1, "owner", owner);
+            cli_json_kv(1, "owner", owner);
             printf(", \"ttl\": %u", rr.ttl);
-            json_kv(0, "type", type_name(rr.type, tb, sizeof tb));
-            json_kv(0, "data", text);
+            cli_json_kv(0, "type", cli_type_name(rr.type, tb, sizeof tb));
+            cli_json_kv(0, "data", text);
             printf("}");
         } else
-            printf("%s\t%u\t%s\t%s\n", owner, rr.ttl, type_name(rr.type, tb, sizeof tb), text);
+            printf("%s\t%u\t%s\t%s\n", owner, rr.ttl, cli_type_name(rr.type, tb, sizeof tb),
+                   text);
     }
     if (o->json)
         printf("]}");
@@ -507,10 +423,10 @@ static int resolve_dns_only(const struct opts *o, const struct dnsf_config *cfg,
     const char *via = cfg->nservers ? "the configured nameservers" : "/etc/resolv.conf's nameservers";
     if (o->json) {
         printf("{");
-        json_kv(1, "name", o->name);
-        json_kv(0, "mode", "dns-only");
-        json_kv(0, "query", reverse ? rev : o->name);
-        json_kv(0, "strategy", config_strategy_name(cfg->strategy));
+        cli_json_kv(1, "name", o->name);
+        cli_json_kv(0, "mode", "dns-only");
+        cli_json_kv(0, "query", reverse ? rev : o->name);
+        cli_json_kv(0, "strategy", config_strategy_name(cfg->strategy));
         printf(", \"enabled\": %s", cfg->enabled ? "true" : "false");
     } else {
         if (!cfg->enabled)
@@ -526,13 +442,13 @@ static int resolve_dns_only(const struct opts *o, const struct dnsf_config *cfg,
     double ms = (double)(clock_now_us() - t0) / 1000.0;
     const char *why = r == 0 ? NULL : r == DNSF_FAIL_OPEN ? "internal error" : hstrerror(herrno);
     if (o->json) {
-        json_kv(0, "status", r == 0 ? "ok" : "error");
-        json_kv(0, "error", why);
+        cli_json_kv(0, "status", r == 0 ? "ok" : "error");
+        cli_json_kv(0, "error", why);
         printf(", \"ms\": %.3f, \"replies\": [", ms);
         for (int i = 0; r == 0 && i < ans.nq; i++)
             dns_reply(o, &ctx, &ans.r[i], i == 0);
         printf("]");
-        json_trace(trace_fd);
+        cli_json_trace(trace_fd);
         printf("}\n");
     } else if (r != 0)
         printf("%s: %s (%.1f ms)\n", o->name, why, ms);

@@ -1,8 +1,8 @@
-/* transport — one lookup's queries: the server-selection strategies
- * (sequence, race, hedge, balance: a hedge whose first choice health_plan
- * spreads, balance.h), tries, the lookup deadline, and what each reply
- * means for the answer and for health. The channels it asks through, and
- * their sockets, are chanpool.c's. */
+/* transport — one lookup's queries: sending them, the lookup deadline,
+ * and what each reply means for the answer and for health. Which server
+ * to ask next and when (the strategies, tries, hedging, held servers) is
+ * strategy.c's, over the lookup state of lookup.h. The channels it asks
+ * through, and their sockets, are chanpool.c's. */
 #include "dnsf/transport.h"
 
 #include <ares.h>
@@ -15,6 +15,7 @@
 #include "dnsf/dnsmsg.h"
 #include "dnsf/health.h"
 #include "dnsf/log.h"
+#include "dnsf/lookup.h"
 #include "dnsf/route.h"
 #include "dnsf/shstate.h"
 #include "dnsf/stats.h"
@@ -27,51 +28,6 @@ void dnsf_reply_free(struct dnsf_reply *r)
 }
 
 /* ---- one lookup ----------------------------------------------------------- */
-
-enum srv_state { SRV_IDLE = 0, SRV_INFLIGHT, SRV_FINAL };
-
-struct qstate {
-    uint16_t qtype;
-    int done;
-    uint64_t hedge_due_ms;         /* its newest query has had its hedge delay */
-    enum srv_state st[DNSF_MAX_SERVERS];
-    int tries[DNSF_MAX_SERVERS];   /* tries started per server */
-    int saw_timeout, saw_refused, saw_error, last_rcode;
-};
-
-struct lookup {
-    const struct transport_ask *ask;
-    const struct dnsf_config *cfg; /* ask->cfg: read in place (through route.h's
-                                    * accessors where ask->route may set it) */
-    struct health_plan hp;
-    const char *name;              /* as c-ares reads it (dnsmsg_name_cares) */
-    const uint8_t *qwire;          /* the same name in wire form */
-    int nq;
-    struct qstate q[2];
-    struct dnsf_reply *out;
-    struct chan *ch[DNSF_MAX_SERVERS];
-    int inflight[DNSF_MAX_SERVERS];
-    struct query *queries;         /* in flight, for this lookup */
-    uint64_t start_ms, deadline_ms, grace_ms;
-    /* Hedge: one window for the lookup, so its A and AAAA queries hedge on
-     * one decision (health.h, the hedge budget). */
-    int window;                    /* servers allowed to be active per qtype */
-    uint64_t recheck_at_ms;        /* after a denied hedge: when to ask again */
-    int recheck_ms;                /* the interval that led there */
-    int tokens;                    /* budget tokens taken */
-    int internal_error;
-    int sock_errno;                /* a socket() of ours failed (internal_error) */
-    unsigned events;               /* bumped by every callback */
-    int probe_si;                  /* server probed for q[0], or -1 */
-    int unreachable[DNSF_MAX_SERVERS];
-    /* Servers held back by a shared down mark (health_plan's HELD) are asked
-     * last: once every other server has failed, or when the lookup has gone
-     * unanswered past the first server's hedge delay (shstate.h: a wrong
-     * mark costs at most about one hedge delay). */
-    int unheld;                    /* 1: held servers are usable now */
-    int unheld_extra;              /* extra servers in flight that allows */
-    uint64_t held_due_ms;          /* when they are released (UINT64_MAX: none held) */
-};
 
 /* One query in flight: one qtype asked of one server (a health probe is
  * one too). While its lookup runs, LK points to it; when the lookup ends
@@ -172,17 +128,6 @@ static void on_orphan(struct query *qr, int status, const unsigned char *reply, 
     orphan_free(qr);
 }
 
-static void server_failed(struct lookup *lk, struct qstate *q, int si, int retryable)
-{
-    /* A retry to the same server is speculative load: it needs budget. */
-    if (retryable && q->tries[si] < route_attempts(lk->cfg, lk->ask->route)
-        && health_budget_take()) {
-        lk->tokens++;
-        q->st[si] = SRV_IDLE;
-    } else
-        q->st[si] = SRV_FINAL;
-}
-
 static void on_reply(void *arg, int status, int timeouts, unsigned char *reply, int len)
 {
     struct query *qr = arg;
@@ -258,7 +203,7 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *reply, 
     case HEALTH_TIMEOUT:
         LOGD("%s: %s type %u timeout after %.1f ms", srv->text, lk->name, q->qtype, rtt_us / 1000.0);
         q->saw_timeout = 1;
-        server_failed(lk, q, qr->si, 1);
+        strategy_server_failed(lk, q, qr->si, 1);
         break;
     case HEALTH_UNREACHABLE:
         /* One ICMP error reaches one of the queries sharing the socket;
@@ -266,7 +211,7 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *reply, 
          * ares_process_fd returns, where cancelling is safe). */
         LOGD("%s: %s type %u unreachable (ICMP)", srv->text, lk->name, q->qtype);
         q->saw_refused = 1;
-        server_failed(lk, q, qr->si, 0);
+        strategy_server_failed(lk, q, qr->si, 0);
         lk->unreachable[qr->si] = 1;
         break;
     default:
@@ -276,13 +221,13 @@ static void on_reply(void *arg, int status, int timeouts, unsigned char *reply, 
              rcode >= 0 ? "rcode " : "malformed reply / ", rcode >= 0 ? rcode : status);
         q->saw_error = 1;
         q->last_rcode = rcode;
-        server_failed(lk, q, qr->si, 0);
+        strategy_server_failed(lk, q, qr->si, 0);
         break;
     }
     free(qr);
 }
 
-static int launch(struct lookup *lk, int qi, int si, const char *why)
+int lookup_launch(struct lookup *lk, int qi, int si, const char *why)
 {
     struct qstate *q = &lk->q[qi];
     if (lk->ch[si] == NULL) {
@@ -318,180 +263,12 @@ static int launch(struct lookup *lk, int qi, int si, const char *why)
     return 0;
 }
 
-/* May the strategy ask server SI now? Not when down (health_plan), nor,
- * until released, when held back by a shared down mark. */
-static int usable(const struct lookup *lk, int si)
-{
-    return !lk->hp.down[si] && (!lk->hp.held[si] || lk->unheld);
-}
-
-/* Queries of qtype QI in flight (a probe runs beside the strategy, never
- * in its place, so it does not count) and usable servers not yet asked. */
-static void count_servers(const struct lookup *lk, int qi, int *inflight, int *idle)
-{
-    const struct qstate *q = &lk->q[qi];
-    *inflight = *idle = 0;
-    for (int si = 0; si < lk->ask->nservers; si++) {
-        *inflight += q->st[si] == SRV_INFLIGHT && !(qi == 0 && si == lk->probe_si);
-        *idle += q->st[si] == SRV_IDLE && usable(lk, si);
-    }
-}
-
-/* Ask the servers held back by a shared down mark too, EXTRA of them beside
- * what the strategy keeps in flight. */
-static void release_held(struct lookup *lk, int extra, const char *why)
-{
-    if (lk->unheld)
-        return;
-    lk->unheld = 1;
-    lk->unheld_extra = extra;
-    LOGD("%s: asking the servers marked down by other processes too (%s)", lk->name, why);
-}
-
-/* Does the lookup hedge? Balance is a hedge whose first choice is spread
- * (balance.h): hedging, failover and the budget are hedge's. */
-static int hedging(const struct lookup *lk)
-{
-    enum dnsf_strategy s = route_strategy(lk->cfg, lk->ask->route);
-    return s == STRATEGY_HEDGE || s == STRATEGY_BALANCE;
-}
-
-/* Start whatever the strategy wants running now, for one qtype.
- * Up to WANT servers are in flight at once (sequence 1, race all, hedge and
- * balance the lookup's window, which grows by one per hedge delay:
- * maybe_hedge). A free
- * slot goes to the least-tried usable server, in ranked order: like glibc's
- * rounds, every server gets its first try before any gets a second. */
-static void pump_one(struct lookup *lk, int qi)
-{
-    struct qstate *q = &lk->q[qi];
-    enum dnsf_strategy strategy = route_strategy(lk->cfg, lk->ask->route);
-    int n = lk->ask->nservers, inflight, idle;
-
-    if (q->done)
-        return;
-    int want = strategy == STRATEGY_RACE ? n : hedging(lk) ? lk->window : 1;
-    count_servers(lk, qi, &inflight, &idle);
-    if (inflight + idle == 0 && lk->held_due_ms != UINT64_MAX && !lk->unheld) {
-        /* Never a failure (shstate.h): every other server has failed. */
-        release_held(lk, 0, "every other server failed");
-        count_servers(lk, qi, &inflight, &idle);
-    }
-    want += lk->unheld_extra;
-    int open = inflight + idle;
-    if (open == 0) {
-        q->done = 1;               /* every server failed: q->saw_* say how */
-        return;
-    }
-    while (inflight < want && idle > 0) {
-        int best = -1;
-        for (int k = 0; k < n; k++) {
-            int si = lk->hp.order[k];
-            if (q->st[si] != SRV_IDLE || !usable(lk, si))
-                continue;
-            if (best < 0 || q->tries[si] < q->tries[best])
-                best = si;
-        }
-        const char *why = q->tries[best] > 0 ? "retry" : strategy == STRATEGY_RACE ? "race"
-                        : inflight > 0 ? "hedge" : "first";
-        if (launch(lk, qi, best, why) < 0)
-            return;
-        if (q->st[best] == SRV_INFLIGHT)
-            inflight++;
-        idle--;
-        /* From the real launch time, rounded up: on a process's first
-         * lookup, creating the channel can take milliseconds after NOW. */
-        if (hedging(lk))
-            q->hedge_due_ms = (clock_now_us() + 999) / 1000 + (uint64_t)lk->hp.hedge_ms[best];
-        if (q->done)
-            return;
-    }
-}
-
-/* Hedge: once a qtype's newest query has had its server's adaptive delay,
- * widen the window by one for every qtype still waiting, if health grants
- * it (failover, or a speculative hedge on a token); else ask again soon. */
-static void maybe_hedge(struct lookup *lk, uint64_t now)
-{
-    int waited[DNSF_MAX_SERVERS], nw = 0, wanted = 0;
-
-    if (!hedging(lk) || now < lk->recheck_at_ms)
-        return;
-    for (int qi = 0; qi < lk->nq; qi++) {
-        int inflight, idle;
-        if (lk->q[qi].done || now < lk->q[qi].hedge_due_ms)
-            continue;
-        count_servers(lk, qi, &inflight, &idle);
-        if (idle == 0 || inflight < lk->window) {
-            lk->q[qi].hedge_due_ms = UINT64_MAX;     /* nothing to hedge to */
-            continue;
-        }
-        wanted = 1;
-        for (int si = 0; si < lk->ask->nservers; si++) {
-            int dup = 0;
-            if (lk->q[qi].st[si] != SRV_INFLIGHT || (qi == 0 && si == lk->probe_si))
-                continue;
-            for (int k = 0; k < nw; k++)
-                dup |= waited[k] == lk->hp.slot[si];
-            if (!dup)
-                waited[nw++] = lk->hp.slot[si];
-        }
-    }
-    if (!wanted)
-        return;
-    enum health_hedge g = health_hedge_grant(waited, nw, lk->start_ms);
-    if (g == HEALTH_HEDGE_DENIED) {
-        /* Another lookup's evidence may turn this into failover: ask again. */
-        lk->recheck_ms = lk->recheck_ms == 0 ? HEALTH_HEDGE_RECHECK_MS
-                       : lk->recheck_ms * 2 > HEALTH_UNKNOWN_HEDGE_MS ? HEALTH_UNKNOWN_HEDGE_MS
-                       : lk->recheck_ms * 2;
-        if (lk->recheck_ms == HEALTH_HEDGE_RECHECK_MS)
-            LOGD("%s: hedge denied (budget spent); asking again every few ms", lk->name);
-        lk->recheck_at_ms = now + (uint64_t)lk->recheck_ms;
-        return;
-    }
-    LOGD("%s: hedge at +%llu ms (%s)", lk->name, (unsigned long long)(now - lk->start_ms),
-         g == HEALTH_HEDGE_FAILOVER ? "failover: the server waited on is failing" : "speculative");
-    lk->tokens += g == HEALTH_HEDGE_SPECULATIVE;
-    lk->recheck_ms = 0;
-    lk->recheck_at_ms = 0;
-    lk->window++;
-    health_count(lk->hp.slot[lk->hp.order[0]], 1, 0, 0);
-    for (int qi = 0; qi < lk->nq; qi++)
-        pump_one(lk, qi);                    /* each launch sets its qtype's due time */
-}
-
-/* When maybe_hedge next has something to decide (UINT64_MAX: never). */
-static uint64_t hedge_wake(const struct lookup *lk)
-{
-    uint64_t due = UINT64_MAX;
-    if (!hedging(lk))
-        return due;
-    for (int qi = 0; qi < lk->nq; qi++)
-        if (!lk->q[qi].done && lk->q[qi].hedge_due_ms < due)
-            due = lk->q[qi].hedge_due_ms;
-    return due == UINT64_MAX || due >= lk->recheck_at_ms ? due : lk->recheck_at_ms;
-}
-
-static int all_done(const struct lookup *lk)
+int lookup_all_done(const struct lookup *lk)
 {
     for (int i = 0; i < lk->nq; i++)
         if (!lk->q[i].done)
             return 0;
     return 1;
-}
-
-/* Held servers wait for the first server's hedge delay, no longer. */
-static void maybe_release_held(struct lookup *lk, uint64_t now)
-{
-    if (lk->unheld || now < lk->held_due_ms || all_done(lk))
-        return;
-    int held = 0;
-    for (int si = 0; si < lk->ask->nservers; si++)
-        held += lk->hp.held[si];
-    release_held(lk, held, "the others are silent past a hedge delay");
-    for (int qi = 0; qi < lk->nq; qi++)
-        pump_one(lk, qi);
 }
 
 /* After a callback saw an ICMP unreachable: fail that server for every
@@ -539,10 +316,8 @@ static void wait_and_process(struct lookup *lk, uint64_t now)
 
     if (lk->grace_ms && lk->grace_ms < wake)
         wake = lk->grace_ms;
-    if (hedge_wake(lk) < wake)
-        wake = hedge_wake(lk);
-    if (!lk->unheld && lk->held_due_ms < wake)
-        wake = lk->held_due_ms;
+    if (strategy_wake(lk) < wake)
+        wake = strategy_wake(lk);
     for (int si = 0; si < lk->ask->nservers; si++)
         active[si] = lk->inflight[si] > 0 ? lk->ch[si] : NULL;
     if (chan_wait(active, lk->ask->nservers, now, wake) < 0)
@@ -621,11 +396,7 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
     lk.deadline_ms = deadline_ms;
     health_plan(ask->servers, ask->nservers, ask->cfg, ask->route, ask->shared, lk.start_ms,
                 &lk.hp);
-    lk.window = 1;
-    lk.held_due_ms = UINT64_MAX;
-    for (int si = 0; si < ask->nservers; si++)
-        if (lk.hp.held[si])
-            lk.held_due_ms = lk.start_ms + (uint64_t)lk.hp.hedge_ms[lk.hp.order[0]];
+    strategy_start(&lk);
     for (int i = 0; i < nq; i++) {
         lk.q[i].qtype = qtypes[i];
         lk.q[i].hedge_due_ms = UINT64_MAX;
@@ -636,7 +407,7 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
             health_count(lk.hp.slot[si], 0, 1, 0);
     /* A probe goes out alongside the real query and is never waited for. */
     lk.probe_si = -1;
-    if (lk.hp.probe >= 0 && launch(&lk, 0, lk.hp.probe, "probe") == 0)
+    if (lk.hp.probe >= 0 && lookup_launch(&lk, 0, lk.hp.probe, "probe") == 0)
         lk.probe_si = lk.hp.probe;
 
     for (;;) {
@@ -646,9 +417,9 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
             seen = lk.events;
             fail_unreachable(&lk);
             for (int i = 0; i < nq; i++)
-                pump_one(&lk, i);
-            maybe_hedge(&lk, now);
-            maybe_release_held(&lk, now);
+                strategy_pump(&lk, i);
+            strategy_hedge(&lk, now);
+            strategy_release_held(&lk, now);
         } while (seen != lk.events && !lk.internal_error);
         if (lk.grace_ms && now >= lk.grace_ms)
             for (int i = 0; i < nq; i++)
@@ -658,7 +429,7 @@ int transport_query(const struct transport_ask *ask, uint64_t deadline_ms,
                     lk.q[i].done = 1;
                     lk.q[i].saw_timeout = 1;
                 }
-        if (all_done(&lk) || lk.internal_error)
+        if (lookup_all_done(&lk) || lk.internal_error)
             break;
         if (now >= lk.deadline_ms) {
             LOGD("%s: deadline of %llu ms reached", qname,

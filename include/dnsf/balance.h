@@ -53,7 +53,7 @@
  * SRTTs and states come from its slots (or the shared hints) under its lock
  * (balance_pick is pure and takes no lock), and health_fork_child calls
  * balance_fork_child. The transport hedges a balance lookup as a hedge one
- * (transport.c, hedging). */
+ * (strategy.c, hedging). */
 #ifndef DNSF_BALANCE_H
 #define DNSF_BALANCE_H
 

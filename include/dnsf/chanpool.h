@@ -4,8 +4,8 @@
  * server, one try (ARES_OPT_TRIES = 1) and our timeout (ARES_OPT_TIMEOUTMS):
  * otherwise c-ares 1.18.1 waits 5 s, doubling each round, over 4 tries
  * (ares_private.h DEFAULT_TIMEOUT and DEFAULT_TRIES, ares_process.c
- * ares__send_query). transport.c counts tries, chooses servers and enforces
- * the lookup deadline.
+ * ares__send_query). strategy.c counts tries and chooses servers;
+ * transport.c enforces the lookup deadline.
  *
  * Channels are pooled per (server, timeout) and checked out for the length
  * of one lookup, because a c-ares 1.18 channel is not thread-safe. The pool

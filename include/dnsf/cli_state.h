@@ -71,7 +71,8 @@ void cli_state_free(struct cli_state *st);
 /* The wall-clock time (Unix seconds) of T_MS, a time of the files' clock. */
 double cli_state_wall(const struct cli_state *st, uint64_t t_ms);
 
-/* S as CONFIG.md names a server: "IP" (port 53), "IP:PORT" or "[IPv6]:PORT". */
+/* S as dnsfailover.conf(5) names a server: "IP" (port 53), "IP:PORT" or
+ * "[IPv6]:PORT". */
 void cli_server_address(const struct dnsf_server *s, char *buf, size_t len);
 
 #endif

@@ -53,7 +53,7 @@ struct health_plan {
     int slot[DNSF_MAX_SERVERS];       /* health slot per server index (-1: none) */
     int down[DNSF_MAX_SERVERS];       /* per server index: skip unless all are */
     int held[DNSF_MAX_SERVERS];       /* per server index: down in the shared state:
-                                       * ask last (transport.c), never skip */
+                                       * ask last (strategy.c), never skip */
     int hedge_ms[DNSF_MAX_SERVERS];   /* per server index: adaptive hedge delay */
     int probe;                        /* server index to probe now, or -1 */
 };

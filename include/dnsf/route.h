@@ -36,8 +36,8 @@
  *     program's own servers, RES_USEVC, EDNS, no descriptors left) goes to
  *     resolv.conf's servers: those hand-offs are counted (stats.h).
  * Where it is done: resolve.c (route_candidate) for every candidate;
- * transport.c and health.c read the entry's settings through the accessors
- * below. */
+ * transport.c, strategy.c and health.c read the entry's settings through
+ * the accessors below. */
 #ifndef DNSF_ROUTE_H
 #define DNSF_ROUTE_H
 
