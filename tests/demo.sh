@@ -223,10 +223,10 @@ What the numbers mean
   out its 5 s timeout, then asks the second one, on every lookup.  dnsfailover's
   default strategy, hedge, asks the primary, and when no answer has come after
   the hedge delay (a few tens of ms, adapted to each server's observed RTT), also
-  asks the secondary; the first answer wins.  Every program here is a new process
-  and starts with no memory of the dead server, so each pays that short delay
-  once; a long-running process marks the server down and stops waiting for it
-  (make bench shows that case).
+  asks the secondary; the first answer wins.  Every program here is a new process,
+  but what one learns is shared with the next (state_dir, default /run/dnsfailover;
+  here a private tmpfs): the first pays that short delay, the later ones go
+  straight to the live server, and the dead one only gets an occasional probe.
   The glibc runs were started together to save time.  They spend their 5 s
   waiting, not computing; their start-ups compete for the CPUs, which adds tens
   to a couple of hundred ms to each, against 5000 ms of timeout.
