@@ -157,6 +157,13 @@ fi
 require_root
 require_cmd setpriv timeout xargs truncate
 require_lib
+# The contained programs get private tmpfs over /tmp, /var/tmp, /dev/shm and /run (inner),
+# which would hide a build below them: the library to install and the results' directory.
+case "$(realpath -m "$DNSF_BUILD")/" in
+/tmp/* | /var/tmp/* | /dev/shm/* | /run/*)
+	skip "the battery mounts private tmpfs over /tmp, /var/tmp, /dev/shm and /run, which hide this build ($DNSF_BUILD); run it from a checkout outside them"
+	;;
+esac
 unshare -m -p -n -f --mount-proc --propagation private true 2>/dev/null ||
 	skip "cannot create mount, pid and net namespaces here"
 setpriv --reuid=$RUNAS --regid=$RUNAS --clear-groups --no-new-privs unshare --map-current-user true \
