@@ -22,7 +22,7 @@
 #   make deb             build/dnsfailover_<version>_<arch>.deb (conf/debian)
 
 # The one source of the version: the command prints it, the library carries it.
-VERSION     := $(shell cat VERSION)
+VERSION     := $(shell cat conf/VERSION)
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 SYSCONFDIR  ?= /etc
@@ -146,7 +146,7 @@ $(CORE_A): $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(VERSION_OBJ): VERSION
+$(VERSION_OBJ): conf/VERSION
 $(VERSION_OBJ): CPPFLAGS += -DDNSF_VERSION='"$(VERSION)"'
 
 $(LIBPATH_STAMP): FORCE
@@ -168,7 +168,7 @@ $(CLI): $(CLI_OBJ) $(CLI_NSS_OBJ) $(VERSION_OBJ) $(CORE_A)
 	$(CC) $(CFLAGS) $(LDSAN) $(CLI_LDFLAGS) -o $@ $(CLI_OBJ) $(CLI_NSS_OBJ) $(VERSION_OBJ) \
 	    $(CORE_A) $(CARES_A) -ldl -lpthread
 
-$(BUILD)/man/%: conf/% VERSION
+$(BUILD)/man/%: conf/% conf/VERSION
 	@mkdir -p $(dir $@)
 	sed 's/@VERSION@/$(VERSION)/g' $< >$@
 
@@ -350,7 +350,7 @@ deb:
 	mkdir -p $(DEB_TREE)
 	tar -cf - --exclude=./build --exclude=./.git --exclude='./$(BUILD)' . | tar -xf - -C $(DEB_TREE)
 	cp -r conf/debian $(DEB_TREE)/debian
-	printf 'dnsfailover (%s) unstable; urgency=medium\n\n  * Built by make deb from the VERSION file.\n\n -- dnsfailover developers <dnsfailover@localhost>  %s\n' \
+	printf 'dnsfailover (%s) unstable; urgency=medium\n\n  * Built by make deb from conf/VERSION.\n\n -- dnsfailover developers <dnsfailover@localhost>  %s\n' \
 	  '$(VERSION)' "$$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))" >$(DEB_TREE)/debian/changelog
 	mkdir -p $(BUILD)/deb/tmp
 	cd $(DEB_TREE) && TMPDIR=$(abspath $(BUILD))/deb/tmp dpkg-buildpackage -us -uc -b

@@ -1,4 +1,4 @@
-/* version — the one version string. Its number comes from the VERSION file
+/* version — the one version string. Its number comes from conf/VERSION
  * (the Makefile passes it to version.c only); the library and the command
  * both link version.o, so `strings` finds the same text in each. */
 #ifndef DNSF_VERSION_H

@@ -66,7 +66,7 @@ cmp -s "$dest/etc/dnsfailover.conf" "$DNSF_ROOT/conf/dnsfailover.conf" &&
 	not_ok "/etc/dnsfailover.conf differs from conf/dnsfailover.conf"
 assert_contains "$("$dest/opt/dnsf/bin/dnsfailover" preload --help)" "defaults to /opt/dnsf/lib/libdnsfailover.so" \
 	"the installed command's default library is LIBDIR's"
-assert_eq "dnsfailover $(cat "$DNSF_ROOT/VERSION")" "$("$dest/opt/dnsf/bin/dnsfailover" --version)" \
+assert_eq "dnsfailover $(cat "$DNSF_ROOT/conf/VERSION")" "$("$dest/opt/dnsf/bin/dnsfailover" --version)" \
 	"the installed command prints the version"
 assert_eq "d /run/dnsfailover 1777 root root -" "$(grep -v '^#' "$dest/opt/dnsf/lib/tmpfiles.d/dnsfailover.conf")" \
 	"the tmpfiles.d entry makes /run/dnsfailover root's, mode 1777"

@@ -23,7 +23,7 @@
 require_root
 deb=$DNSF_ROOT/conf/debian
 ma=$(gcc -print-multiarch)
-version=$(cat "$DNSF_ROOT/VERSION")
+version=$(cat "$DNSF_ROOT/conf/VERSION")
 
 # ---- the recipe
 ctl=$(cat "$deb/control")
@@ -108,7 +108,7 @@ check_scripts "$deb" conf/debian
 
 # ---- the built package, when there is one
 pkg=$DNSF_BUILD/dnsfailover_${version}_$(dpkg --print-architecture).deb
-if [ -f "$pkg" ] && [ "$pkg" -nt "$DNSF_ROOT/VERSION" ]; then
+if [ -f "$pkg" ] && [ "$pkg" -nt "$DNSF_ROOT/conf/VERSION" ]; then
 	list=$(dpkg-deb -c "$pkg" | awk '{ print $6 $7 $8 }')
 	for f in "./usr/lib/$ma/libdnsfailover.so" "./usr/lib/$ma/libnss_dnsfailover.so.2->libdnsfailover.so" \
 		./usr/bin/dnsfailover ./usr/share/man/man8/dnsfailover.8.gz \

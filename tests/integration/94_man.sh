@@ -18,7 +18,7 @@ require_lib
 
 make -s -C "$DNSF_ROOT" BUILD="$DNSF_BUILD" man >"$DNSF_TMP/make.log" 2>&1 ||
 	{ sed 's/^/#   /' "$DNSF_TMP/make.log"; bail "make man failed"; }
-version=$(cat "$DNSF_ROOT/VERSION")
+version=$(cat "$DNSF_ROOT/conf/VERSION")
 
 for page in dnsfailover.8 dnsfailover.conf.5; do
 	f=$DNSF_BUILD/man/$page
