@@ -85,10 +85,14 @@ void shstate_default_opts(struct shstate_opts *o)
 
 /* ---- mapping files ---------------------------------------------------- */
 
-static struct shmap *map_fd(int fd, int writable)
+/* Map FD; SEEN is what fstat said of FD already (trust_open's check), or
+ * NULL to ask again. */
+static struct shmap *map_fd(int fd, int writable, const struct stat *seen)
 {
     struct stat sb;
-    if (fstat(fd, &sb) != 0)
+    if (seen != NULL)
+        sb = *seen;
+    else if (fstat(fd, &sb) != 0)
         return NULL;
     struct shmap *m = calloc(1, sizeof *m);
     if (m == NULL)
@@ -130,7 +134,7 @@ static struct shmap *open_file(const struct shstate *st, int dirfd, const char *
         *why = TRUST_OWNER;
         return NULL;
     }
-    struct shmap *m = map_fd(fd, writable);
+    struct shmap *m = map_fd(fd, writable, sb);
     close(fd);
     if (m == NULL) {
         *why = TRUST_ERROR;
@@ -154,7 +158,7 @@ static struct shmap *create_file(const struct shstate *st, int dirfd, const char
     int fd = trust_tmp_create(dirfd, name, mode, SHFILE_SIZE, SHFILE_SIZE, tmp, sizeof tmp, why);
     if (fd < 0)
         return NULL;
-    struct shmap *m = map_fd(fd, 1);
+    struct shmap *m = map_fd(fd, 1, NULL);
     close(fd);
     if (m == NULL) {
         trust_tmp_abandon(dirfd, tmp);
